@@ -6,13 +6,22 @@ require (
 	github.com/spf13/cobra v1.10.2
 	github.com/stretchr/testify v1.12.1
 	go.dedis.ch/kyber/v3 v3.1.0
+	go.dedis.ch/onet/v3 v3.2.10
 	golang.org/x/crypto v0.0.0-20190325154230-a5d413f7728c
 )
 
 require (
+	github.com/BurntSushi/toml v0.3.1 // indirect
+	github.com/daviddengcn/go-colortext v0.0.0-20180409174941-186a3d44e920 // indirect
+	github.com/google/uuid v1.1.2 // indirect
+	github.com/gorilla/websocket v1.4.1 // indirect
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
 	github.com/spf13/pflag v1.0.9 // indirect
 	go.dedis.ch/fixbuf v1.0.3 // indirect
+	go.dedis.ch/protobuf v1.0.11 // indirect
+	go.etcd.io/bbolt v1.3.4 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
-	golang.org/x/sys v0.0.0-20190215142949-d0b11bdaac8a // indirect
+	golang.org/x/sys v0.0.0-20200202164722-d101bd2416d5 // indirect
+	golang.org/x/xerrors v0.0.0-20191011141410-1b5146add898 // indirect
+	rsc.io/goversion v1.2.0 // indirect
 )

@@ -1,0 +1,172 @@
+package protocol
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/chainiac/chainiac/cosi"
+	"github.com/chainiac/chainiac/internal/onettest"
+	"github.com/stretchr/testify/require"
+	"go.dedis.ch/kyber/v3/suites"
+	"go.dedis.ch/onet/v3"
+	"go.dedis.ch/onet/v3/network"
+)
+
+const testProtocol = "chainiac-cosi-test"
+
+var netSuite = suites.MustFind("Ed25519")
+
+func TestMain(m *testing.M) { onettest.Main(m) }
+
+// behaviour is what a member does in a test round.
+type behaviour int
+
+const (
+	honest    behaviour = iota
+	refuses             // its check says no
+	dead                // its server is closed before the round
+	silent              // runs a protocol that never answers
+	garbage             // answers with bytes that are not a signature
+	wrongSign           // answers with a valid point that is not its share
+)
+
+// cluster is a set of onet servers, each with a cosi key, running the protocol.
+type cluster struct {
+	local   *onet.LocalTest
+	servers []*onet.Server
+	onetR   *onet.Roster
+	keys    []*cosi.PrivateKey
+	roster  *cosi.Roster
+}
+
+var testRef = []byte("test-roster")
+
+func newCluster(t *testing.T, n int, tcp bool, roles map[int]behaviour) *cluster {
+	t.Helper()
+	c := &cluster{}
+	if tcp {
+		c.local = onet.NewTCPTest(netSuite)
+	} else {
+		c.local = onet.NewLocalTest(netSuite)
+	}
+	t.Cleanup(c.local.CloseAll)
+	c.servers, c.onetR, _ = c.local.GenTree(n, true)
+	pubs := make([]cosi.PublicKey, n)
+	for i := range c.servers {
+		k, err := cosi.GenerateKey(seeded(fmt.Sprintf("%d/%d", n, i)))
+		require.NoError(t, err)
+		c.keys = append(c.keys, k)
+		pubs[i] = k.Public()
+	}
+	var err error
+	c.roster, err = cosi.NewRoster(pubs)
+	require.NoError(t, err)
+	for i, srv := range c.servers {
+		var factory onet.NewProtocol
+		switch roles[i] {
+		case silent, garbage, wrongSign:
+			factory = byzantineFactory(roles[i], c.keys[i], c.roster)
+		default:
+			factory = func(tni *onet.TreeNodeInstance) (onet.ProtocolInstance, error) {
+				return New(tni, c.env(i, roles[i]))
+			}
+		}
+		_, err := srv.ProtocolRegister(testProtocol, factory)
+		require.NoError(t, err)
+	}
+	for i, b := range roles {
+		if b == dead {
+			require.NoError(t, c.servers[i].Close())
+		}
+	}
+	return c
+}
+
+func (c *cluster) env(i int, b behaviour) Env {
+	return Env{
+		Key: func(si *network.ServerIdentity) (*cosi.PrivateKey, error) {
+			if !si.Equal(c.servers[i].ServerIdentity) {
+				return nil, errors.New("not my server")
+			}
+			return c.keys[i], nil
+		},
+		Roster: func(ref []byte) (*cosi.Roster, error) {
+			if string(ref) != string(testRef) {
+				return nil, errors.New("unknown roster")
+			}
+			return c.roster, nil
+		},
+		Check: func(ctx context.Context, req CheckRequest) error {
+			if b == refuses {
+				return fmt.Errorf("member %d: rebuild differs", i)
+			}
+			if string(req.Data) != "data" {
+				return errors.New("wrong data")
+			}
+			return nil
+		},
+	}
+}
+
+// sign runs one round from member 0 over a two-level tree.
+func (c *cluster) sign(t *testing.T, msg []byte, policy cosi.Policy, timeout time.Duration) (*Result, error) {
+	t.Helper()
+	tree, err := NewTree(c.onetR, DefaultSubtrees(len(c.servers)))
+	require.NoError(t, err)
+	pi, err := c.local.CreateProtocol(testProtocol, tree)
+	require.NoError(t, err)
+	p := pi.(*Protocol)
+	p.Request = Request{RosterRef: testRef, Message: msg, Data: []byte("data"), Policy: policy, Timeout: timeout}
+	require.NoError(t, p.Start())
+	ctx, cancel := context.WithTimeout(context.Background(), timeout+5*time.Second)
+	defer cancel()
+	return p.Wait(ctx)
+}
+
+// byzantineFactory returns a protocol that answers every announcement wrongly.
+func byzantineFactory(b behaviour, key *cosi.PrivateKey, r *cosi.Roster) onet.NewProtocol {
+	return func(tni *onet.TreeNodeInstance) (onet.ProtocolInstance, error) {
+		bz := &byzantine{TreeNodeInstance: tni, behaviour: b, key: key, roster: r}
+		return bz, tni.RegisterHandler(bz.onAnnounce)
+	}
+}
+
+type byzantine struct {
+	*onet.TreeNodeInstance
+	behaviour behaviour
+	key       *cosi.PrivateKey
+	roster    *cosi.Roster
+}
+
+func (bz *byzantine) Start() error { return nil }
+
+func (bz *byzantine) onAnnounce(m announceMsg) error {
+	defer bz.Done()
+	var reply Reply
+	switch bz.behaviour {
+	case silent:
+		return nil
+	case garbage:
+		reply.Signature = []byte("this is not a signature")
+	case wrongSign:
+		// A real share, but on another message: a valid point that does not verify.
+		s, err := bz.key.Sign(bz.roster, []byte("something else"))
+		if err != nil {
+			return err
+		}
+		reply.Signature = s.Encode()
+	}
+	return bz.SendTo(m.TreeNode, &reply)
+}
+
+// seeded gives 32 reproducible bytes per key from a name.
+func seeded(name string) io.Reader {
+	h := sha256.Sum256([]byte(name))
+	return bytes.NewReader(h[:])
+}

@@ -1,0 +1,113 @@
+package protocol
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/chainiac/chainiac/cosi"
+	"github.com/chainiac/chainiac/internal/wire"
+	"go.dedis.ch/onet/v3"
+)
+
+// Limits on what a node accepts from its peers. Messages travel as onet (protobuf)
+// messages; none of their bytes are signed, so onet's encoding is fine, but every field
+// is bounded and re-parsed with cosi's strict decoders.
+const (
+	MaxMessageSize   = 64 << 10 // the bytes to sign
+	MaxDataSize      = 4 << 20  // application data for the check (a manifest, say)
+	MaxRosterRefSize = 64
+	MaxReasonSize    = 256
+	MaxBudget        = 10 * time.Minute
+)
+
+// Announce asks a node to check Message, sign it or refuse, gather its subtree's
+// answers and reply to the sender within Budget.
+type Announce struct {
+	RosterRef []byte // the application's name for the signing roster
+	Message   []byte
+	Data      []byte
+	BudgetMs  int64 // how long the receiver has to reply, counted from receipt
+}
+
+// Reply carries a subtree's partial signature and what went wrong in it.
+type Reply struct {
+	Signature []byte // encoded cosi.Signature; empty if nobody in the subtree signed
+	Refusals  []RefusalMsg
+	Failures  []FailureMsg
+}
+
+// RefusalMsg is a member's signed refusal to sign.
+type RefusalMsg struct {
+	Member    int32
+	Reason    string
+	Signature []byte // the member's cosi share over refusalMessage
+}
+
+// FailureMsg is a parent's report that a member did not take part, or sent a share
+// that did not verify. It is an observation, not signed by the member.
+type FailureMsg struct {
+	Member int32
+	Reason string
+}
+
+type announceMsg struct {
+	*onet.TreeNode
+	Announce
+}
+
+type replyMsg struct {
+	*onet.TreeNode
+	Reply
+}
+
+func (a *Announce) validate() error {
+	switch {
+	case len(a.Message) == 0 || len(a.Message) > MaxMessageSize:
+		return fmt.Errorf("message of %d bytes", len(a.Message))
+	case len(a.Data) > MaxDataSize:
+		return fmt.Errorf("data of %d bytes", len(a.Data))
+	case len(a.RosterRef) > MaxRosterRefSize:
+		return fmt.Errorf("roster reference of %d bytes", len(a.RosterRef))
+	case a.BudgetMs < 1 || time.Duration(a.BudgetMs)*time.Millisecond > MaxBudget:
+		return fmt.Errorf("budget of %d ms", a.BudgetMs)
+	}
+	return nil
+}
+
+// refusalMessage is what a refusing member signs: the message it refuses and why, under
+// its own domain tag so a refusal can never pass for a signature on the message.
+func refusalMessage(msg []byte, reason string) []byte {
+	h := sha256.Sum256(msg)
+	return wire.NewEncoder("chainiac/v1/cosi-refusal").Fixed(h[:]).String(reason).Out()
+}
+
+// Refusal is a verified refusal: the member's key signed Reason for this message.
+type Refusal struct {
+	Member int
+	Key    cosi.PublicKey
+	Reason string
+}
+
+// Failure is a member that did not contribute, as observed by the protocol.
+type Failure struct {
+	Member int
+	Reason string
+}
+
+func truncateReason(s string) string {
+	if len(s) <= MaxReasonSize {
+		return s
+	}
+	// Cut on a rune boundary so the reason stays valid UTF-8.
+	cut := MaxReasonSize
+	for cut > 0 && s[cut]&0xc0 == 0x80 {
+		cut--
+	}
+	return s[:cut]
+}
+
+// ErrUnreachable is returned when the round ends without enough signers, because too
+// many members refused or failed. It is wrapped in a *RoundError.
+var ErrUnreachable = errors.New("protocol: threshold cannot be reached")

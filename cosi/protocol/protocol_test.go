@@ -1,0 +1,198 @@
+package protocol
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/chainiac/chainiac/cosi"
+	"github.com/stretchr/testify/require"
+)
+
+var sizes = []int{5, 16, 64}
+
+func faulty(n int) int { return (n - 1) / 3 }
+
+// spread picks k distinct non-root members, spaced across the roster so that both
+// sub-leaders and leaves are hit.
+func spread(n, k int) []int {
+	var out []int
+	for i := 0; i < k; i++ {
+		out = append(out, 1+(i*(n-1))/k)
+	}
+	return out
+}
+
+func rolesOf(b behaviour, members ...int) map[int]behaviour {
+	roles := map[int]behaviour{}
+	for _, m := range members {
+		roles[m] = b
+	}
+	return roles
+}
+
+func requireValid(t *testing.T, c *cluster, msg []byte, res *Result) {
+	t.Helper()
+	require.NoError(t, cosi.Verify(c.roster, msg, res.Signature, cosi.DefaultPolicy(c.roster.Len())))
+}
+
+func TestHealthy(t *testing.T) {
+	for _, n := range sizes {
+		for _, tcp := range []bool{false, true} {
+			t.Run(fmt.Sprintf("n=%d/tcp=%v", n, tcp), func(t *testing.T) {
+				c := newCluster(t, n, tcp, nil)
+				msg := []byte("healthy round")
+				res, err := c.sign(t, msg, cosi.DefaultPolicy(n), 10*time.Second)
+				require.NoError(t, err)
+				requireValid(t, c, msg, res)
+				require.Empty(t, res.Refusals)
+			})
+		}
+	}
+}
+
+func TestFaultyMembersDead(t *testing.T) {
+	for _, n := range sizes {
+		t.Run(fmt.Sprintf("n=%d", n), func(t *testing.T) {
+			deadOnes := spread(n, faulty(n))
+			c := newCluster(t, n, true, rolesOf(dead, deadOnes...))
+			msg := []byte("with dead members")
+			res, err := c.sign(t, msg, cosi.DefaultPolicy(n), 10*time.Second)
+			require.NoError(t, err)
+			requireValid(t, c, msg, res)
+			for _, d := range deadOnes {
+				require.False(t, res.Signature.Mask().Has(d), "dead member %d counted", d)
+			}
+		})
+	}
+}
+
+func TestDeadSubLeaderIsReplaced(t *testing.T) {
+	for _, n := range sizes {
+		t.Run(fmt.Sprintf("n=%d", n), func(t *testing.T) {
+			tree, err := NewTree(dummyRoster(t, n), DefaultSubtrees(n))
+			require.NoError(t, err)
+			leader := tree.Root.Children[0]
+			c := newCluster(t, n, true, rolesOf(dead, leader.RosterIndex))
+			msg := []byte("dead sub-leader")
+			// Everyone alive must sign, which needs the sub-leader's leaves.
+			res, err := c.sign(t, msg, cosi.Policy{Threshold: n - 1}, 10*time.Second)
+			require.NoError(t, err)
+			requireValid(t, c, msg, res)
+			for _, leaf := range leader.Children {
+				require.True(t, res.Signature.Mask().Has(leaf.RosterIndex), "leaf %d lost", leaf.RosterIndex)
+			}
+		})
+	}
+}
+
+func TestSilentSubLeaderIsReplaced(t *testing.T) {
+	n := 16
+	tree, err := NewTree(dummyRoster(t, n), DefaultSubtrees(n))
+	require.NoError(t, err)
+	leader := tree.Root.Children[1]
+	c := newCluster(t, n, true, rolesOf(silent, leader.RosterIndex))
+	msg := []byte("silent sub-leader")
+	res, err := c.sign(t, msg, cosi.Policy{Threshold: n - 1}, 2*time.Second)
+	require.NoError(t, err)
+	requireValid(t, c, msg, res)
+	require.False(t, res.Signature.Mask().Has(leader.RosterIndex))
+	require.Contains(t, failedMembers(res.Failures), leader.RosterIndex)
+}
+
+func TestBadSharesAreExcluded(t *testing.T) {
+	for _, n := range sizes {
+		for _, b := range []behaviour{garbage, wrongSign} {
+			t.Run(fmt.Sprintf("n=%d/behaviour=%d", n, b), func(t *testing.T) {
+				// A leaf of the first subtree, and a sub-leader.
+				tree, err := NewTree(dummyRoster(t, n), DefaultSubtrees(n))
+				require.NoError(t, err)
+				bad := []int{tree.Root.Children[0].Children[0].RosterIndex}
+				if n > 5 {
+					bad = append(bad, tree.Root.Children[1].RosterIndex)
+				}
+				c := newCluster(t, n, true, rolesOf(b, bad...))
+				msg := []byte("bad shares")
+				res, err := c.sign(t, msg, cosi.Policy{Threshold: n - len(bad)}, 10*time.Second)
+				require.NoError(t, err, "the round must survive bad shares")
+				requireValid(t, c, msg, res)
+				for _, m := range bad {
+					require.False(t, res.Signature.Mask().Has(m))
+					require.Contains(t, failedMembers(res.Failures), m)
+				}
+			})
+		}
+	}
+}
+
+func TestRefusals(t *testing.T) {
+	for _, n := range sizes {
+		t.Run(fmt.Sprintf("n=%d/up-to-f", n), func(t *testing.T) {
+			refusers := spread(n, faulty(n))
+			c := newCluster(t, n, true, rolesOf(refuses, refusers...))
+			msg := []byte("some refuse")
+			// Wait for everyone, so that every refusal is reported.
+			res, err := c.sign(t, msg, cosi.Policy{Threshold: n - len(refusers)}, 10*time.Second)
+			require.NoError(t, err)
+			requireValid(t, c, msg, res)
+			require.Equal(t, refusers, refusedMembers(res.Refusals))
+			for _, r := range res.Refusals {
+				require.True(t, r.Key.Equal(c.keys[r.Member].Public()))
+				require.Equal(t, fmt.Sprintf("member %d: rebuild differs", r.Member), r.Reason)
+			}
+		})
+		t.Run(fmt.Sprintf("n=%d/more-than-f", n), func(t *testing.T) {
+			refusers := spread(n, faulty(n)+1)
+			c := newCluster(t, n, true, rolesOf(refuses, refusers...))
+			_, err := c.sign(t, []byte("too many refuse"), cosi.DefaultPolicy(n), 10*time.Second)
+			var re *RoundError
+			require.ErrorAs(t, err, &re)
+			require.ErrorIs(t, err, ErrUnreachable)
+			require.Equal(t, refusers, refusedMembers(re.Refusals))
+			require.Contains(t, err.Error(), "rebuild differs")
+		})
+	}
+}
+
+func TestImpossibleFromTheStart(t *testing.T) {
+	n := 16
+	deadOnes := spread(n, faulty(n)+1)
+	c := newCluster(t, n, true, rolesOf(dead, deadOnes...))
+	start := time.Now()
+	_, err := c.sign(t, []byte("cannot work"), cosi.DefaultPolicy(n), 20*time.Second)
+	require.ErrorIs(t, err, ErrUnreachable)
+	var re *RoundError
+	require.ErrorAs(t, err, &re)
+	for _, d := range deadOnes {
+		require.Contains(t, failedMembers(re.Failures), d)
+	}
+	// Dead members are known at once: the round must not sit out its timeout.
+	require.Less(t, time.Since(start), 10*time.Second)
+}
+
+func TestBadRequest(t *testing.T) {
+	c := newCluster(t, 5, false, nil)
+	_, err := c.sign(t, nil, cosi.DefaultPolicy(5), time.Second)
+	require.ErrorContains(t, err, "message of 0 bytes")
+	_, err = c.sign(t, []byte("m"), cosi.Policy{Threshold: 6}, time.Second)
+	require.True(t, errors.Is(err, cosi.ErrPolicy), "%v", err)
+}
+
+func failedMembers(fs []Failure) []int {
+	var out []int
+	for _, f := range fs {
+		out = append(out, f.Member)
+	}
+	return out
+}
+
+func refusedMembers(rs []Refusal) []int {
+	var out []int
+	for _, r := range rs {
+		out = append(out, r.Member)
+	}
+	sort.Ints(out)
+	return out
+}

@@ -1,0 +1,354 @@
+package protocol
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/chainiac/chainiac/cosi"
+	"go.dedis.ch/onet/v3"
+	"go.dedis.ch/onet/v3/log"
+)
+
+// round is one node's part of a signing round: its own check, its children, and the
+// gathering of their answers, driven by one select loop in Dispatch's goroutine.
+type round struct {
+	p      *Protocol
+	ann    Announce
+	roster *cosi.Roster
+	key    *cosi.PrivateKey
+	me     int
+	g      *gather
+	policy *cosi.Policy // set at the root only
+
+	start, waitAt, replyAt time.Time
+
+	pending    map[onet.TreeNodeID]askedNode
+	byMember   map[int]onet.TreeNodeID // tree node of every member asked
+	requesters []*onet.TreeNode
+	checked    bool
+	replied    *Reply
+}
+
+type askedNode struct {
+	node    *onet.TreeNode
+	allowed map[int]bool // the members this node answers for: its subtree
+}
+
+func (p *Protocol) newRound(a Announce) (*round, error) {
+	roster, err := p.env.Roster(a.RosterRef)
+	if err != nil {
+		return nil, fmt.Errorf("protocol: roster: %w", err)
+	}
+	if n := len(p.Tree().Roster.List); n != roster.Len() {
+		return nil, fmt.Errorf("protocol: tree of %d nodes for a roster of %d", n, roster.Len())
+	}
+	key, err := p.env.Key(p.ServerIdentity())
+	if err != nil {
+		return nil, fmt.Errorf("protocol: signing key: %w", err)
+	}
+	me := p.TreeNode().RosterIndex
+	if !roster.Key(me).Equal(key.Public()) {
+		return nil, fmt.Errorf("protocol: tree node %d is not this server's roster key", me)
+	}
+	budget := time.Duration(a.BudgetMs) * time.Millisecond
+	now := time.Now()
+	return &round{
+		p: p, ann: a, roster: roster, key: key, me: me,
+		g:       newGather(roster, a.Message),
+		start:   now,
+		waitAt:  now.Add(scale(budget, waitShare)),
+		replyAt: now.Add(scale(budget, replyShare)),
+		pending:  map[onet.TreeNodeID]askedNode{},
+		byMember: map[int]onet.TreeNodeID{},
+	}, nil
+}
+
+func scale(d time.Duration, f float64) time.Duration { return time.Duration(float64(d) * f) }
+
+// run drives the round to its end. At the root it returns the outcome; elsewhere it
+// replies to whoever asked and returns.
+func (r *round) run() (*Result, error) {
+	budget := time.Duration(r.ann.BudgetMs) * time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), scale(budget, checkShare))
+	defer cancel()
+	checkDone := make(chan error, 1) // buffered: the check never blocks on a finished round
+	go func() {
+		checkDone <- r.p.env.Check(ctx, CheckRequest{RosterRef: r.ann.RosterRef, Message: r.ann.Message, Data: r.ann.Data})
+	}()
+
+	for _, c := range r.p.Children() {
+		r.ask(c, scale(budget, childShare))
+	}
+
+	waitTimer := time.NewTimer(time.Until(r.waitAt))
+	defer waitTimer.Stop()
+	replyTimer := time.NewTimer(time.Until(r.replyAt))
+	defer replyTimer.Stop()
+	for {
+		if res, err, over := r.progress(); over {
+			return res, err
+		}
+		select {
+		case err := <-checkDone:
+			r.ownAnswer(err)
+		case m := <-r.p.replies:
+			r.onReply(m)
+		case m := <-r.p.announces:
+			r.onExtraRequest(m, replyTimer)
+		case <-waitTimer.C:
+			r.giveUpOnSilent("no reply in time")
+		case <-replyTimer.C:
+			r.giveUpOnSilent("no reply before the deadline")
+			if !r.checked {
+				r.checked = true
+				r.g.fail(r.me, "own check did not finish in time")
+			}
+			for m := range r.pending {
+				delete(r.pending, m)
+			}
+		case <-r.p.stop:
+			return nil, fmt.Errorf("protocol: stopped")
+		}
+	}
+}
+
+// ask sends the announcement to n, which will answer for its whole subtree. A node
+// that cannot be reached is replaced by its children.
+func (r *round) ask(n *onet.TreeNode, budget time.Duration) {
+	a := r.ann
+	a.BudgetMs = budget.Milliseconds()
+	if a.BudgetMs < 1 {
+		r.g.fail(n.RosterIndex, "no time left to ask")
+		r.failSubtree(n, "no time left to ask")
+		return
+	}
+	r.pending[n.ID] = askedNode{node: n, allowed: subtreeMembers(n)}
+	r.byMember[n.RosterIndex] = n.ID
+	if err := r.p.SendTo(n, &a); err != nil {
+		r.replace(n, fmt.Sprintf("unreachable: %v", err))
+	}
+}
+
+// replace gives up on n (dead or silent) and asks its children directly, so that its
+// subtree still takes part.
+func (r *round) replace(n *onet.TreeNode, reason string) {
+	delete(r.pending, n.ID)
+	r.g.fail(n.RosterIndex, reason)
+	left := time.Until(r.replyAt)
+	for _, c := range n.Children {
+		r.ask(c, scale(left, childShare))
+	}
+}
+
+func (r *round) failSubtree(n *onet.TreeNode, reason string) {
+	for m := range subtreeMembers(n) {
+		r.g.fail(m, reason)
+	}
+}
+
+// giveUpOnSilent replaces every node that has not answered yet.
+func (r *round) giveUpOnSilent(reason string) {
+	silent := make([]askedNode, 0, len(r.pending))
+	for _, a := range r.pending {
+		silent = append(silent, a)
+	}
+	for _, a := range silent {
+		if time.Until(r.replyAt) <= 0 {
+			delete(r.pending, a.node.ID)
+			r.failSubtree(a.node, reason)
+			continue
+		}
+		r.replace(a.node, reason)
+	}
+}
+
+func (r *round) ownAnswer(checkErr error) {
+	r.checked = true
+	if checkErr == nil {
+		share, err := r.key.Sign(r.roster, r.ann.Message)
+		if err != nil {
+			r.g.fail(r.me, err.Error())
+			return
+		}
+		if err := r.g.addOwn(r.me, share); err != nil {
+			r.g.fail(r.me, err.Error())
+		}
+		return
+	}
+	reason := truncateReason(checkErr.Error())
+	sig, err := r.key.Sign(r.roster, refusalMessage(r.ann.Message, reason))
+	if err != nil {
+		r.g.fail(r.me, err.Error())
+		return
+	}
+	r.g.addRefusal(map[int]bool{r.me: true}, RefusalMsg{Member: int32(r.me), Reason: reason, Signature: sig.Encode()})
+}
+
+func (r *round) onReply(m replyMsg) {
+	asked, ok := r.pending[m.TreeNode.ID]
+	if !ok {
+		return // late, after we replaced it, or never asked: ignore
+	}
+	delete(r.pending, m.TreeNode.ID)
+	if err := r.accept(asked, m.Reply); err != nil {
+		// A defective answer is discarded whole; the sender's subtree is asked
+		// directly so that one bad sub-leader does not silence its leaves.
+		r.replace(asked.node, err.Error())
+	}
+}
+
+// accept checks a reply against the sender's subtree before recording any of it: it
+// must account for every member of the subtree exactly once.
+func (r *round) accept(asked askedNode, reply Reply) error {
+	accounted := map[int]bool{}
+	note := func(m int) error {
+		if !asked.allowed[m] || accounted[m] {
+			return fmt.Errorf("reply names member %d outside its subtree or twice", m)
+		}
+		accounted[m] = true
+		return nil
+	}
+	var sig *cosi.Signature
+	if len(reply.Signature) > 0 {
+		var err error
+		if sig, err = cosi.ParseSignature(reply.Signature); err != nil {
+			return fmt.Errorf("malformed partial signature: %w", err)
+		}
+		if sig.Mask().Len() != r.roster.Len() {
+			return errors.New("partial signature over a different roster")
+		}
+		for _, m := range sig.Mask().Members() {
+			if err := note(m); err != nil {
+				return err
+			}
+		}
+	}
+	for _, ref := range reply.Refusals {
+		if len(ref.Signature) > cosi.MaxSignatureSize {
+			return fmt.Errorf("oversized refusal from member %d", ref.Member)
+		}
+		if err := note(int(ref.Member)); err != nil {
+			return err
+		}
+	}
+	for _, f := range reply.Failures {
+		if err := note(int(f.Member)); err != nil {
+			return err
+		}
+	}
+	if len(accounted) != len(asked.allowed) {
+		return fmt.Errorf("reply accounts for %d of %d members", len(accounted), len(asked.allowed))
+	}
+	sender := asked.node.RosterIndex
+	if sig != nil {
+		if err := r.g.addPartial(sender, asked.allowed, sig); err != nil {
+			return err
+		}
+	}
+	for _, ref := range reply.Refusals {
+		r.g.addRefusal(asked.allowed, ref)
+	}
+	for _, f := range reply.Failures {
+		r.g.fail(int(f.Member), f.Reason)
+	}
+	return nil
+}
+
+// settle verifies what has been gathered; the subtrees of senders whose partial did
+// not verify are asked again directly.
+func (r *round) settle() {
+	for _, bad := range r.g.settle() {
+		node := r.p.Tree().Search(r.nodeIDOf(bad.sender))
+		if node == nil || len(node.Children) == 0 || time.Until(r.replyAt) <= 0 {
+			for _, m := range bad.sig.Mask().Members() {
+				r.g.fail(m, fmt.Sprintf("share lost: partial from member %d does not verify", bad.sender))
+			}
+			continue
+		}
+		for _, c := range node.Children {
+			r.ask(c, scale(time.Until(r.replyAt), childShare))
+		}
+	}
+}
+
+// onExtraRequest handles a second announcement for this round: a grandparent asking
+// us directly because our parent went silent. We answer it too, in time for it.
+func (r *round) onExtraRequest(m announceMsg, replyTimer *time.Timer) {
+	if m.Announce.validate() != nil {
+		return
+	}
+	r.requesters = append(r.requesters, m.TreeNode)
+	if r.replied != nil {
+		r.send(m.TreeNode, r.replied)
+		return
+	}
+	at := time.Now().Add(scale(time.Duration(m.BudgetMs)*time.Millisecond, replyShare))
+	if at.Before(r.replyAt) {
+		r.replyAt = at
+		replyTimer.Reset(time.Until(at))
+	}
+}
+
+// progress decides whether the round is over. Elsewhere than at the root, it is over
+// once every child and our own check answered; at the root, as soon as the threshold
+// is reached or can no longer be.
+func (r *round) progress() (*Result, error, bool) {
+	everyone := len(r.pending) == 0 && r.checked
+	if r.policy == nil {
+		if !everyone {
+			return nil, nil, false
+		}
+		r.settle()
+		if len(r.pending) > 0 {
+			return nil, nil, false // a bad partial sent us back to its subtree
+		}
+		reply := r.g.reply()
+		r.replied = &reply
+		for _, q := range r.requesters {
+			r.send(q, &reply)
+		}
+		return nil, nil, true
+	}
+	need := r.policy.Threshold
+	if r.g.signed()+r.g.unverified() >= need || everyone {
+		r.settle()
+		everyone = len(r.pending) == 0 && r.checked
+	}
+	if r.g.signed() >= need {
+		return &Result{Signature: r.g.agg, Refusals: r.g.verifiedRefusals(), Failures: r.g.failures()}, nil, true
+	}
+	if everyone {
+		for m := 0; m < r.roster.Len(); m++ {
+			r.g.fail(m, "no answer")
+		}
+	}
+	if r.roster.Len()-r.g.lost() < need || everyone {
+		return nil, &RoundError{Signed: r.g.signed(), Needed: need,
+			Refusals: r.g.verifiedRefusals(), Failures: r.g.failures()}, true
+	}
+	return nil, nil, false
+}
+
+func (r *round) nodeIDOf(member int) onet.TreeNodeID { return r.byMember[member] }
+
+func (r *round) send(to *onet.TreeNode, reply *Reply) {
+	if err := r.p.SendTo(to, reply); err != nil {
+		log.Lvl2(r.p.ServerIdentity(), "reply to", to.ServerIdentity, "failed:", err)
+	}
+}
+
+// subtreeMembers lists the roster indices under n, n included.
+func subtreeMembers(n *onet.TreeNode) map[int]bool {
+	out := map[int]bool{}
+	var walk func(*onet.TreeNode)
+	walk = func(t *onet.TreeNode) {
+		out[t.RosterIndex] = true
+		for _, c := range t.Children {
+			walk(c)
+		}
+	}
+	walk(n)
+	return out
+}
