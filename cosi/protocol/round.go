@@ -56,10 +56,10 @@ func (p *Protocol) newRound(a Announce) (*round, error) {
 	now := time.Now()
 	return &round{
 		p: p, ann: a, roster: roster, key: key, me: me,
-		g:       newGather(roster, a.Message),
-		start:   now,
-		waitAt:  now.Add(scale(budget, waitShare)),
-		replyAt: now.Add(scale(budget, replyShare)),
+		g:        newGather(roster, a.Message),
+		start:    now,
+		waitAt:   now.Add(scale(budget, waitShare)),
+		replyAt:  now.Add(scale(budget, replyShare)),
 		pending:  map[onet.TreeNodeID]askedNode{},
 		byMember: map[int]onet.TreeNodeID{},
 	}, nil
