@@ -2,9 +2,15 @@ module github.com/chainiac/chainiac
 
 go 1.26.8
 
-require github.com/spf13/cobra v1.10.2
+require (
+	github.com/dsnet/compress v0.0.1
+	github.com/spf13/cobra v1.10.2
+	github.com/stretchr/testify v1.12.1
+	github.com/ulikunitz/xz v0.5.15
+)
 
 require (
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
 	github.com/spf13/pflag v1.0.9 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
 )
