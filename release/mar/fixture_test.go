@@ -64,21 +64,16 @@ func TestFixtureVerifiesWithMozillaKey(t *testing.T) {
 func TestFixtureContentsAgree(t *testing.T) {
 	bz := decompressAll(t, openBytes(t, readTestdata(t, fixtureBZ2)))
 	xz := decompressAll(t, openBytes(t, readTestdata(t, fixtureXZ)))
-	// Both archives package the same five files, one with bzip2 and one with
-	// xz; only update.manifest differs (it lists the files with different
-	// instructions), so compare the rest byte for byte.
+	// Both archives package the same five files, one with bzip2 and one
+	// with xz: every decompressed content must be identical.
 	for _, name := range fixtureNames {
 		require.Contains(t, bz, name)
 		require.Contains(t, xz, name)
 		assert.NotEmpty(t, bz[name], name)
-	}
-	for _, name := range fixtureNames {
-		if name == "update.manifest" {
-			continue
-		}
 		assert.Equal(t, bz[name], xz[name], name)
 	}
-	assert.Contains(t, string(xz["defaults/pref/channel-prefs.js"]), `pref("app.update.channel", "release");`)
+	assert.Equal(t, "pref(\"app.update.channel\", \"release\");\n", string(xz["defaults/pref/channel-prefs.js"]))
+	assert.Contains(t, string(bz["update.manifest"]), `add-if "update-settings.ini" "update-settings.ini"`)
 }
 
 func TestFixtureStripAddRoundTrip(t *testing.T) {

@@ -45,6 +45,11 @@ func Open(r io.ReaderAt, size int64) (*Archive, error) {
 	if declared := be.Uint64(hdr[offFileSize:]); declared != uint64(size) {
 		return nil, formatError("header file size %d, actual size %d", declared, size)
 	}
+	// Everything up to the index lies before it, so checking the index
+	// offset against the size here bounds every later read.
+	if a.indexOffset < headerSize+4 || a.indexOffset+4 > size {
+		return nil, formatError("index offset %d outside [%d, %d]", a.indexOffset, headerSize+4, size-4)
+	}
 	if err := a.readSignatures(be.Uint32(hdr[offSigCount:])); err != nil {
 		return nil, err
 	}
@@ -63,8 +68,8 @@ func (a *Archive) readSignatures(count uint32) error {
 	}
 	pos := int64(headerSize)
 	for i := range int(count) {
-		if pos+sigHeaderSize > a.size {
-			return formatError("signature %d header past end of file", i)
+		if pos+sigHeaderSize > a.indexOffset {
+			return formatError("signature %d header not before index offset", i)
 		}
 		h, err := readAt(a.r, pos, sigHeaderSize)
 		if err != nil {
@@ -74,8 +79,8 @@ func (a *Archive) readSignatures(count uint32) error {
 		if n == 0 || n > MaxSignatureSize {
 			return formatError("signature %d length %d outside [1, %d]", i, n, MaxSignatureSize)
 		}
-		if pos+sigHeaderSize+int64(n) > a.size {
-			return formatError("signature %d data past end of file", i)
+		if pos+sigHeaderSize+int64(n) > a.indexOffset {
+			return formatError("signature %d data not before index offset", i)
 		}
 		data, err := readAt(a.r, pos+sigHeaderSize, int(n))
 		if err != nil {
@@ -158,9 +163,6 @@ func parseProductInfo(data []byte) (ProductInfo, error) {
 }
 
 func (a *Archive) readIndex() error {
-	if a.indexOffset+4 > a.size {
-		return formatError("index offset %d past end of file", a.indexOffset)
-	}
 	b, err := readAt(a.r, a.indexOffset, 4)
 	if err != nil {
 		return err
