@@ -14,10 +14,10 @@ import (
 // difference. signed must carry a signature and unsigned none.
 func CompareStripped(signed, unsigned *Archive) error {
 	if len(signed.sigs) == 0 {
-		return fmt.Errorf("mar: compare: signed archive: %w", ErrUnsigned)
+		return fmt.Errorf("%w: the first archive must be the signed one", ErrUnsigned)
 	}
 	if len(unsigned.sigs) != 0 {
-		return fmt.Errorf("mar: compare: unsigned archive: %w", ErrSigned)
+		return fmt.Errorf("%w: the second archive must be unsigned", ErrSigned)
 	}
 	cmp := &comparer{want: io.NewSectionReader(unsigned.r, 0, unsigned.size), buf: make([]byte, copyBufferSize), diff: -1}
 	err := Strip(cmp, signed)
@@ -25,7 +25,7 @@ func CompareStripped(signed, unsigned *Archive) error {
 		return unsigned.mismatchAt(cmp.diff)
 	}
 	if err != nil {
-		return fmt.Errorf("mar: compare: %w", err)
+		return fmt.Errorf("mar: compare: read signed archive: %w", err)
 	}
 	if cmp.off != unsigned.size {
 		return unsigned.mismatchAt(cmp.off)

@@ -108,31 +108,32 @@ func (a *Archive) OpenEntry(e Entry, lim Limits) (io.Reader, error) {
 	n, _ := raw.ReadAt(head, 0)
 	kind, ok := detectCompression(head[:n])
 	if !ok {
-		return nil, fmt.Errorf("mar: entry %q: %w: neither xz nor bzip2 magic", e.Name, ErrCompression)
+		return nil, fmt.Errorf("%w: entry %q: neither xz nor bzip2 magic", ErrCompression, e.Name)
 	}
 	var dec io.Reader
 	switch kind {
 	case XZ:
 		if err := checkXZ(raw, raw.Size(), lim.MaxXZDict); err != nil {
-			return nil, fmt.Errorf("mar: entry %q: %w", e.Name, err)
+			return nil, fmt.Errorf("%w (entry %q)", err, e.Name)
 		}
 		r, err := xz.ReaderConfig{DictCap: lzma.MinDictCap}.NewReader(raw)
 		if err != nil {
-			return nil, fmt.Errorf("mar: entry %q: %w: %v", e.Name, ErrCompression, err)
+			return nil, fmt.Errorf("%w: entry %q: %v", ErrCompression, e.Name, err)
 		}
 		dec = r
 	case BZip2:
 		dec = bzip2.NewReader(raw)
 	}
-	return &limitedDecoder{name: e.Name, r: dec, left: lim.MaxEntrySize}, nil
+	return &limitedDecoder{name: e.Name, r: dec, limit: lim.MaxEntrySize, left: lim.MaxEntrySize}, nil
 }
 
 // limitedDecoder stops a decompressor at a size limit and labels its errors.
 type limitedDecoder struct {
-	name string
-	r    io.Reader
-	left int64
-	err  error
+	name  string
+	r     io.Reader
+	limit int64
+	left  int64
+	err   error
 }
 
 func (d *limitedDecoder) Read(p []byte) (int, error) {
@@ -147,7 +148,7 @@ func (d *limitedDecoder) Read(p []byte) (int, error) {
 	}
 	n, err := d.r.Read(p)
 	if int64(n) > d.left {
-		d.err = fmt.Errorf("mar: entry %q: %w", d.name, ErrTooLarge)
+		d.err = fmt.Errorf("%w: entry %q is larger than %d bytes", ErrTooLarge, d.name, d.limit)
 		return int(d.left), d.err
 	}
 	d.left -= int64(n)
@@ -155,7 +156,7 @@ func (d *limitedDecoder) Read(p []byte) (int, error) {
 	case err == io.EOF:
 		d.err = io.EOF
 	case err != nil:
-		d.err = fmt.Errorf("mar: entry %q: %w: %v", d.name, ErrCompression, err)
+		d.err = fmt.Errorf("%w: entry %q: %v", ErrCompression, d.name, err)
 	}
 	return n, d.err
 }

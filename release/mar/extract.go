@@ -19,7 +19,7 @@ func Extract(a *Archive, dir string, lim Limits) error {
 	lim = lim.withDefaults()
 	for _, e := range a.entries {
 		if err := CheckName(e.Name); err != nil {
-			return fmt.Errorf("mar: extract: %w", err)
+			return err
 		}
 	}
 	root, err := os.OpenRoot(dir)
@@ -33,7 +33,7 @@ func Extract(a *Archive, dir string, lim Limits) error {
 		entryLim.MaxEntrySize = min(lim.MaxEntrySize, total)
 		n, err := extractEntry(root, a, e, entryLim)
 		if errors.Is(err, ErrTooLarge) && entryLim.MaxEntrySize < lim.MaxEntrySize {
-			err = fmt.Errorf("mar: extract: total of %d bytes: %w", lim.MaxTotalSize, ErrTooLarge)
+			err = fmt.Errorf("%w: all entries together exceed %d bytes", ErrTooLarge, lim.MaxTotalSize)
 		}
 		if err != nil {
 			return err

@@ -90,7 +90,7 @@ func TestExtractLimits(t *testing.T) {
 	two := storedEntries(t, map[string][]byte{"one": half, "two": half})
 	err = Extract(two, t.TempDir(), Limits{MaxTotalSize: 1 << 20})
 	require.ErrorIs(t, err, ErrTooLarge)
-	assert.ErrorContains(t, err, "total")
+	assert.ErrorContains(t, err, "all entries together")
 	require.NoError(t, Extract(two, t.TempDir(), Limits{MaxTotalSize: 2 << 20}))
 }
 

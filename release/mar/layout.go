@@ -83,7 +83,7 @@ func Strip(dst io.Writer, a *Archive) error {
 // block; it is the inverse of Strip. It does not check the signatures.
 func AddSignatures(dst io.Writer, a *Archive, sigs []Signature) error {
 	if len(a.sigs) != 0 {
-		return fmt.Errorf("mar: add signatures: %w", ErrSigned)
+		return fmt.Errorf("%w; strip it before adding signatures", ErrSigned)
 	}
 	return a.writeWithSignatures(dst, sigs, true)
 }

@@ -21,7 +21,7 @@ const MinSigningKeyBits = 2048
 // file are made together. a is read twice: once to hash, once to copy.
 func Sign(dst io.Writer, a *Archive, keys ...*rsa.PrivateKey) error {
 	if len(a.sigs) != 0 {
-		return fmt.Errorf("mar: sign: %w", ErrSigned)
+		return fmt.Errorf("%w; strip it before signing", ErrSigned)
 	}
 	if len(keys) == 0 || len(keys) > MaxSignatures {
 		return fmt.Errorf("mar: sign: %d keys, need 1 to %d", len(keys), MaxSignatures)
@@ -40,7 +40,7 @@ func Sign(dst io.Writer, a *Archive, keys ...*rsa.PrivateKey) error {
 	}
 	h := sha512.New384()
 	if err := a.writeWithSignatures(h, sigs, false); err != nil {
-		return fmt.Errorf("mar: sign: %w", err)
+		return err
 	}
 	digest := h.Sum(nil)
 	for i, k := range keys {

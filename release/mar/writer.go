@@ -105,7 +105,7 @@ func checkWriteInput(info ProductInfo, files []File, opts WriteOptions) error {
 	indexSize := 0
 	for _, f := range files {
 		if err := CheckName(f.Name); err != nil {
-			return fmt.Errorf("mar: write: %w", err)
+			return err
 		}
 		if seen[f.Name] {
 			return fmt.Errorf("mar: write: duplicate name %q", f.Name)
