@@ -103,6 +103,9 @@ func (l Limits) withDefaults() Limits {
 // ErrCompression on corrupt data.
 func (a *Archive) OpenEntry(e Entry, lim Limits) (io.Reader, error) {
 	lim = lim.withDefaults()
+	if int64(e.Offset) < a.contentStart || int64(e.Offset)+int64(e.Size) > a.indexOffset {
+		return nil, fmt.Errorf("mar: entry %q [%d, +%d) is not in this archive's content area", e.Name, e.Offset, e.Size)
+	}
 	raw := a.Raw(e)
 	head := make([]byte, 6)
 	n, _ := raw.ReadAt(head, 0)
@@ -149,7 +152,8 @@ func (d *limitedDecoder) Read(p []byte) (int, error) {
 	n, err := d.r.Read(p)
 	if int64(n) > d.left {
 		d.err = fmt.Errorf("%w: entry %q is larger than %d bytes", ErrTooLarge, d.name, d.limit)
-		return int(d.left), d.err
+		n, d.left = int(d.left), 0
+		return n, d.err
 	}
 	d.left -= int64(n)
 	switch {

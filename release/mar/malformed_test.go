@@ -167,3 +167,19 @@ func TestOpenRefusesOversizedFile(t *testing.T) {
 	_, err = Open(h, -1)
 	require.ErrorIs(t, err, ErrFormat)
 }
+
+func TestEmptyEntryAtAnothersStart(t *testing.T) {
+	for _, order := range [][2]int{{0, 1}, {1, 0}} {
+		m := validRaw()
+		pair := []Entry{{Name: "empty", Offset: 4, Size: 0}, {Name: "full", Offset: 4, Size: 6}}
+		m.entries = []Entry{m.entries[0], pair[order[0]], pair[order[1]]}
+		a := openBytes(t, m.encode())
+		assert.Len(t, a.Entries(), 3)
+	}
+}
+
+func TestOpenEntryRefusesForeignEntry(t *testing.T) {
+	a := openBytes(t, readTestdata(t, fixtureXZ))
+	_, err := a.OpenEntry(Entry{Name: "forged", Offset: 0, Size: 20}, Limits{})
+	require.ErrorContains(t, err, "not in this archive's content area")
+}

@@ -212,7 +212,11 @@ func (a *Archive) readIndex() error {
 
 func checkOverlap(entries []Entry) error {
 	byOffset := slices.Clone(entries)
-	slices.SortFunc(byOffset, func(x, y Entry) int { return cmp.Compare(x.Offset, y.Offset) })
+	// Ties broken by size, so an empty entry at another's start is fine
+	// whatever order the index lists them in.
+	slices.SortFunc(byOffset, func(x, y Entry) int {
+		return cmp.Or(cmp.Compare(x.Offset, y.Offset), cmp.Compare(x.Size, y.Size))
+	})
 	for i := 1; i < len(byOffset); i++ {
 		prev, cur := byOffset[i-1], byOffset[i]
 		if int64(prev.Offset)+int64(prev.Size) > int64(cur.Offset) {
@@ -258,7 +262,7 @@ func (a *Archive) Entry(name string) (Entry, bool) {
 	return Entry{}, false
 }
 
-// Raw returns the stored (compressed) bytes of an entry of this archive.
+// Raw returns the stored (compressed) bytes of e, an entry of this archive.
 func (a *Archive) Raw(e Entry) *io.SectionReader {
 	return io.NewSectionReader(a.r, int64(e.Offset), int64(e.Size))
 }
