@@ -3,6 +3,7 @@ package mar
 import (
 	"bytes"
 	"cmp"
+	"errors"
 	"io"
 	"slices"
 )
@@ -25,8 +26,12 @@ type Archive struct {
 
 // Open parses the MAR of the given size read through r. It reads the
 // header, signatures, sections and index (at most a few MiB, see the
-// limits) and none of the entry contents.
+// limits) and none of the entry contents. The Archive keeps r and reads
+// entry contents from it on demand, so r must stay usable while it is.
 func Open(r io.ReaderAt, size int64) (*Archive, error) {
+	if r == nil {
+		return nil, errors.New("mar: open: nil reader")
+	}
 	if size < 0 || size > MaxFileSize {
 		return nil, formatError("file size %d outside [0, %d]", size, MaxFileSize)
 	}
