@@ -3,8 +3,10 @@ module github.com/chainiac/chainiac
 go 1.26.8
 
 require (
+	github.com/dsnet/compress v0.0.1
 	github.com/spf13/cobra v1.10.2
 	github.com/stretchr/testify v1.12.1
+	github.com/ulikunitz/xz v0.5.15
 	go.dedis.ch/kyber/v3 v3.1.0
 	go.dedis.ch/onet/v3 v3.2.10
 	golang.org/x/crypto v0.0.0-20190325154230-a5d413f7728c

@@ -1,0 +1,318 @@
+package main
+
+import (
+	"crypto/rsa"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/chainiac/chainiac/internal/atomicfile"
+	"github.com/chainiac/chainiac/release/mar"
+)
+
+// newMarCmd groups the MAR tools: what the release team and witnesses use
+// to look at, build, sign and check Mozilla Archive update files.
+func newMarCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "mar",
+		Short: "Inspect, create, sign, verify, strip and extract MAR update files",
+		Args:  cobra.NoArgs,
+	}
+	cmd.AddCommand(newMarInfoCmd(), newMarVerifyCmd(), newMarStripCmd(), newMarSignCmd(),
+		newMarCreateCmd(), newMarExtractCmd())
+	return cmd
+}
+
+func newMarInfoCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "info FILE",
+		Short: "Print a MAR's channel, version, signatures and entries",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, f, err := openArchive(args[0])
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "channel: %s\nversion: %s\n", a.Channel(), a.Version())
+			sigs := a.Signatures()
+			fmt.Fprintf(w, "signatures: %d\n", len(sigs))
+			for i, s := range sigs {
+				fmt.Fprintf(w, "  %d: algorithm %d (%s), %d bytes\n", i, uint32(s.Algorithm), s.Algorithm, len(s.Data))
+			}
+			entries := a.Entries()
+			fmt.Fprintf(w, "entries: %d\n", len(entries))
+			for _, e := range entries {
+				fmt.Fprintf(w, "  %04o %10d %s\n", e.Mode, e.Size, displayName(e.Name))
+			}
+			return nil
+		},
+	}
+}
+
+func newMarVerifyCmd() *cobra.Command {
+	var keyFiles []string
+	cmd := &cobra.Command{
+		Use:   "verify --key PEM [--key PEM...] FILE",
+		Short: "Succeed only if FILE is signed and every signature verifies with one of the keys",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			keys := make([]*rsa.PublicKey, 0, len(keyFiles))
+			for _, kf := range keyFiles {
+				k, err := readKey(kf, mar.ParsePublicKeyPEM)
+				if err != nil {
+					return err
+				}
+				keys = append(keys, k)
+			}
+			a, f, err := openArchive(args[0])
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if err := mar.Verify(a, keys...); err != nil {
+				return fmt.Errorf("%s: %w", args[0], err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d signature(s) verified\n", args[0], len(a.Signatures()))
+			return nil
+		},
+	}
+	cmd.Flags().StringArrayVar(&keyFiles, "key", nil, "PEM RSA public key (PKIX or PKCS#1); repeatable")
+	_ = cmd.MarkFlagRequired("key")
+	return cmd
+}
+
+func newMarStripCmd() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "strip FILE -o OUT",
+		Short: "Write FILE without its signatures",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, f, err := openArchive(args[0])
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			return writeOutput(out, func(w *os.File) error { return mar.Strip(w, a) })
+		},
+	}
+	cmd.Flags().StringVarP(&out, "output", "o", "", "output MAR file")
+	_ = cmd.MarkFlagRequired("output")
+	return cmd
+}
+
+func newMarSignCmd() *cobra.Command {
+	var out string
+	var keyFiles []string
+	cmd := &cobra.Command{
+		Use:   "sign --key PEM [--key PEM...] FILE -o OUT",
+		Short: "Sign an unsigned MAR with RSA PKCS#1 v1.5 SHA-384 (algorithm 2), one signature per key",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			keys := make([]*rsa.PrivateKey, 0, len(keyFiles))
+			for _, kf := range keyFiles {
+				k, err := readKey(kf, mar.ParsePrivateKeyPEM)
+				if err != nil {
+					return err
+				}
+				keys = append(keys, k)
+			}
+			a, f, err := openArchive(args[0])
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			return writeOutput(out, func(w *os.File) error { return mar.Sign(w, a, keys...) })
+		},
+	}
+	cmd.Flags().StringArrayVar(&keyFiles, "key", nil, "PEM RSA private key (PKCS#1 or PKCS#8, unencrypted); repeatable")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "output MAR file")
+	_ = cmd.MarkFlagRequired("key")
+	_ = cmd.MarkFlagRequired("output")
+	return cmd
+}
+
+func newMarCreateCmd() *cobra.Command {
+	var out, dir, channel, version, compression string
+	cmd := &cobra.Command{
+		Use:   "create --channel C --version V [--compression xz|bzip2] -C DIR -o OUT FILES...",
+		Short: "Create an unsigned MAR from FILES (relative to DIR; directories are added recursively)",
+		Long: `Create an unsigned MAR from FILES, given relative to DIR. Directories are added
+recursively. Entries are sorted by name and modes normalised (0755 if the owner
+may execute, else 0644), so the same tree gives the same bytes on any machine.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var c mar.Compression
+			switch compression {
+			case "xz":
+				c = mar.XZ
+			case "bzip2":
+				c = mar.BZip2
+			default:
+				return fmt.Errorf("--compression must be xz or bzip2, not %q", compression)
+			}
+			root, err := os.OpenRoot(dir)
+			if err != nil {
+				return err
+			}
+			defer root.Close()
+			files, err := collectFiles(root, args)
+			if err != nil {
+				return err
+			}
+			info := mar.ProductInfo{Channel: channel, Version: version}
+			return writeOutput(out, func(w *os.File) error {
+				return mar.Write(w, info, files, mar.WriteOptions{Compression: c})
+			})
+		},
+	}
+	cmd.Flags().StringVar(&channel, "channel", "", "update channel (MAR channel ID)")
+	cmd.Flags().StringVar(&version, "version", "", "product version")
+	cmd.Flags().StringVar(&compression, "compression", "xz", "entry compression: xz or bzip2")
+	cmd.Flags().StringVarP(&dir, "directory", "C", ".", "directory FILES are relative to")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "output MAR file")
+	for _, f := range []string{"channel", "version", "output"} {
+		_ = cmd.MarkFlagRequired(f)
+	}
+	return cmd
+}
+
+func newMarExtractCmd() *cobra.Command {
+	var dir string
+	var lim mar.Limits
+	cmd := &cobra.Command{
+		Use:   "extract FILE -C DIR",
+		Short: "Decompress every entry of FILE into DIR, which must not exist or be empty",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, f, err := openArchive(args[0])
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			return atomicfile.WriteDir(dir, func(tmp string) error {
+				if err := mar.Extract(a, tmp, lim); err != nil {
+					return fmt.Errorf("%s: %w", args[0], err)
+				}
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVarP(&dir, "directory", "C", "", "directory to create")
+	cmd.Flags().Int64Var(&lim.MaxEntrySize, "max-entry-size", mar.DefaultMaxEntrySize, "largest decompressed entry, bytes")
+	cmd.Flags().Int64Var(&lim.MaxTotalSize, "max-total-size", mar.DefaultMaxTotalSize, "largest decompressed total, bytes")
+	_ = cmd.MarkFlagRequired("directory")
+	return cmd
+}
+
+// openArchive opens and parses a MAR file; the caller closes the file.
+func openArchive(name string) (*mar.Archive, *os.File, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := f.Stat()
+	if err == nil && !st.Mode().IsRegular() {
+		err = fmt.Errorf("%s: not a regular file", name)
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	a, err := mar.Open(f, st.Size())
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return a, f, nil
+}
+
+// writeOutput writes out all at once or not at all.
+func writeOutput(out string, fill func(*os.File) error) error {
+	if out == "" {
+		return fmt.Errorf("empty output file name")
+	}
+	return atomicfile.Write(out, 0o644, fill)
+}
+
+func readKey[K any](name string, parse func([]byte) (K, error)) (K, error) {
+	var zero K
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return zero, err
+	}
+	k, err := parse(data)
+	if err != nil {
+		return zero, fmt.Errorf("%s: %w", name, err)
+	}
+	return k, nil
+}
+
+// collectFiles lists the regular files named by args under root, walking
+// directories, sorted by name.
+func collectFiles(root *os.Root, args []string) ([]mar.File, error) {
+	fsys := root.FS()
+	var files []mar.File
+	seen := map[string]bool{}
+	for _, arg := range args {
+		start := path.Clean(filepath.ToSlash(arg))
+		if start != "." {
+			if err := mar.CheckName(start); err != nil {
+				return nil, err
+			}
+		}
+		err := fs.WalkDir(fsys, start, func(name string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() {
+				return nil
+			}
+			if !d.Type().IsRegular() {
+				return fmt.Errorf("%s: not a regular file or directory", name)
+			}
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			if seen[name] {
+				return fmt.Errorf("%s: listed twice", name)
+			}
+			seen[name] = true
+			mode := uint32(0o644)
+			if info.Mode().Perm()&0o100 != 0 {
+				mode = 0o755
+			}
+			files = append(files, mar.File{Name: name, Mode: mode, Open: func() (io.ReadCloser, error) { return fsys.Open(name) }})
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("no files to add")
+	}
+	slices.SortFunc(files, func(a, b mar.File) int { return strings.Compare(a.Name, b.Name) })
+	return files, nil
+}
+
+// displayName quotes names that would garble a terminal.
+func displayName(name string) string {
+	for _, r := range name {
+		if !strconv.IsPrint(r) {
+			return strconv.Quote(name)
+		}
+	}
+	return name
+}

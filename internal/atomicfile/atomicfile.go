@@ -1,0 +1,104 @@
+package atomicfile
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Write creates or replaces the file at path with what fill writes into
+// the temporary file it is given, with permissions perm.
+func Write(path string, perm fs.FileMode, fill func(f *os.File) error) (err error) {
+	dir, base := filepath.Split(filepath.Clean(path))
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("atomicfile: %w", err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			_ = f.Close()
+			_ = os.Remove(tmp)
+		}
+	}()
+	if err := fill(f); err != nil {
+		return err
+	}
+	if err := f.Chmod(perm); err != nil {
+		return fmt.Errorf("atomicfile: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("atomicfile: sync %s: %w", tmp, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("atomicfile: close %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("atomicfile: %w", err)
+	}
+	return syncDir(dir)
+}
+
+// WriteDir creates the directory path, filled by fill through the
+// temporary directory it is given. path must not exist, or be an empty
+// directory (which is replaced: removed just before the rename).
+func WriteDir(path string, fill func(dir string) error) (err error) {
+	path = filepath.Clean(path)
+	entries, statErr := os.ReadDir(path)
+	switch {
+	case statErr == nil && len(entries) > 0:
+		return fmt.Errorf("atomicfile: %s is not empty", path)
+	case statErr != nil && !errors.Is(statErr, fs.ErrNotExist):
+		return fmt.Errorf("atomicfile: %w", statErr)
+	}
+	parent, base := filepath.Split(path)
+	if parent == "" {
+		parent = "."
+	}
+	tmp, err := os.MkdirTemp(parent, "."+base+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("atomicfile: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = os.RemoveAll(tmp)
+		}
+	}()
+	if err := fill(tmp); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return fmt.Errorf("atomicfile: %w", err)
+	}
+	if err := syncDir(tmp); err != nil {
+		return err
+	}
+	// os.Rename refuses to replace a directory: remove the empty one
+	// first (os.Remove fails if something was put in it meanwhile).
+	if statErr == nil {
+		if err := os.Remove(path); err != nil {
+			return fmt.Errorf("atomicfile: %w", err)
+		}
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("atomicfile: %w", err)
+	}
+	return syncDir(parent)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("atomicfile: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("atomicfile: sync %s: %w", dir, err)
+	}
+	return nil
+}

@@ -1,0 +1,136 @@
+package mar
+
+import (
+	"crypto/sha512"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+const benchSize = 100 << 20
+
+// bigSignedMAR writes, in a temporary directory, a signed MAR of about
+// 100 MiB: 100 entries of 1 MiB of incompressible bytes, stored as is.
+func bigSignedMAR(b *testing.B) *os.File {
+	b.Helper()
+	dir := b.TempDir()
+	var files []File
+	for i := range 100 {
+		files = append(files, File{Name: "blob/" + itoa(i), Mode: 0o644, Open: func() (io.ReadCloser, error) {
+			seed := [32]byte{byte(i)}
+			return io.NopCloser(io.LimitReader(rand.NewChaCha8(seed), benchSize/100)), nil
+		}})
+	}
+	unsigned, err := os.Create(filepath.Join(dir, "unsigned.mar"))
+	require.NoError(b, err)
+	defer unsigned.Close()
+	require.NoError(b, Write(unsigned, sampleInfo, files, WriteOptions{Compression: Stored}))
+	size, err := unsigned.Seek(0, io.SeekCurrent)
+	require.NoError(b, err)
+	a, err := Open(unsigned, size)
+	require.NoError(b, err)
+	signed, err := os.Create(filepath.Join(dir, "signed.mar"))
+	require.NoError(b, err)
+	b.Cleanup(func() { signed.Close() })
+	require.NoError(b, Sign(signed, a, privateKey(b, "key2048-pkcs8.pem")))
+	return signed
+}
+
+// peakHeap samples HeapInuse every few milliseconds until stop, and
+// returns the largest value seen above the level when it started.
+type peakHeap struct {
+	base, peak uint64
+	done       chan struct{}
+	wg         sync.WaitGroup
+}
+
+func startPeakHeap() *peakHeap {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	p := &peakHeap{base: ms.HeapInuse, peak: ms.HeapInuse, done: make(chan struct{})}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		tick := time.NewTicker(2 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-p.done:
+				return
+			case <-tick.C:
+				runtime.ReadMemStats(&ms)
+				p.peak = max(p.peak, ms.HeapInuse)
+			}
+		}
+	}()
+	return p
+}
+
+func (p *peakHeap) stop() float64 {
+	close(p.done)
+	p.wg.Wait()
+	return float64(p.peak-p.base) / (1 << 20)
+}
+
+func benchOverFile(b *testing.B, op func(a *Archive) error) {
+	f := bigSignedMAR(b)
+	st, err := f.Stat()
+	require.NoError(b, err)
+	b.SetBytes(st.Size())
+	b.ReportAllocs()
+	peak := startPeakHeap()
+	b.ResetTimer()
+	for b.Loop() {
+		a, err := Open(f, st.Size())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := op(a); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(peak.stop(), "peak-heap-MiB")
+}
+
+// BenchmarkStripSHA512 strips a signed 100 MiB MAR into SHA-512, the
+// hash a manifest records for the unsigned file.
+func BenchmarkStripSHA512(b *testing.B) {
+	benchOverFile(b, func(a *Archive) error {
+		h := sha512.New()
+		if err := Strip(h, a); err != nil {
+			return err
+		}
+		h.Sum(nil)
+		return nil
+	})
+}
+
+// BenchmarkVerify hashes the signed ranges of a 100 MiB MAR with SHA-384
+// and checks one RSA-2048 signature.
+func BenchmarkVerify(b *testing.B) {
+	key := publicKey(b, "key2048.pub.pem")
+	benchOverFile(b, func(a *Archive) error { return Verify(a, key) })
+}
+
+// BenchmarkSHA512Baseline hashes the same file's bytes with no MAR
+// processing, as the yardstick for the two above.
+func BenchmarkSHA512Baseline(b *testing.B) {
+	buf := make([]byte, copyBufferSize)
+	benchOverFile(b, func(a *Archive) error {
+		h := sha512.New()
+		if _, err := io.CopyBuffer(h, io.NewSectionReader(a.r, 0, a.size), buf); err != nil {
+			return err
+		}
+		h.Sum(nil)
+		return nil
+	})
+}

@@ -1,0 +1,92 @@
+package mar
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// CompareStripped checks that signed, with its signatures stripped, is
+// byte for byte the unsigned archive: the check a witness makes that a
+// shipped MAR is exactly the rebuilt one plus a signature. It streams both
+// and returns a *MismatchError (wrapping ErrMismatch) locating the first
+// difference. signed must carry a signature and unsigned none.
+func CompareStripped(signed, unsigned *Archive) error {
+	if len(signed.sigs) == 0 {
+		return fmt.Errorf("%w: the first archive must be the signed one", ErrUnsigned)
+	}
+	if len(unsigned.sigs) != 0 {
+		return fmt.Errorf("%w: the second archive must be unsigned", ErrSigned)
+	}
+	cmp := &comparer{want: io.NewSectionReader(unsigned.r, 0, unsigned.size), buf: make([]byte, copyBufferSize), diff: -1}
+	err := Strip(cmp, signed)
+	if cmp.diff >= 0 {
+		return unsigned.mismatchAt(cmp.diff)
+	}
+	if err != nil {
+		return fmt.Errorf("mar: compare: read signed archive: %w", err)
+	}
+	if cmp.off != unsigned.size {
+		return unsigned.mismatchAt(cmp.off)
+	}
+	return nil
+}
+
+// comparer is a writer that checks what it is given against want and
+// records the first differing offset.
+type comparer struct {
+	want *io.SectionReader
+	buf  []byte
+	off  int64
+	diff int64
+}
+
+var errDiffers = errors.New("mar: contents differ")
+
+func (c *comparer) Write(p []byte) (int, error) {
+	written := 0
+	for len(p) > 0 {
+		chunk := p[:min(len(p), len(c.buf))]
+		n, _ := c.want.ReadAt(c.buf[:len(chunk)], c.off)
+		if !bytes.Equal(c.buf[:n], chunk[:n]) {
+			for i := range n {
+				if c.buf[i] != chunk[i] {
+					c.diff = c.off + int64(i)
+					return written + i, errDiffers
+				}
+			}
+		}
+		if n < len(chunk) { // unsigned archive is shorter
+			c.diff = c.off + int64(n)
+			return written + n, errDiffers
+		}
+		c.off += int64(n)
+		written += n
+		p = p[n:]
+	}
+	return written, nil
+}
+
+// mismatchAt names the region of a holding offset off.
+func (a *Archive) mismatchAt(off int64) *MismatchError {
+	e := &MismatchError{Offset: off}
+	switch {
+	case off >= a.size:
+		e.Region = "end of file"
+	case off < a.sigEnd+4:
+		e.Region = "header"
+	case off < a.contentStart:
+		e.Region = "additional sections"
+	case off >= a.indexOffset:
+		e.Region = "index"
+	default:
+		e.Region = "gap"
+		for _, en := range a.entries {
+			if off >= int64(en.Offset) && off < int64(en.Offset)+int64(en.Size) {
+				e.Region, e.Entry = "entry", en.Name
+			}
+		}
+	}
+	return e
+}
