@@ -11,16 +11,14 @@ import (
 	"time"
 
 	"github.com/chainiac/chainiac/cosi"
+	"github.com/chainiac/chainiac/internal/localnet"
 	"github.com/chainiac/chainiac/internal/onettest"
 	"github.com/stretchr/testify/require"
-	"go.dedis.ch/kyber/v3/suites"
 	"go.dedis.ch/onet/v3"
 	"go.dedis.ch/onet/v3/network"
 )
 
 const testProtocol = "chainiac-cosi-test"
-
-var netSuite = suites.MustFind("Ed25519")
 
 func TestMain(m *testing.M) { onettest.Main(m) }
 
@@ -36,38 +34,32 @@ const (
 	wrongSign           // answers with a valid point that is not its share
 )
 
-// cluster is a set of onet servers, each with a cosi key, running the protocol.
+// cluster is a set of onet servers on 127.0.0.1, each with a cosi key, running the
+// protocol.
 type cluster struct {
-	local   *onet.LocalTest
-	servers []*onet.Server
-	onetR   *onet.Roster
-	keys    []*cosi.PrivateKey
-	roster  *cosi.Roster
+	net    *localnet.Net
+	keys   []*cosi.PrivateKey
+	roster *cosi.Roster
 }
 
 var testRef = []byte("test-roster")
 
-func newCluster(t *testing.T, n int, tcp bool, roles map[int]behaviour) *cluster {
+func newCluster(t *testing.T, n int, roles map[int]behaviour) *cluster {
 	t.Helper()
-	c := &cluster{}
-	if tcp {
-		c.local = onet.NewTCPTest(netSuite)
-	} else {
-		c.local = onet.NewLocalTest(netSuite)
-	}
-	t.Cleanup(c.local.CloseAll)
-	c.servers, c.onetR, _ = c.local.GenTree(n, true)
+	ln, err := localnet.Start(n)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, ln.Close()) })
+	c := &cluster{net: ln}
 	pubs := make([]cosi.PublicKey, n)
-	for i := range c.servers {
+	for i := range ln.Servers {
 		k, err := cosi.GenerateKey(seeded(fmt.Sprintf("%d/%d", n, i)))
 		require.NoError(t, err)
 		c.keys = append(c.keys, k)
 		pubs[i] = k.Public()
 	}
-	var err error
 	c.roster, err = cosi.NewRoster(pubs)
 	require.NoError(t, err)
-	for i, srv := range c.servers {
+	for i, srv := range ln.Servers {
 		var factory onet.NewProtocol
 		switch roles[i] {
 		case silent, garbage, wrongSign:
@@ -82,7 +74,7 @@ func newCluster(t *testing.T, n int, tcp bool, roles map[int]behaviour) *cluster
 	}
 	for i, b := range roles {
 		if b == dead {
-			require.NoError(t, c.servers[i].Close())
+			require.NoError(t, ln.Stop(i))
 		}
 	}
 	return c
@@ -91,7 +83,7 @@ func newCluster(t *testing.T, n int, tcp bool, roles map[int]behaviour) *cluster
 func (c *cluster) env(i int, b behaviour) Env {
 	return Env{
 		Key: func(si *network.ServerIdentity) (*cosi.PrivateKey, error) {
-			if !si.Equal(c.servers[i].ServerIdentity) {
+			if !si.Equal(c.net.Servers[i].ServerIdentity) {
 				return nil, errors.New("not my server")
 			}
 			return c.keys[i], nil
@@ -117,9 +109,9 @@ func (c *cluster) env(i int, b behaviour) Env {
 // sign runs one round from member 0 over a two-level tree.
 func (c *cluster) sign(t *testing.T, msg []byte, policy cosi.Policy, timeout time.Duration) (*Result, error) {
 	t.Helper()
-	tree, err := NewTree(c.onetR, DefaultSubtrees(len(c.servers)))
+	tree, err := NewTree(c.net.Roster, DefaultSubtrees(len(c.net.Servers)))
 	require.NoError(t, err)
-	pi, err := c.local.CreateProtocol(testProtocol, tree)
+	pi, err := c.net.CreateProtocol(0, testProtocol, tree)
 	require.NoError(t, err)
 	p := pi.(*Protocol)
 	p.Request = Request{RosterRef: testRef, Message: msg, Data: []byte("data"), Policy: policy, Timeout: timeout}

@@ -40,16 +40,16 @@ func requireValid(t *testing.T, c *cluster, msg []byte, res *Result) {
 
 func TestHealthy(t *testing.T) {
 	for _, n := range sizes {
-		for _, tcp := range []bool{false, true} {
-			t.Run(fmt.Sprintf("n=%d/tcp=%v", n, tcp), func(t *testing.T) {
-				c := newCluster(t, n, tcp, nil)
-				msg := []byte("healthy round")
+		t.Run(fmt.Sprintf("n=%d", n), func(t *testing.T) {
+			c := newCluster(t, n, nil)
+			for round := 0; round < 3; round++ {
+				msg := []byte(fmt.Sprintf("healthy round %d", round))
 				res, err := c.sign(t, msg, cosi.DefaultPolicy(n), 10*time.Second)
 				require.NoError(t, err)
 				requireValid(t, c, msg, res)
 				require.Empty(t, res.Refusals)
-			})
-		}
+			}
+		})
 	}
 }
 
@@ -57,7 +57,7 @@ func TestFaultyMembersDead(t *testing.T) {
 	for _, n := range sizes {
 		t.Run(fmt.Sprintf("n=%d", n), func(t *testing.T) {
 			deadOnes := spread(n, faulty(n))
-			c := newCluster(t, n, true, rolesOf(dead, deadOnes...))
+			c := newCluster(t, n, rolesOf(dead, deadOnes...))
 			msg := []byte("with dead members")
 			res, err := c.sign(t, msg, cosi.DefaultPolicy(n), 10*time.Second)
 			require.NoError(t, err)
@@ -75,7 +75,7 @@ func TestDeadSubLeaderIsReplaced(t *testing.T) {
 			tree, err := NewTree(dummyRoster(t, n), DefaultSubtrees(n))
 			require.NoError(t, err)
 			leader := tree.Root.Children[0]
-			c := newCluster(t, n, true, rolesOf(dead, leader.RosterIndex))
+			c := newCluster(t, n, rolesOf(dead, leader.RosterIndex))
 			msg := []byte("dead sub-leader")
 			// Everyone alive must sign, which needs the sub-leader's leaves.
 			res, err := c.sign(t, msg, cosi.Policy{Threshold: n - 1}, 10*time.Second)
@@ -93,7 +93,7 @@ func TestSilentSubLeaderIsReplaced(t *testing.T) {
 	tree, err := NewTree(dummyRoster(t, n), DefaultSubtrees(n))
 	require.NoError(t, err)
 	leader := tree.Root.Children[1]
-	c := newCluster(t, n, true, rolesOf(silent, leader.RosterIndex))
+	c := newCluster(t, n, rolesOf(silent, leader.RosterIndex))
 	msg := []byte("silent sub-leader")
 	res, err := c.sign(t, msg, cosi.Policy{Threshold: n - 1}, 2*time.Second)
 	require.NoError(t, err)
@@ -113,7 +113,7 @@ func TestBadSharesAreExcluded(t *testing.T) {
 				if n > 5 {
 					bad = append(bad, tree.Root.Children[1].RosterIndex)
 				}
-				c := newCluster(t, n, true, rolesOf(b, bad...))
+				c := newCluster(t, n, rolesOf(b, bad...))
 				msg := []byte("bad shares")
 				res, err := c.sign(t, msg, cosi.Policy{Threshold: n - len(bad)}, 10*time.Second)
 				require.NoError(t, err, "the round must survive bad shares")
@@ -131,7 +131,7 @@ func TestRefusals(t *testing.T) {
 	for _, n := range sizes {
 		t.Run(fmt.Sprintf("n=%d/up-to-f", n), func(t *testing.T) {
 			refusers := spread(n, faulty(n))
-			c := newCluster(t, n, true, rolesOf(refuses, refusers...))
+			c := newCluster(t, n, rolesOf(refuses, refusers...))
 			msg := []byte("some refuse")
 			// Wait for everyone, so that every refusal is reported.
 			res, err := c.sign(t, msg, cosi.Policy{Threshold: n - len(refusers)}, 10*time.Second)
@@ -145,7 +145,7 @@ func TestRefusals(t *testing.T) {
 		})
 		t.Run(fmt.Sprintf("n=%d/more-than-f", n), func(t *testing.T) {
 			refusers := spread(n, faulty(n)+1)
-			c := newCluster(t, n, true, rolesOf(refuses, refusers...))
+			c := newCluster(t, n, rolesOf(refuses, refusers...))
 			_, err := c.sign(t, []byte("too many refuse"), cosi.DefaultPolicy(n), 10*time.Second)
 			var re *RoundError
 			require.ErrorAs(t, err, &re)
@@ -159,7 +159,7 @@ func TestRefusals(t *testing.T) {
 func TestImpossibleFromTheStart(t *testing.T) {
 	n := 16
 	deadOnes := spread(n, faulty(n)+1)
-	c := newCluster(t, n, true, rolesOf(dead, deadOnes...))
+	c := newCluster(t, n, rolesOf(dead, deadOnes...))
 	start := time.Now()
 	_, err := c.sign(t, []byte("cannot work"), cosi.DefaultPolicy(n), 20*time.Second)
 	require.ErrorIs(t, err, ErrUnreachable)
@@ -173,7 +173,7 @@ func TestImpossibleFromTheStart(t *testing.T) {
 }
 
 func TestBadRequest(t *testing.T) {
-	c := newCluster(t, 5, false, nil)
+	c := newCluster(t, 5, nil)
 	_, err := c.sign(t, nil, cosi.DefaultPolicy(5), time.Second)
 	require.ErrorContains(t, err, "message of 0 bytes")
 	_, err = c.sign(t, []byte("m"), cosi.Policy{Threshold: 6}, time.Second)

@@ -3,6 +3,7 @@ package protocol
 import (
 	"testing"
 
+	"github.com/chainiac/chainiac/internal/localnet"
 	"github.com/stretchr/testify/require"
 	"go.dedis.ch/onet/v3"
 	"go.dedis.ch/onet/v3/network"
@@ -12,7 +13,7 @@ func dummyRoster(t *testing.T, n int) *onet.Roster {
 	t.Helper()
 	var ids []*network.ServerIdentity
 	for i := 0; i < n; i++ {
-		kp := netSuite.Point().Pick(netSuite.RandomStream())
+		kp := localnet.Suite.Point().Pick(localnet.Suite.RandomStream())
 		ids = append(ids, network.NewServerIdentity(kp, network.NewTCPAddress("127.0.0.1:1")))
 	}
 	return onet.NewRoster(ids)
