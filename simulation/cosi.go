@@ -1,0 +1,170 @@
+package simulation
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/chainiac/chainiac/cosi"
+	"github.com/chainiac/chainiac/cosi/protocol"
+	"github.com/chainiac/chainiac/internal/localnet"
+	"go.dedis.ch/onet/v3"
+	"go.dedis.ch/onet/v3/network"
+)
+
+const cosiProtocol = "chainiac-simulation-cosi"
+
+// CosiConfig is one simulation run.
+type CosiConfig struct {
+	Nodes    int
+	Rounds   int           // measured rounds
+	Warmup   int           // rounds run first and reported as warm-up
+	Subtrees int           // sub-leaders of the two-level tree; 0 means ⌈√(n−1)⌉
+	Timeout  time.Duration // per round; 0 means protocol.DefaultTimeout
+}
+
+func (c *CosiConfig) validate() error {
+	switch {
+	case c.Nodes < 2 || c.Nodes > cosi.MaxRosterSize:
+		return fmt.Errorf("simulation: %d nodes, want 2 to %d", c.Nodes, cosi.MaxRosterSize)
+	case c.Rounds < 1:
+		return errors.New("simulation: at least one round")
+	case c.Warmup < 0:
+		return errors.New("simulation: negative warm-up")
+	case c.Subtrees < 0 || c.Subtrees > c.Nodes-1:
+		return fmt.Errorf("simulation: %d subtrees for %d nodes", c.Subtrees, c.Nodes)
+	}
+	if c.Subtrees == 0 {
+		c.Subtrees = protocol.DefaultSubtrees(c.Nodes)
+	}
+	if c.Timeout == 0 {
+		c.Timeout = protocol.DefaultTimeout
+	}
+	return nil
+}
+
+// Round is the outcome of one signing round.
+type Round struct {
+	Nodes   int
+	Round   int // from 1; warm-up rounds come first
+	Warmup  bool
+	Latency time.Duration
+	Signers int
+	Err     error
+}
+
+// RunCosi runs cfg.Warmup + cfg.Rounds rounds and calls report after each. It returns
+// the first round error, after reporting it.
+func RunCosi(ctx context.Context, cfg CosiConfig, report func(Round)) error {
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	keys, roster, err := simulationKeys(cfg.Nodes)
+	if err != nil {
+		return err
+	}
+	ln, err := localnet.Start(cfg.Nodes)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	for i, srv := range ln.Servers {
+		env := protocol.Env{
+			Key:    keyOf(srv.ServerIdentity, keys[i]),
+			Roster: func([]byte) (*cosi.Roster, error) { return roster, nil },
+			Check:  func(context.Context, protocol.CheckRequest) error { return nil },
+		}
+		if _, err := srv.ProtocolRegister(cosiProtocol, func(n *onet.TreeNodeInstance) (onet.ProtocolInstance, error) {
+			return protocol.New(n, env)
+		}); err != nil {
+			return err
+		}
+	}
+	tree, err := protocol.NewTree(ln.Roster, cfg.Subtrees)
+	if err != nil {
+		return err
+	}
+	policy := cosi.DefaultPolicy(cfg.Nodes)
+	for i := 1; i <= cfg.Warmup+cfg.Rounds; i++ {
+		msg := fmt.Sprintf("chainiac simulation round %d", i)
+		start := time.Now()
+		res, err := signRound(ctx, ln, tree, protocol.Request{
+			RosterRef: []byte("simulation"), Message: []byte(msg), Policy: policy, Timeout: cfg.Timeout,
+		})
+		r := Round{Nodes: cfg.Nodes, Round: i, Warmup: i <= cfg.Warmup, Latency: time.Since(start), Err: err}
+		if err == nil {
+			if verr := cosi.Verify(roster, []byte(msg), res.Signature, policy); verr != nil {
+				r.Err = fmt.Errorf("simulation: round %d produced an invalid signature: %w", i, verr)
+			}
+			r.Signers = res.Signature.Mask().Count()
+		}
+		report(r)
+		if r.Err != nil {
+			return r.Err
+		}
+	}
+	return nil
+}
+
+func signRound(ctx context.Context, ln *localnet.Net, tree *onet.Tree, req protocol.Request) (*protocol.Result, error) {
+	pi, err := ln.CreateProtocol(0, cosiProtocol, tree)
+	if err != nil {
+		return nil, err
+	}
+	p := pi.(*protocol.Protocol)
+	p.Request = req
+	if err := p.Start(); err != nil {
+		return nil, err
+	}
+	return p.Wait(ctx)
+}
+
+func keyOf(si *network.ServerIdentity, k *cosi.PrivateKey) func(*network.ServerIdentity) (*cosi.PrivateKey, error) {
+	return func(asked *network.ServerIdentity) (*cosi.PrivateKey, error) {
+		if !asked.Equal(si) {
+			return nil, errors.New("simulation: key asked for another server")
+		}
+		return k, nil
+	}
+}
+
+// simulationKeys derives member i's key from a hash of i: reproducible and, for a
+// simulation, as good as random. Generation runs on every core.
+func simulationKeys(n int) ([]*cosi.PrivateKey, *cosi.Roster, error) {
+	keys := make([]*cosi.PrivateKey, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	work := make(chan int)
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				var b [8]byte
+				binary.BigEndian.PutUint64(b[:], uint64(i))
+				seed := sha256.Sum256(append([]byte("chainiac simulation key "), b[:]...))
+				keys[i], errs[i] = cosi.GenerateKey(bytes.NewReader(seed[:]))
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	pubs := make([]cosi.PublicKey, n)
+	for i, k := range keys {
+		if errs[i] != nil {
+			return nil, nil, errs[i]
+		}
+		pubs[i] = k.Public()
+	}
+	roster, err := cosi.NewRoster(pubs)
+	return keys, roster, err
+}
