@@ -3,6 +3,7 @@ module github.com/chainiac/chainiac
 go 1.26.8
 
 require (
+	github.com/BurntSushi/toml v1.6.0
 	github.com/spf13/cobra v1.10.2
 	github.com/stretchr/testify v1.12.1
 )
