@@ -3,8 +3,8 @@ package release
 import (
 	"crypto/sha256"
 	"crypto/sha512"
-	"math/big"
 	"encoding/binary"
+	"math/big"
 	"testing"
 
 	"github.com/stretchr/testify/require"
