@@ -34,13 +34,22 @@ func NewEncoder(tag string) *Encoder {
 func (e *Encoder) Uint8(v uint8) *Encoder { e.buf = append(e.buf, v); return e }
 
 // Uint16 appends a big-endian u16.
-func (e *Encoder) Uint16(v uint16) *Encoder { e.buf = binary.BigEndian.AppendUint16(e.buf, v); return e }
+func (e *Encoder) Uint16(v uint16) *Encoder {
+	e.buf = binary.BigEndian.AppendUint16(e.buf, v)
+	return e
+}
 
 // Uint32 appends a big-endian u32.
-func (e *Encoder) Uint32(v uint32) *Encoder { e.buf = binary.BigEndian.AppendUint32(e.buf, v); return e }
+func (e *Encoder) Uint32(v uint32) *Encoder {
+	e.buf = binary.BigEndian.AppendUint32(e.buf, v)
+	return e
+}
 
 // Uint64 appends a big-endian u64.
-func (e *Encoder) Uint64(v uint64) *Encoder { e.buf = binary.BigEndian.AppendUint64(e.buf, v); return e }
+func (e *Encoder) Uint64(v uint64) *Encoder {
+	e.buf = binary.BigEndian.AppendUint64(e.buf, v)
+	return e
+}
 
 // Fixed appends raw bytes whose length is fixed by the field's type.
 func (e *Encoder) Fixed(b []byte) *Encoder { e.buf = append(e.buf, b...); return e }
