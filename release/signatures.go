@@ -13,8 +13,8 @@ const MaxSignatures = MaxPolicyKeys
 
 // Signature is one developer's Ed25519 signature.
 type Signature struct {
-	Key       DeveloperKey
-	Signature DeveloperSignature
+	Key       DeveloperKey       `json:"key"`
+	Signature DeveloperSignature `json:"signature"`
 }
 
 const signatureEncodingSize = 32 + 64

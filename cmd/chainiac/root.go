@@ -15,5 +15,6 @@ genesis block and install only what the cothority witnessed.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.AddCommand(newReleaseCmd())
 	return root
 }
