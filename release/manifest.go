@@ -91,6 +91,19 @@ func (k TargetKey) Less(o TargetKey) bool {
 	return k.Locale < o.Locale
 }
 
+// Validate checks the platform and locale rules: 1..64 and 1..35 ASCII letters,
+// digits and a few separators, starting with a letter or digit, so that both are safe
+// as file names (release/build maps out/<platform>/<locale>.mar to a key).
+func (k TargetKey) Validate() error {
+	if err := checkIdent(k.Platform, MaxPlatformLen, isNameRune); err != nil {
+		return fmt.Errorf("platform: %w", err)
+	}
+	if err := checkIdent(k.Locale, MaxLocaleLen, isLocaleRune); err != nil {
+		return fmt.Errorf("locale: %w", err)
+	}
+	return nil
+}
+
 // Target returns the target with the given key.
 func (m *Manifest) Target(k TargetKey) (Target, bool) {
 	for _, t := range m.Targets {
@@ -158,11 +171,8 @@ func (m *Manifest) validateHeader() error {
 }
 
 func (t Target) validate() error {
-	if err := checkIdent(t.Platform, MaxPlatformLen, isNameRune); err != nil {
-		return fmt.Errorf("platform: %w", err)
-	}
-	if err := checkIdent(t.Locale, MaxLocaleLen, isLocaleRune); err != nil {
-		return fmt.Errorf("locale: %w", err)
+	if err := t.Key().Validate(); err != nil {
+		return err
 	}
 	if t.UnsignedSHA256.IsZero() {
 		return errors.New("unsigned sha-256 is all zero")
