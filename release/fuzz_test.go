@@ -100,3 +100,24 @@ func FuzzParsePolicyChange(f *testing.F) {
 		_, _ = old.VerifyChange(c)
 	})
 }
+
+// FuzzParsePolicyFile: text that parses renders back to text that parses to the same
+// policy.
+func FuzzParsePolicyFile(f *testing.F) {
+	p, err := NewPolicy(publicKeys(testSigners(f, 3)), 2)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(string(p.MarshalPolicyFile()))
+	f.Add("threshold = 1\nkeys = []\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		p, err := ParsePolicyFile([]byte(text))
+		if err != nil {
+			return
+		}
+		again, err := ParsePolicyFile(p.MarshalPolicyFile())
+		if err != nil || !again.Equal(p) {
+			t.Fatalf("policy file does not round-trip: %v", err)
+		}
+	})
+}

@@ -43,9 +43,7 @@ func NewPolicyChange(prev, next *Policy) (*PolicyChange, error) {
 //	bytes statement
 //	u32 count, then per signature (ascending by key): fixed[32] key, fixed[64] signature
 func (c *PolicyChange) Encode() []byte {
-	e := wire.NewEncoder(TagSignedPolicyChange).Bytes(c.Statement)
-	encodeSignatures(e, c.Signatures)
-	return e.Out()
+	return encodeEnvelope(TagSignedPolicyChange, c.Statement, c.Signatures)
 }
 
 const maxStatementSize = 1 + len(TagPolicyChange) + 32 + 4 + maxPolicySize
@@ -53,18 +51,11 @@ const maxStatementSize = 1 + len(TagPolicyChange) + 32 + 4 + maxPolicySize
 // ParsePolicyChange decodes the envelope only; Policy.VerifyChange checks and parses
 // the statement.
 func ParsePolicyChange(b []byte) (*PolicyChange, error) {
-	max := 1 + len(TagSignedPolicyChange) + 4 + maxStatementSize + 4 + MaxSignatures*signatureEncodingSize
-	if len(b) > max {
-		return nil, fmt.Errorf("release: policy change: %d bytes, at most %d", len(b), max)
+	body, sigs, err := decodeEnvelope(b, TagSignedPolicyChange, "policy change", maxStatementSize)
+	if err != nil {
+		return nil, err
 	}
-	c := new(PolicyChange)
-	d := wire.NewDecoder(b, TagSignedPolicyChange)
-	c.Statement = d.Field("statement").Bytes(maxStatementSize)
-	c.Signatures = decodeSignatures(d)
-	if err := d.Finish(); err != nil {
-		return nil, fmt.Errorf("release: policy change: %w", err)
-	}
-	return c, nil
+	return &PolicyChange{Statement: body, Signatures: sigs}, nil
 }
 
 // VerifyChange returns the new policy if at least p's threshold of distinct keys of p

@@ -33,12 +33,32 @@ func withSignature(sigs []Signature, s Signature) []Signature {
 	return sortSignatures(append(out, s))
 }
 
-func encodeSignatures(e *wire.Encoder, sigs []Signature) {
+// encodeEnvelope is the shared form of a signed manifest and a signed policy change:
+// tag, the signed bytes, then the signatures ascending by key.
+func encodeEnvelope(tag string, body []byte, sigs []Signature) []byte {
+	e := wire.NewEncoder(tag).Bytes(body)
 	sorted := sortSignatures(sigs)
 	e.Count(len(sorted))
 	for _, s := range sorted {
 		e.Fixed(s.Key[:]).Fixed(s.Signature[:])
 	}
+	return e.Out()
+}
+
+// decodeEnvelope reads what encodeEnvelope writes, refusing input over the largest
+// valid envelope before decoding anything.
+func decodeEnvelope(b []byte, tag, what string, maxBody int) ([]byte, []Signature, error) {
+	max := 1 + len(tag) + 4 + maxBody + 4 + MaxSignatures*signatureEncodingSize
+	if len(b) > max {
+		return nil, nil, fmt.Errorf("release: %s: %d bytes, at most %d", what, len(b), max)
+	}
+	d := wire.NewDecoder(b, tag)
+	body := d.Field("body").Bytes(maxBody)
+	sigs := decodeSignatures(d)
+	if err := d.Finish(); err != nil {
+		return nil, nil, fmt.Errorf("release: %s: %w", what, err)
+	}
+	return body, sigs, nil
 }
 
 // decodeSignatures reads a signature list whose keys are strictly ascending: one

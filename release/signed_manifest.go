@@ -1,10 +1,6 @@
 package release
 
-import (
-	"fmt"
-
-	"github.com/chainiac/chainiac/internal/wire"
-)
+import "fmt"
 
 // TagSignedManifest is the domain tag of a signed-manifest encoding.
 const TagSignedManifest = "chainiac/v1/signed-manifest"
@@ -31,27 +27,17 @@ func NewSignedManifest(m *Manifest) (*SignedManifest, error) {
 //	bytes manifest (the manifest encoding, at most MaxManifestSize)
 //	u32 count, then per signature: fixed[32] key, fixed[64] signature
 func (s *SignedManifest) Encode() []byte {
-	e := wire.NewEncoder(TagSignedManifest).Bytes(s.Manifest)
-	encodeSignatures(e, s.Signatures)
-	return e.Out()
+	return encodeEnvelope(TagSignedManifest, s.Manifest, s.Signatures)
 }
-
-const maxSignedManifestSize = 1 + len(TagSignedManifest) + 4 + MaxManifestSize + 4 + MaxSignatures*signatureEncodingSize
 
 // ParseSignedManifest decodes the envelope only. It does not parse or trust the
 // manifest: pass the result to Policy.VerifyManifest.
 func ParseSignedManifest(b []byte) (*SignedManifest, error) {
-	if len(b) > maxSignedManifestSize {
-		return nil, fmt.Errorf("release: signed manifest: %d bytes, at most %d", len(b), maxSignedManifestSize)
+	body, sigs, err := decodeEnvelope(b, TagSignedManifest, "signed manifest", MaxManifestSize)
+	if err != nil {
+		return nil, err
 	}
-	s := new(SignedManifest)
-	d := wire.NewDecoder(b, TagSignedManifest)
-	s.Manifest = d.Field("manifest").Bytes(MaxManifestSize)
-	s.Signatures = decodeSignatures(d)
-	if err := d.Finish(); err != nil {
-		return nil, fmt.Errorf("release: signed manifest: %w", err)
-	}
-	return s, nil
+	return &SignedManifest{Manifest: body, Signatures: sigs}, nil
 }
 
 // VerifyManifest verifies, then parses: it checks that at least the threshold of

@@ -126,7 +126,7 @@ func TestSignedManifestMalformed(t *testing.T) {
 		{"duplicate signer", dup, "ascending"},
 		{"trailing", append(append([]byte(nil), enc...), 0), "trailing"},
 		{"wrong tag", rawEncodeWithTag(TagManifest, enc), "domain tag"},
-		{"oversized", make([]byte, maxSignedManifestSize+1), "at most"},
+		{"oversized", make([]byte, 2*MaxManifestSize), "at most"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
