@@ -38,6 +38,9 @@ func (r *Runner) fetchSource(ctx context.Context, ws *workspace, source string, 
 			return "", fmt.Errorf("build: source: %w", err)
 		}
 		if st.IsDir() {
+			if inside(ws.dir, local) {
+				return "", fmt.Errorf("%w: source directory %s contains the work dir", ErrUnsafeSource, local)
+			}
 			// Copy first, then digest the copy: the tree checked is the tree built.
 			if err := copyTree(ctx, local, ws.src, r.limits); err != nil {
 				return "", err
@@ -67,6 +70,18 @@ func (r *Runner) fetchSource(ctx context.Context, ws *workspace, source string, 
 		return "", err
 	}
 	return buildRoot(ws.src)
+}
+
+// inside reports whether path lies in or below dir, after resolving symlinks.
+func inside(path, dir string) bool {
+	if p, err := filepath.EvalSymlinks(path); err == nil {
+		path = p
+	}
+	if d, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = d
+	}
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
 }
 
 func localPath(source string) (string, error) {
