@@ -55,6 +55,8 @@ type Runner struct {
 	client  *http.Client
 	limits  Limits
 	log     *slog.Logger
+	// waitDelay bounds the wait for output after the build is gone (tests shorten it).
+	waitDelay time.Duration
 }
 
 // NewRunner validates cfg and fills in defaults.
@@ -62,7 +64,8 @@ func NewRunner(cfg Config) (*Runner, error) {
 	if err := checkPlatform(); err != nil {
 		return nil, err
 	}
-	r := &Runner{workDir: cfg.WorkDir, path: cfg.Path, client: cfg.HTTPClient, limits: cfg.Limits, log: cfg.Logger}
+	r := &Runner{workDir: cfg.WorkDir, path: cfg.Path, client: cfg.HTTPClient, limits: cfg.Limits,
+		log: cfg.Logger, waitDelay: defaultWaitDelay}
 	if r.workDir == "" {
 		r.workDir = os.TempDir()
 	}

@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/chainiac/chainiac/release"
@@ -19,9 +18,9 @@ import (
 // every goroutine of the node), then execs the recipe's argv unchanged.
 const umaskWrapper = `umask 022; exec "$@"`
 
-// waitDelay bounds how long Wait waits for the build's pipes after the process group
-// was killed.
-const waitDelay = 5 * time.Second
+// defaultWaitDelay bounds how long a run waits for the build's output pipe after the
+// build exited or was killed.
+const defaultWaitDelay = 5 * time.Second
 
 // Run rebuilds the release m with recipe from source (a local path, file:// URL or
 // http(s) URL of a .tar.gz/.tar.xz archive, or a local directory). It checks the
@@ -112,7 +111,7 @@ func (r *Runner) execute(ctx context.Context, ws *workspace, buildDir string, re
 	cmd.Env = Environment(m, r.path, buildDir, ws.home, ws.tmp)
 	cmd.Stdin = nil // reads from the null device
 	startInOwnGroup(cmd)
-	cmd.WaitDelay = waitDelay
+	cmd.WaitDelay = r.waitDelay
 
 	pr, pw, err := os.Pipe()
 	if err != nil {
@@ -120,10 +119,9 @@ func (r *Runner) execute(ctx context.Context, ws *workspace, buildDir string, re
 	}
 	cmd.Stdout, cmd.Stderr = pw, pw
 	out := newTailBuffer(recipe.MaxLogBytes)
-	var copying sync.WaitGroup
-	copying.Add(1)
+	copied := make(chan struct{})
 	go func() {
-		defer copying.Done()
+		defer close(copied)
 		_, _ = io.Copy(out, pr) // ends when every holder of the write end is gone
 	}()
 
@@ -137,7 +135,14 @@ func (r *Runner) execute(ctx context.Context, ws *workspace, buildDir string, re
 			runErr = errors.Join(runErr, fmt.Errorf("build: kill process group: %w", err))
 		}
 	}
-	copying.Wait()
+	// A process that left the group (setsid) may still hold the pipe: give it
+	// waitDelay, then close the read end, which ends the copy.
+	select {
+	case <-copied:
+	case <-time.After(r.waitDelay):
+		pr.Close()
+		<-copied
+	}
 	pr.Close()
 	logTail, dropped := out.snapshot()
 

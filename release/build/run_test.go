@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -131,6 +132,33 @@ func TestCancelStopsBuild(t *testing.T) {
 	assert.False(t, errors.Is(err, ErrTimeLimit))
 	requireEmptyDir(t, work)
 	requireProcessGone(t, pidFile)
+}
+
+// A daemon that leaves the process group keeps running (the runner is no sandbox), but
+// it cannot hold the run open through the output pipe it inherited.
+func TestEscapedProcessDoesNotHangRun(t *testing.T) {
+	if _, err := exec.LookPath("setsid"); err != nil {
+		t.Skip("setsid(1) not installed")
+	}
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	src := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(src, "build.sh"),
+		[]byte(fmt.Sprintf("setsid sh -c 'echo $$ > %s; exec sleep 600' &\nwhile [ ! -s %s ]; do :; done\n%s\n",
+			pidFile, pidFile, makeMAR)), 0o755))
+	sum, err := TreeDigest(src, DefaultLimits())
+	require.NoError(t, err)
+	r, _ := newTestRunner(t)
+	r.waitDelay = 50 * time.Millisecond
+	t.Cleanup(func() {
+		if b, err := os.ReadFile(pidFile); err == nil {
+			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	})
+	res, err := r.Run(context.Background(), testRecipe("./build.sh"), manifestFor(sum), src)
+	require.NoError(t, err)
+	require.NoError(t, res.Close())
 }
 
 func requireProcessGone(t *testing.T, pidFile string) {
