@@ -13,21 +13,6 @@ import (
 
 const marTestdata = "../../release/mar/testdata/"
 
-// runCLI runs the chainiac command tree in-process.
-func runCLI(t *testing.T, args ...string) (string, error) {
-	t.Helper()
-	root := newRootCmd()
-	var out, errOut bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&errOut)
-	root.SetArgs(args)
-	err := root.Execute()
-	if err != nil {
-		assert.NotContains(t, err.Error(), "\n", "errors are one line")
-	}
-	return out.String(), err
-}
-
 // dirEntries lists a directory's names, to check nothing partial is left.
 func dirEntries(t *testing.T, dir string) []string {
 	t.Helper()

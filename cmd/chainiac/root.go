@@ -15,6 +15,6 @@ genesis block and install only what the cothority witnessed.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newMarCmd(), newSimulateCmd())
+	root.AddCommand(newMarCmd(), newReleaseCmd(), newSimulateCmd())
 	return root
 }

@@ -44,6 +44,33 @@ func Write(path string, perm fs.FileMode, fill func(f *os.File) error) (err erro
 	return syncDir(dir)
 }
 
+// WriteBytes creates or replaces the file at path with data.
+func WriteBytes(path string, data []byte, perm fs.FileMode) error {
+	return Write(path, perm, func(f *os.File) error {
+		_, err := f.Write(data)
+		return err
+	})
+}
+
+// WriteNew writes data to path only if nothing is there yet, so that a key file is
+// never silently overwritten. The error wraps fs.ErrExist if path exists.
+func WriteNew(path string, data []byte, perm fs.FileMode) error {
+	dir, base := filepath.Split(filepath.Clean(path))
+	if dir == "" {
+		dir = "."
+	}
+	tmp := filepath.Join(dir, "."+base+".new")
+	if err := WriteBytes(tmp, data, perm); err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	// Unlike rename, a hard link fails if the name exists.
+	if err := os.Link(tmp, path); err != nil {
+		return fmt.Errorf("atomicfile: %w", err)
+	}
+	return syncDir(dir)
+}
+
 // WriteDir creates the directory path, filled by fill through the
 // temporary directory it is given. path must not exist, or be an empty
 // directory (which is replaced: removed just before the rename).

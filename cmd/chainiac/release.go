@@ -1,0 +1,319 @@
+package main
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/chainiac/chainiac/internal/atomicfile"
+	"github.com/chainiac/chainiac/release"
+	"github.com/spf13/cobra"
+)
+
+// maxReleaseInput bounds every manifest, signed-manifest or policy file the release
+// commands read: the largest valid signed manifest is a little over 1 MiB.
+const maxReleaseInput = 2 << 20
+
+func newReleaseCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "release",
+		Short: "Developer tools: keys, manifests, signatures, verification",
+		Long: `Tools for the release team. A release is a manifest (source, recipe, and the
+unsigned and signed MAR files of every target) signed by a threshold of developer
+keys listed in the developer policy. See docs/release.md.`,
+	}
+	cmd.AddCommand(newReleaseKeygenCmd(), newReleaseManifestCmd(), newReleaseSignCmd(),
+		newReleaseShowCmd(), newReleaseVerifyCmd())
+	return cmd
+}
+
+func newReleaseKeygenCmd() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "keygen -o KEYFILE",
+		Short: "Make a developer signing key (file mode 0600) and print its public key",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := release.GenerateDeveloperKey(rand.Reader)
+			if err != nil {
+				return err
+			}
+			if err := atomicfile.WriteNew(out, s.MarshalKeyFile(), 0o600); err != nil {
+				return fmt.Errorf("release keygen: %w", err)
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), s.Public())
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&out, "out", "o", "", "key file to create (never overwritten)")
+	_ = cmd.MarkFlagRequired("out")
+	return cmd
+}
+
+func newReleaseManifestCmd() *cobra.Command {
+	var (
+		m       release.Manifest
+		commit  string
+		source  string
+		targets []string
+		out     string
+	)
+	cmd := &cobra.Command{
+		Use:   "manifest --product P --version V --channel C --source-date-epoch N --recipe R --git-commit HEX --source-sha256 HEX --target platform,locale,unsigned.mar,signed.mar,url ... -o manifest.bin",
+		Short: "Write an unsigned manifest, hashing the given MAR files",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := m.GitCommit.UnmarshalText([]byte(commit)); err != nil {
+				return fmt.Errorf("release manifest: --git-commit: %w", err)
+			}
+			if err := m.SourceSHA256.UnmarshalText([]byte(source)); err != nil {
+				return fmt.Errorf("release manifest: --source-sha256: %w", err)
+			}
+			for _, spec := range targets {
+				t, err := targetFromFiles(spec)
+				if err != nil {
+					return fmt.Errorf("release manifest: --target %q: %w", spec, err)
+				}
+				m.Targets = append(m.Targets, t)
+			}
+			if err := m.Validate(); err != nil {
+				return err
+			}
+			if err := atomicfile.WriteBytes(out, m.Encode(), 0o644); err != nil {
+				return fmt.Errorf("release manifest: %w", err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "manifest %s written to %s\n", m.Hash(), out)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&m.Product, "product", "", "product name, e.g. tor-browser")
+	f.StringVar(&m.Version, "version", "", "release version, e.g. 14.0.1")
+	f.StringVar(&m.Channel, "channel", "", "MAR channel, e.g. release")
+	f.Uint64Var(&m.SourceDateEpoch, "source-date-epoch", 0, "SOURCE_DATE_EPOCH of the build (seconds since 1970 UTC)")
+	f.StringVar(&m.Recipe, "recipe", "", "build recipe name nodes rebuild with, e.g. reference/v1")
+	f.StringVar(&commit, "git-commit", "", "source git commit (40 hex digits, SHA-1 object ID)")
+	f.StringVar(&source, "source-sha256", "", "SHA-256 of the source archive (64 hex digits)")
+	f.StringArrayVar(&targets, "target", nil, "platform,locale,unsigned.mar,signed.mar,url (repeat per target)")
+	f.StringVarP(&out, "out", "o", "", "manifest file to write")
+	for _, name := range []string{"product", "version", "channel", "source-date-epoch", "recipe", "git-commit", "source-sha256", "target", "out"} {
+		_ = cmd.MarkFlagRequired(name)
+	}
+	return cmd
+}
+
+// targetFromFiles parses "platform,locale,unsigned.mar,signed.mar,url"; the URL comes
+// last so that it may contain commas.
+func targetFromFiles(spec string) (release.Target, error) {
+	parts := strings.SplitN(spec, ",", 5)
+	if len(parts) != 5 {
+		return release.Target{}, errors.New("want platform,locale,unsigned.mar,signed.mar,url")
+	}
+	t := release.Target{Platform: parts[0], Locale: parts[1], URL: parts[4]}
+	var err error
+	if t.UnsignedSize, err = hashFile(parts[2], sha256.New(), t.UnsignedSHA256[:]); err != nil {
+		return t, err
+	}
+	if t.SignedSize, err = hashFile(parts[3], sha512.New(), t.SignedSHA512[:]); err != nil {
+		return t, err
+	}
+	return t, nil
+}
+
+type hasher interface {
+	io.Writer
+	Sum([]byte) []byte
+}
+
+// hashFile hashes a MAR file of at most release.MaxMARSize bytes into dst.
+func hashFile(path string, h hasher, dst []byte) (uint64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	n, err := io.Copy(h, io.LimitReader(f, release.MaxMARSize+1))
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", path, err)
+	}
+	if n > release.MaxMARSize {
+		return 0, fmt.Errorf("%s: larger than %d bytes", path, release.MaxMARSize)
+	}
+	copy(dst, h.Sum(nil))
+	return uint64(n), nil
+}
+
+func newReleaseSignCmd() *cobra.Command {
+	var keyFile, out string
+	cmd := &cobra.Command{
+		Use:   "sign --key KEYFILE MANIFEST-OR-SIGNED-MANIFEST -o SIGNED",
+		Short: "Add this developer's signature; signatures from several developers accumulate",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			keyText, err := readBounded(keyFile, release.MaxTextFileSize)
+			if err != nil {
+				return fmt.Errorf("release sign: %w", err)
+			}
+			signer, err := release.ParseKeyFile(keyText)
+			if err != nil {
+				return err
+			}
+			sm, _, err := readManifestFile(args[0])
+			if err != nil {
+				return err
+			}
+			if err := signer.SignManifest(sm); err != nil {
+				return err
+			}
+			if err := atomicfile.WriteBytes(out, sm.Encode(), 0o644); err != nil {
+				return fmt.Errorf("release sign: %w", err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "signed by %s: %d signatures in %s\n", signer.Public(), len(sm.Signatures), out)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&keyFile, "key", "", "developer key file (from release keygen)")
+	cmd.Flags().StringVarP(&out, "out", "o", "", "signed manifest to write (may be the input)")
+	_ = cmd.MarkFlagRequired("key")
+	_ = cmd.MarkFlagRequired("out")
+	return cmd
+}
+
+func newReleaseShowCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "show FILE",
+		Short: "Print a manifest or signed manifest (signatures are listed, not verified)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			sm, signed, err := readManifestFile(args[0])
+			if err != nil {
+				return err
+			}
+			m, err := release.ParseManifest(sm.Manifest)
+			if err != nil {
+				return err
+			}
+			var out bytes.Buffer
+			switch {
+			case asJSON && signed:
+				err = json.NewEncoder(&out).Encode(struct {
+					Manifest   *release.Manifest   `json:"manifest"`
+					Signatures []release.Signature `json:"signatures"`
+				}{m, append([]release.Signature{}, sm.Signatures...)})
+			case asJSON:
+				err = json.NewEncoder(&out).Encode(m)
+			default:
+				out.WriteString(m.String())
+				if signed {
+					fmt.Fprintf(&out, "signatures (not verified; use release verify): %d\n", len(sm.Signatures))
+					for _, s := range sm.Signatures {
+						fmt.Fprintf(&out, "  %s\n", s.Key)
+					}
+				}
+			}
+			if err != nil {
+				return fmt.Errorf("release show: %w", err)
+			}
+			_, err = cmd.OutOrStdout().Write(out.Bytes())
+			return err
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of text")
+	return cmd
+}
+
+func newReleaseVerifyCmd() *cobra.Command {
+	var policyFile string
+	cmd := &cobra.Command{
+		Use:   "verify --policy POLICYFILE SIGNED-MANIFEST",
+		Short: "Check that a threshold of policy keys signed the manifest",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			policy, err := readPolicy(policyFile)
+			if err != nil {
+				return err
+			}
+			b, err := readBounded(args[0], maxReleaseInput)
+			if err != nil {
+				return fmt.Errorf("release verify: %w", err)
+			}
+			sm, err := release.ParseSignedManifest(b)
+			if err != nil {
+				return err
+			}
+			m, err := policy.VerifyManifest(sm)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "ok: manifest %s (%s %s, channel %s) signed by a threshold of %d of %d policy keys\n",
+				m.Hash(), m.Product, m.Version, m.Channel, policy.Threshold(), len(policy.Keys()))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&policyFile, "policy", "", "developer policy: TOML policy file, or a policy encoding")
+	_ = cmd.MarkFlagRequired("policy")
+	return cmd
+}
+
+// readPolicy accepts the TOML policy file or the binary policy encoding (as it appears
+// in a genesis block).
+func readPolicy(path string) (*release.Policy, error) {
+	b, err := readBounded(path, release.MaxTextFileSize)
+	if err != nil {
+		return nil, fmt.Errorf("release: policy: %w", err)
+	}
+	if hasTag(b, release.TagPolicy) {
+		return release.ParsePolicy(b)
+	}
+	return release.ParsePolicyFile(b)
+}
+
+// readManifestFile reads a manifest or a signed manifest, telling them apart by their
+// domain tag, and returns it as a (possibly unsigned) SignedManifest.
+func readManifestFile(path string) (*release.SignedManifest, bool, error) {
+	b, err := readBounded(path, maxReleaseInput)
+	if err != nil {
+		return nil, false, fmt.Errorf("release: %w", err)
+	}
+	switch {
+	case hasTag(b, release.TagSignedManifest):
+		sm, err := release.ParseSignedManifest(b)
+		return sm, true, err
+	case hasTag(b, release.TagManifest):
+		m, err := release.ParseManifest(b)
+		if err != nil {
+			return nil, false, err
+		}
+		sm, err := release.NewSignedManifest(m)
+		return sm, false, err
+	}
+	return nil, false, fmt.Errorf("release: %s is neither a manifest nor a signed manifest", path)
+}
+
+func hasTag(b []byte, tag string) bool {
+	return len(b) > len(tag) && int(b[0]) == len(tag) && string(b[1:1+len(tag)]) == tag
+}
+
+func readBounded(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, max)
+	}
+	return b, nil
+}

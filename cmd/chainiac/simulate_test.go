@@ -1,0 +1,31 @@
+package main
+
+import (
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestSimulateCosiCSV(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rounds.csv")
+	out, err := runCLI(t, "simulate", "cosi", "--nodes", "8", "--rounds", "3", "--csv", path)
+	require.NoError(t, err)
+	require.Contains(t, out, "round 1 (warm-up)")
+	require.Contains(t, out, "measured rounds: 3")
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	require.NoError(t, err)
+	require.Equal(t, []string{"nodes", "round", "seconds"}, rows[0])
+	require.Len(t, rows, 4, "header and the measured rounds, without the warm-up")
+	require.Equal(t, []string{"8", "2"}, rows[1][:2])
+}
+
+func TestSimulateCosiRejectsBadFlags(t *testing.T) {
+	_, err := runCLI(t, "simulate", "cosi", "--nodes", "1")
+	require.ErrorContains(t, err, "nodes")
+}

@@ -1,0 +1,158 @@
+package build
+
+import (
+	"archive/tar"
+	"bufio"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/ulikunitz/xz"
+)
+
+// extractArchive unpacks a .tar.gz or .tar.xz (told apart by their magic bytes) into
+// dst. It refuses absolute names, "..", symlinks that leave the tree, hard links,
+// devices and FIFOs, entries under a symlink, duplicate files, and anything past the
+// size and count limits. Regular files get mode 0644 or 0755 and the header's mtime.
+func extractArchive(ctx context.Context, archive, dst string, limits Limits) error {
+	f, err := os.Open(archive)
+	if err != nil {
+		return fmt.Errorf("build: %w", err)
+	}
+	defer f.Close()
+	br := bufio.NewReader(f)
+	magic, _ := br.Peek(6)
+	var in io.Reader
+	switch {
+	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
+		gz, err := gzip.NewReader(br)
+		if err != nil {
+			return fmt.Errorf("%w: gzip: %v", ErrUnsafeSource, err)
+		}
+		defer gz.Close()
+		in = gz
+	case len(magic) == 6 && string(magic) == "\xfd7zXZ\x00":
+		xr, err := xz.NewReader(br)
+		if err != nil {
+			return fmt.Errorf("%w: xz: %v", ErrUnsafeSource, err)
+		}
+		in = xr
+	default:
+		return fmt.Errorf("%w: source archive is neither gzip nor xz", ErrUnsafeSource)
+	}
+	return extractTar(ctx, tar.NewReader(in), dst, limits)
+}
+
+func extractTar(ctx context.Context, tr *tar.Reader, dst string, limits Limits) error {
+	var files int
+	var total int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%w: tar: %v", ErrUnsafeSource, err)
+		}
+		if hdr.Typeflag == tar.TypeXGlobalHeader {
+			continue // git archive stores the commit ID here; it names no file
+		}
+		files++
+		if files > limits.MaxFiles {
+			return fmt.Errorf("%w: more than %d entries", ErrUnsafeSource, limits.MaxFiles)
+		}
+		name, err := cleanEntryName(hdr.Name)
+		if err != nil {
+			return err
+		}
+		if err := noSymlinkParents(dst, name); err != nil {
+			return err
+		}
+		target := filepath.Join(dst, filepath.FromSlash(name))
+		switch hdr.Typeflag {
+		case tar.TypeDir:
+			if err := mkdirNoLink(target); err != nil {
+				return err
+			}
+		case tar.TypeReg:
+			if hdr.Size < 0 || hdr.Size > limits.MaxExtractedBytes-total {
+				return fmt.Errorf("%w: extracted size over %d bytes", ErrUnsafeSource, limits.MaxExtractedBytes)
+			}
+			total += hdr.Size
+			if err := writeFile(target, tr, hdr.Size, hdr.Mode&0o111 != 0); err != nil {
+				return err
+			}
+			if !hdr.ModTime.IsZero() {
+				if err := os.Chtimes(target, hdr.ModTime, hdr.ModTime); err != nil {
+					return fmt.Errorf("build: %w", err)
+				}
+			}
+		case tar.TypeSymlink:
+			if err := checkLinkTarget(name, hdr.Linkname); err != nil {
+				return err
+			}
+			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+				return fmt.Errorf("build: %w", err)
+			}
+			if err := os.Symlink(hdr.Linkname, target); err != nil {
+				return fmt.Errorf("%w: %v", ErrUnsafeSource, err)
+			}
+		default:
+			return fmt.Errorf("%w: entry %q of type %q (only files, directories and symlinks)", ErrUnsafeSource, name, hdr.Typeflag)
+		}
+	}
+}
+
+// mkdirNoLink creates a directory, accepting an existing directory but never an
+// existing symlink in its place.
+func mkdirNoLink(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("%w: %v", ErrUnsafeSource, err)
+	}
+	st, err := os.Lstat(dir)
+	if err != nil {
+		return fmt.Errorf("build: %w", err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("%w: %s is not a directory", ErrUnsafeSource, dir)
+	}
+	return nil
+}
+
+// writeFile creates a new file (O_EXCL: no duplicates, no writing through a final
+// symlink) with exactly size bytes from r.
+func writeFile(target string, r io.Reader, size int64, exec bool) error {
+	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+		return fmt.Errorf("%w: %v", ErrUnsafeSource, err)
+	}
+	mode := os.FileMode(0o644)
+	if exec {
+		mode = 0o755
+	}
+	out, err := os.OpenFile(target, os.O_CREATE|os.O_EXCL|os.O_WRONLY, mode)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrUnsafeSource, err)
+	}
+	defer out.Close()
+	if err := out.Chmod(mode); err != nil { // whatever the node's umask
+		return fmt.Errorf("build: %w", err)
+	}
+	n, err := io.Copy(out, io.LimitReader(r, size))
+	if err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrUnsafeSource, target, err)
+	}
+	if n != size {
+		return fmt.Errorf("%w: %s: %d of %d bytes", ErrUnsafeSource, target, n, size)
+	}
+	if err := out.Close(); err != nil {
+		return fmt.Errorf("build: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,127 @@
+package build
+
+import (
+	"archive/tar"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Archives that try to write or point outside their root are refused before anything
+// runs, and nothing lands outside the workspace.
+func TestUnsafeArchivesRefused(t *testing.T) {
+	build := script("build.sh", makeMAR+"\n")
+	cases := []struct {
+		name    string
+		entries []tarEntry
+		limits  Limits
+		want    string
+	}{
+		{"parent escape", []tarEntry{build, file("../evil", "x")}, Limits{}, "contains .."},
+		{"nested parent escape", []tarEntry{build, file("a/../../evil", "x")}, Limits{}, "contains .."},
+		{"absolute path", []tarEntry{build, file("/tmp/evil", "x")}, Limits{}, "absolute entry name"},
+		{"absolute symlink", []tarEntry{build, symlink("etc", "/etc")}, Limits{}, "is absolute"},
+		{"escaping symlink", []tarEntry{build, symlink("up", "../..")}, Limits{}, "leaves the source tree"},
+		{"deep escaping symlink", []tarEntry{build, dir("a/"), symlink("a/up", "../../x")}, Limits{}, "leaves the source tree"},
+		{"write through symlink", []tarEntry{build, dir("real/"), symlink("link", "real"), file("link/f", "x")}, Limits{}, "under the symlink"},
+		{"symlink chain escape", []tarEntry{build, dir("d1/d2/"), symlink("d1/d2/b", "../../z"), dir("z/"),
+			symlink("z/deep", "."), symlink("a", "d1/d2/b/../..")}, Limits{}, "resolves outside the source tree"},
+		{"symlink then file over it", []tarEntry{build, symlink("x", "build.sh"), file("x", "y")}, Limits{}, "exists"},
+		{"duplicate file", []tarEntry{build, file("f", "1"), file("f", "2")}, Limits{}, "exists"},
+		{"hard link", []tarEntry{build, {name: "h", typeflag: tar.TypeLink, linkname: "build.sh"}}, Limits{}, "only files, directories and symlinks"},
+		{"fifo", []tarEntry{build, {name: "p", typeflag: tar.TypeFifo}}, Limits{}, "only files"},
+		{"char device", []tarEntry{build, {name: "null", typeflag: tar.TypeChar}}, Limits{}, "only files"},
+		{"too many files", []tarEntry{build, file("a", "1"), file("b", "2")}, Limits{MaxFiles: 2}, "more than 2 entries"},
+		{"too large", []tarEntry{build, file("big", strings.Repeat("x", 200))}, Limits{MaxExtractedBytes: 100}, "extracted size over 100 bytes"},
+		{"empty name", []tarEntry{build, dir("./")}, Limits{}, "empty entry name"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			parent := t.TempDir()
+			work := filepath.Join(parent, "work")
+			require.NoError(t, os.Mkdir(work, 0o755))
+			r, err := NewRunner(Config{WorkDir: work, Limits: c.limits})
+			require.NoError(t, err)
+			src, sum := writeSource(t, tarGz(t, c.entries...), "src.tar.gz")
+			_, err = r.Run(context.Background(), testRecipe("./build.sh"), manifestFor(sum), src)
+			require.ErrorIs(t, err, ErrUnsafeSource)
+			assert.Contains(t, err.Error(), c.want)
+			requireEmptyDir(t, work)
+			entries, err := os.ReadDir(parent)
+			require.NoError(t, err)
+			assert.Len(t, entries, 1, "something was written next to the work dir")
+		})
+	}
+}
+
+func TestArchiveFormatChecked(t *testing.T) {
+	r, _ := newTestRunner(t)
+	for name, data := range map[string][]byte{
+		"plain tar":   tarBytes(t, []tarEntry{script("build.sh", "true")}),
+		"zip magic":   []byte("PK\x03\x04 not a tar"),
+		"broken gzip": append([]byte{0x1f, 0x8b}, strings.Repeat("x", 40)...),
+		"broken xz":   append([]byte("\xfd7zXZ\x00"), strings.Repeat("x", 40)...),
+	} {
+		t.Run(name, func(t *testing.T) {
+			src, sum := writeSource(t, data, "src")
+			_, err := r.Run(context.Background(), testRecipe("./build.sh"), manifestFor(sum), src)
+			require.ErrorIs(t, err, ErrUnsafeSource)
+		})
+	}
+}
+
+func TestSafeSymlinksAndModesAreKept(t *testing.T) {
+	archive := tarXz(t,
+		script("build.sh", "test -x tools/run.sh && test ! -x data.txt && test \"$(cat link)\" = hello && "+makeMAR),
+		file("data.txt", "hello"),
+		dir("tools/"),
+		script("tools/run.sh", "#!/bin/sh\n"),
+		symlink("link", "tools/../data.txt"),
+		symlink("dangling", "missing/file"),
+		tarEntry{typeflag: tar.TypeXGlobalHeader, body: "3b2d7c1e0f"},
+	)
+	src, sum := writeSource(t, archive, "src.tar.xz")
+	r, _ := newTestRunner(t)
+	res, err := r.Run(context.Background(), testRecipe("./build.sh"), manifestFor(sum), src)
+	require.NoError(t, err)
+	defer res.Close()
+	st, err := os.Stat(filepath.Join(res.BuildDir, "data.txt"))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o644), st.Mode().Perm())
+	assert.Equal(t, int64(1730419200), st.ModTime().Unix(), "mtime from the archive")
+}
+
+func TestResolveInside(t *testing.T) {
+	root := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "x/y/z"), 0o755))
+	require.NoError(t, os.Symlink("x/y/z", filepath.Join(root, "b")))
+	require.NoError(t, os.Symlink("loop2", filepath.Join(root, "loop1")))
+	require.NoError(t, os.Symlink("loop1", filepath.Join(root, "loop2")))
+	cases := []struct {
+		rel, want, err string
+	}{
+		{"b", "x/y/z", ""},
+		{"b/..", "x/y", ""},
+		{"b/../../../..", "", "outside"},
+		{"missing/../..", "", "outside"},
+		{"missing/a/..", "missing", ""},
+		{"loop1", "", "more than 40 symlinks"},
+	}
+	for _, c := range cases {
+		got, err := resolveInside(root, c.rel)
+		if c.err != "" {
+			assert.ErrorContains(t, err, c.err, c.rel)
+			continue
+		}
+		require.NoError(t, err, c.rel)
+		assert.Equal(t, c.want, got, c.rel)
+	}
+	// A link chain that escapes although each link looks local on its own.
+	require.NoError(t, os.Symlink("b/../../../..", filepath.Join(root, "escape")))
+	assert.ErrorIs(t, checkSymlinks(root), ErrUnsafeSource)
+}
