@@ -90,6 +90,13 @@ func RunCosi(ctx context.Context, cfg CosiConfig, report func(Round)) error {
 	if err != nil {
 		return err
 	}
+	// Every member builds the tree from the roster it holds: pin it everywhere rather
+	// than have onet ship the whole roster to each node in the first round.
+	for i := range ln.Servers {
+		if _, err := protocol.PinTree(ln.Context(i), tree); err != nil {
+			return err
+		}
+	}
 	policy := cosi.DefaultPolicy(cfg.Nodes)
 	for i := 1; i <= cfg.Warmup+cfg.Rounds; i++ {
 		msg := fmt.Sprintf("chainiac simulation round %d", i)
