@@ -44,11 +44,24 @@ func (e *ForkError) Error() string {
 // Verify checks the evidence: the roster is the block's, both links leave the block
 // at the same level, they say different things, and both signatures verify.
 func (e *ForkError) Verify() error {
+	if e.Roster.ID() != e.From.rosterID {
+		return fmt.Errorf("%w: roster %s, block %d names %s", ErrInvalidEvidence, e.Roster.ID().Short(), e.From.index, e.From.rosterID.Short())
+	}
+	if err := e.checkLinks(); err != nil {
+		return err
+	}
+	for _, l := range []*ForwardLink{e.A, e.B} {
+		if err := VerifyLinkSignature(e.Roster, l); err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalidEvidence, err)
+		}
+	}
+	return nil
+}
+
+// checkLinks checks everything but the roster and the signatures.
+func (e *ForkError) checkLinks() error {
 	fail := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", ErrInvalidEvidence, fmt.Sprintf(format, args...))
-	}
-	if e.Roster.ID() != e.From.rosterID {
-		return fail("roster %s, block %d names %s", e.Roster.ID().Short(), e.From.index, e.From.rosterID.Short())
 	}
 	if bytes.Compare(e.A.Encode(), e.B.Encode()) >= 0 {
 		return fail("links not in canonical order")
@@ -66,11 +79,6 @@ func (e *ForkError) Verify() error {
 	}
 	if e.A.sameStatement(e.B) {
 		return fail("both links say the same thing")
-	}
-	for _, l := range []*ForwardLink{e.A, e.B} {
-		if err := VerifyLinkSignature(e.Roster, l); err != nil {
-			return fmt.Errorf("%w: %w", ErrInvalidEvidence, err)
-		}
 	}
 	return nil
 }
@@ -99,18 +107,23 @@ func ParseForkEvidence(b []byte) (*ForkError, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fork evidence: %w", err)
 	}
-	if hashOf(rb) != h.rosterID {
-		return nil, fmt.Errorf("%w: fork evidence: roster bytes do not match block %d's roster ID", ErrMalformed, h.index)
-	}
-	r, err := ParseRoster(rb)
-	if err != nil {
-		return nil, fmt.Errorf("fork evidence: %w", err)
-	}
 	la, err := ParseForwardLink(ab)
 	if err != nil {
 		return nil, fmt.Errorf("fork evidence: %w", err)
 	}
 	lb, err := ParseForwardLink(bb)
+	if err != nil {
+		return nil, fmt.Errorf("fork evidence: %w", err)
+	}
+	if hashOf(rb) != h.rosterID {
+		return nil, fmt.Errorf("%w: roster bytes do not match block %d's roster ID", ErrInvalidEvidence, h.index)
+	}
+	// Check the links against the header before parsing the roster, which validates
+	// every key.
+	if err := (&ForkError{From: h, A: la, B: lb}).checkLinks(); err != nil {
+		return nil, err
+	}
+	r, err := ParseRoster(rb)
 	if err != nil {
 		return nil, fmt.Errorf("fork evidence: %w", err)
 	}

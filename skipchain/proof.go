@@ -160,43 +160,58 @@ func (p *Proof) Verify(trusted *Header, roster *Roster) (*Header, *Roster, error
 	if p.fromIndex != trusted.index || p.from != trusted.ID() {
 		return nil, nil, fail("starts at block %d (%s), the trusted block is %d (%s)", p.fromIndex, p.from.Short(), trusted.index, trusted.ID().Short())
 	}
+	// First every check that costs no pairing, so that a damaged proof is usually
+	// refused before any signature is checked: the path's indices, the roster IDs the
+	// links name (hashes of the rosters carried), and the head.
 	params := trusted.params
-	cur, curIndex := p.from, p.fromIndex
+	type step struct {
+		from, to ID
+		toIndex  uint64
+		rosterID ID
+	}
+	steps := make([]step, len(p.hops))
+	cur, curIndex, rosterID := p.from, p.fromIndex, roster.ID()
 	for i, h := range p.hops {
 		toIndex, ok := params.target(curIndex, int(h.Level))
 		if !ok {
 			return nil, nil, fail("hop %d: block %d has no link at level %d", i, curIndex, h.Level)
 		}
-		nextRoster, nextID := roster, roster.ID()
 		if h.NewRoster != nil {
-			nextID = hashOf(h.NewRoster)
-			if nextID == roster.ID() {
+			next := hashOf(h.NewRoster)
+			if next == rosterID {
 				return nil, nil, fail("hop %d: carries the roster it is signed by", i)
 			}
+			rosterID = next
 		}
-		msg := LinkMessage(cur, h.To, toIndex, nextID)
+		steps[i] = step{from: cur, to: h.To, toIndex: toIndex, rosterID: rosterID}
+		cur, curIndex = h.To, toIndex
+	}
+	head := p.head
+	switch {
+	case head.ID() != cur || head.index != curIndex:
+		return nil, nil, fail("head is block %d (%s), the path reaches block %d (%s)", head.index, head.ID().Short(), curIndex, cur.Short())
+	case head.rosterID != rosterID:
+		return nil, nil, fail("head names roster %s, the path's links name %s", head.rosterID.Short(), rosterID.Short())
+	case head.Genesis() != p.genesis || head.params != params:
+		return nil, nil, fail("head belongs to another chain")
+	case p.hasPayload && sha256.Sum256(p.payload) != head.payloadHash:
+		return nil, nil, fail("payload does not match the head's payload hash")
+	}
+	// Then the signatures, in order: each hop is checked with the roster the previous
+	// hops established, and a new roster is parsed only once a signature vouches for it.
+	for i, h := range p.hops {
+		st := steps[i]
+		msg := LinkMessage(st.from, st.to, st.toIndex, st.rosterID)
 		if err := roster.Verify(msg, h.Signature); err != nil {
-			return nil, nil, fmt.Errorf("%w: hop %d (%d→%d): signature by roster %s: %w", ErrInvalidProof, i, curIndex, toIndex, roster.ID().Short(), err)
+			return nil, nil, fmt.Errorf("%w: hop %d (→%d): signature by roster %s: %w", ErrInvalidProof, i, st.toIndex, roster.ID().Short(), err)
 		}
 		if h.NewRoster != nil {
 			r, err := ParseRoster(h.NewRoster)
 			if err != nil {
 				return nil, nil, fmt.Errorf("%w: hop %d: new roster: %w", ErrInvalidProof, i, err)
 			}
-			nextRoster = r
+			roster = r
 		}
-		cur, curIndex, roster = h.To, toIndex, nextRoster
-	}
-	head := p.head
-	switch {
-	case head.ID() != cur || head.index != curIndex:
-		return nil, nil, fail("head is block %d (%s), the path reaches block %d (%s)", head.index, head.ID().Short(), curIndex, cur.Short())
-	case head.rosterID != roster.ID():
-		return nil, nil, fail("head names roster %s, the path's links name %s", head.rosterID.Short(), roster.ID().Short())
-	case head.Genesis() != p.genesis || head.params != params:
-		return nil, nil, fail("head belongs to another chain")
-	case p.hasPayload && sha256.Sum256(p.payload) != head.payloadHash:
-		return nil, nil, fail("payload does not match the head's payload hash")
 	}
 	return head, roster, nil
 }

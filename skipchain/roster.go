@@ -63,8 +63,8 @@ func NewRoster(members []Member, threshold int) (*Roster, error) {
 			return nil, fmt.Errorf("%w: roster members %d and %d have the same key", ErrMalformed, j, i)
 		}
 		keys[m.Key.Array()] = i
-		if err := CheckAddress(m.Address); err != nil {
-			return nil, fmt.Errorf("roster member %d: %w", i, err)
+		if err := checkAddress(m.Address); err != nil {
+			return nil, fmt.Errorf("%w: roster member %d: %v", ErrMalformed, i, err)
 		}
 		if j, dup := addrs[m.Address]; dup {
 			return nil, fmt.Errorf("%w: roster members %d and %d have the same address", ErrMalformed, j, i)
@@ -118,12 +118,19 @@ func ParseRoster(b []byte) (*Roster, error) {
 // CheckAddress accepts onet-style addresses: "tls://" or "tcp://", a non-empty host,
 // ":" and a port from 1 to 65535, printable ASCII, at most MaxAddressLen bytes.
 func CheckAddress(a string) error {
+	if err := checkAddress(a); err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	return nil
+}
+
+func checkAddress(a string) error {
 	if len(a) > MaxAddressLen {
-		return fmt.Errorf("%w: address of %d bytes exceeds %d", ErrMalformed, len(a), MaxAddressLen)
+		return fmt.Errorf("address of %d bytes exceeds %d", len(a), MaxAddressLen)
 	}
 	for i := 0; i < len(a); i++ {
 		if a[i] <= ' ' || a[i] > '~' {
-			return fmt.Errorf("%w: address %q has a byte outside printable ASCII", ErrMalformed, a)
+			return fmt.Errorf("address %q has a byte outside printable ASCII", a)
 		}
 	}
 	rest, ok := strings.CutPrefix(a, "tls://")
@@ -131,18 +138,18 @@ func CheckAddress(a string) error {
 		rest, ok = strings.CutPrefix(a, "tcp://")
 	}
 	if !ok {
-		return fmt.Errorf("%w: address %q does not start with tls:// or tcp://", ErrMalformed, a)
+		return fmt.Errorf("address %q does not start with tls:// or tcp://", a)
 	}
 	host, port, err := net.SplitHostPort(rest)
 	if err != nil {
-		return fmt.Errorf("%w: address %q: %v", ErrMalformed, a, err)
+		return fmt.Errorf("address %q: %v", a, err)
 	}
 	if host == "" {
-		return fmt.Errorf("%w: address %q has no host", ErrMalformed, a)
+		return fmt.Errorf("address %q has no host", a)
 	}
 	p, err := strconv.Atoi(port)
 	if err != nil || p < 1 || p > 65535 || strconv.Itoa(p) != port {
-		return fmt.Errorf("%w: address %q: port %q is not 1 to 65535", ErrMalformed, a, port)
+		return fmt.Errorf("address %q: port %q is not 1 to 65535", a, port)
 	}
 	return nil
 }
