@@ -31,7 +31,7 @@ type Store interface {
 // backend is the storage under a store: reads of single records and one atomic
 // write. chainStore holds every rule, so MemStore and BoltStore behave alike.
 type backend interface {
-	headIndex() (uint64, error)
+	head() (uint64, ID, error)
 	header(index uint64) (*Header, error)
 	payload(index uint64, h *Header) ([]byte, error)
 	link(from uint64, level int) (*ForwardLink, error)
@@ -75,11 +75,18 @@ func newChainStore(b backend, genesis *Block) *chainStore {
 func (c *chainStore) Genesis() (*Block, error) { return c.genesis, nil }
 
 func (c *chainStore) Head() (*Header, error) {
-	i, err := c.b.headIndex()
+	i, id, err := c.b.head()
 	if err != nil {
 		return nil, err
 	}
-	return c.b.header(i)
+	h, err := c.b.header(i)
+	if err != nil {
+		return nil, err
+	}
+	if h.ID() != id {
+		return nil, fmt.Errorf("%w: head block %d is %s, the store's head record says %s", ErrCorrupt, i, h.ID().Short(), id.Short())
+	}
+	return h, nil
 }
 
 func (c *chainStore) Header(index uint64) (*Header, error) { return c.b.header(index) }
@@ -184,7 +191,7 @@ func (c *chainStore) Close() error {
 func (c *chainStore) Append(b *Block, links ...*ForwardLink) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	head, err := c.b.headIndex()
+	head, _, err := c.b.head()
 	if err != nil {
 		return err
 	}

@@ -18,9 +18,12 @@ import (
 // rosters decoded and matched to their keys), so a damaged file gives an error,
 // never wrong data.
 //
-// Layout: bucket "meta" holds the format name, the genesis ID and the head index;
-// "headers" and "payloads" are keyed by the big-endian u64 index; "links" by the
-// from index and the u8 level; "rosters" by roster ID, each roster stored once.
+// Layout: bucket "meta" holds the format name, the genesis ID and the head (index
+// and ID); "headers" and "payloads" are keyed by the big-endian u64 index; "links" by
+// the from index and the u8 level; "rosters" by roster ID, each roster stored once.
+// bbolt does not checksum its data pages, so headers and links are stored behind
+// their SHA-256 (a header's is its ID); rosters are checked against their key and
+// payloads against their header.
 type BoltStore struct {
 	*chainStore
 	path string
@@ -79,10 +82,10 @@ func CreateBoltStore(path string, genesis *Block) (*BoltStore, error) {
 		if err := meta.Put(keyGenesis, id[:]); err != nil {
 			return err
 		}
-		if err := meta.Put(keyHead, indexKey(0)); err != nil {
+		if err := meta.Put(keyHead, headValue(genesis.header)); err != nil {
 			return err
 		}
-		if err := tx.Bucket(bucketHeaders).Put(indexKey(0), genesis.header.encoded); err != nil {
+		if err := tx.Bucket(bucketHeaders).Put(indexKey(0), sealValue(genesis.header.encoded)); err != nil {
 			return err
 		}
 		if err := tx.Bucket(bucketPayloads).Put(indexKey(0), genesis.payload); err != nil {
@@ -145,6 +148,21 @@ func (s *BoltStore) Path() string { return s.path }
 func indexKey(i uint64) []byte { return binary.BigEndian.AppendUint64(nil, i) }
 
 func linkKey(from uint64, level int) []byte { return append(indexKey(from), byte(level)) }
+
+func headValue(h *Header) []byte { return append(indexKey(h.index), h.id[:]...) }
+
+// sealValue prefixes a value with its SHA-256; openValue checks and strips it.
+func sealValue(v []byte) []byte {
+	sum := hashOf(v)
+	return append(sum[:], v...)
+}
+
+func openValue(v []byte, what string) ([]byte, error) {
+	if len(v) < IDSize || hashOf(v[IDSize:]) != ID(v[:IDSize]) {
+		return nil, fmt.Errorf("%w: %s does not match its checksum", ErrCorrupt, what)
+	}
+	return v[IDSize:], nil
+}
 
 type boltBackend struct {
 	db *bolt.DB
@@ -228,13 +246,16 @@ func (b *boltBackend) validate(fileSize int64) (*Block, error) {
 	if err != nil {
 		return nil, err
 	}
-	head, err := b.headIndex()
+	head, headID, err := b.head()
 	if err != nil {
 		return nil, err
 	}
 	hh, err := b.header(head)
 	if err != nil {
 		return nil, fmt.Errorf("head: %w", err)
+	}
+	if hh.ID() != headID {
+		return nil, fmt.Errorf("%w: head block %d is %s, the metadata says %s", ErrCorrupt, head, hh.ID().Short(), headID.Short())
 	}
 	if hh.Genesis() != genesisID {
 		return nil, fmt.Errorf("%w: head block %d belongs to chain %s", ErrCorrupt, head, hh.Genesis().Short())
@@ -245,21 +266,23 @@ func (b *boltBackend) validate(fileSize int64) (*Block, error) {
 	return &Block{header: gh, roster: roster, payload: payload}, nil
 }
 
-func (b *boltBackend) headIndex() (uint64, error) {
-	var head uint64
+func (b *boltBackend) head() (uint64, ID, error) {
+	var index uint64
+	var id ID
 	err := b.view(func(tx *bolt.Tx) error {
 		meta, err := bucket(tx, bucketMeta)
 		if err != nil {
 			return err
 		}
 		v := meta.Get(keyHead)
-		if len(v) != 8 {
-			return fmt.Errorf("%w: head index of %d bytes", ErrCorrupt, len(v))
+		if len(v) != 8+IDSize {
+			return fmt.Errorf("%w: head record of %d bytes", ErrCorrupt, len(v))
 		}
-		head = binary.BigEndian.Uint64(v)
+		index = binary.BigEndian.Uint64(v)
+		copy(id[:], v[8:])
 		return nil
 	})
-	return head, err
+	return index, id, err
 }
 
 func (b *boltBackend) header(index uint64) (*Header, error) {
@@ -272,6 +295,10 @@ func (b *boltBackend) header(index uint64) (*Header, error) {
 		v := bk.Get(indexKey(index))
 		if v == nil {
 			return fmt.Errorf("%w: block %d", ErrUnknownBlock, index)
+		}
+		v, err = openValue(v, fmt.Sprintf("header %d", index))
+		if err != nil {
+			return err
 		}
 		// ParseHeader copies v: bbolt's slices live only as long as the transaction.
 		h, err = ParseHeader(v)
@@ -354,6 +381,10 @@ func decodeStoredLink(key, v []byte) (*ForwardLink, error) {
 		return nil, fmt.Errorf("%w: link key of %d bytes", ErrCorrupt, len(key))
 	}
 	from, level := binary.BigEndian.Uint64(key), int(key[8])
+	v, err := openValue(v, fmt.Sprintf("link from block %d at level %d", from, level))
+	if err != nil {
+		return nil, err
+	}
 	l, err := ParseForwardLink(v)
 	if err != nil {
 		return nil, fmt.Errorf("%w: link from block %d at level %d: %w", ErrCorrupt, from, level, err)
@@ -385,13 +416,13 @@ func (b *boltBackend) commit(w *write) error {
 	err := b.db.Update(func(tx *bolt.Tx) error {
 		if w.header != nil {
 			key := indexKey(w.header.index)
-			if err := tx.Bucket(bucketHeaders).Put(key, w.header.encoded); err != nil {
+			if err := tx.Bucket(bucketHeaders).Put(key, sealValue(w.header.encoded)); err != nil {
 				return err
 			}
 			if err := tx.Bucket(bucketPayloads).Put(key, w.payload); err != nil {
 				return err
 			}
-			if err := tx.Bucket(bucketMeta).Put(keyHead, key); err != nil {
+			if err := tx.Bucket(bucketMeta).Put(keyHead, headValue(w.header)); err != nil {
 				return err
 			}
 		}
@@ -401,7 +432,7 @@ func (b *boltBackend) commit(w *write) error {
 			}
 		}
 		for _, l := range w.links {
-			if err := tx.Bucket(bucketLinks).Put(linkKey(l.link.fromIndex, l.level), l.link.Encode()); err != nil {
+			if err := tx.Bucket(bucketLinks).Put(linkKey(l.link.fromIndex, l.level), sealValue(l.link.Encode())); err != nil {
 				return err
 			}
 		}

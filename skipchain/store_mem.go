@@ -43,13 +43,13 @@ type memBackend struct {
 	rosters  map[ID][]byte
 }
 
-func (m *memBackend) headIndex() (uint64, error) {
+func (m *memBackend) head() (uint64, ID, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	if m.closed {
-		return 0, ErrClosed
+		return 0, ID{}, ErrClosed
 	}
-	return uint64(len(m.headers) - 1), nil
+	return uint64(len(m.headers) - 1), m.headers[len(m.headers)-1].id, nil
 }
 
 func (m *memBackend) header(index uint64) (*Header, error) {
