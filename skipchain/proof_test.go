@@ -213,3 +213,34 @@ func TestParseProofMalformed(t *testing.T) {
 		})
 	}
 }
+
+// levelZeroOnly hides every link above level 0, as if no higher link had been signed.
+type levelZeroOnly struct{ *chaintest.LazyChain }
+
+func (r levelZeroOnly) Link(from uint64, level int) (*skipchain.ForwardLink, error) {
+	if level > 0 {
+		return nil, fmt.Errorf("%w: hidden", skipchain.ErrUnknownLink)
+	}
+	return r.LazyChain.Link(from, level)
+}
+
+// A path longer than MaxProofHops is served in parts: the proof ends where the cap
+// is reached, at a block the client can ask again from.
+func TestProofHopCap(t *testing.T) {
+	last := uint64(skipchain.MaxProofHops + 5)
+	lc := chaintest.NewLazyChain(t, skipchain.DefaultParams(), chaintest.NewSigners(t, "lazy", 1), last, 0)
+	p, err := skipchain.BuildProof(levelZeroOnly{lc}, 0, false)
+	require.NoError(t, err)
+	require.Len(t, p.Hops(), skipchain.MaxProofHops)
+	assert.Equal(t, uint64(skipchain.MaxProofHops), p.Head().Index())
+	parsed, err := skipchain.ParseProof(p.Encode())
+	require.NoError(t, err)
+	assert.Equal(t, p.Encode(), parsed.Encode())
+
+	rest, err := skipchain.BuildProof(levelZeroOnly{lc}, p.Head().Index(), false)
+	require.NoError(t, err)
+	assert.Len(t, rest.Hops(), 5)
+	head, _, err := rest.Verify(p.Head(), lc.Genesis().Roster())
+	require.NoError(t, err)
+	assert.Equal(t, last, head.Index())
+}
