@@ -69,8 +69,8 @@ func (f *fatalTB) Fatalf(format string, args ...any) {
 
 func TestBuildRefusesBadScripts(t *testing.T) {
 	for _, script := range []string{
-		"genesis",                             // no roster yet
-		"roster R1; genesis; b2",              // not the next index
+		"genesis",                // no roster yet
+		"roster R1; genesis; b2", // not the next index
 		"roster R1; genesis; b1 missing-link 0->2",
 		"roster R1; genesis; b1 signed-by R9", // unknown roster
 		"roster R1; genesis; fork b1",         // nothing at 1 yet
