@@ -202,7 +202,7 @@ func (p *Proof) Verify(trusted *Header, roster *Roster) (*Header, *Roster, error
 	for i, h := range p.hops {
 		st := steps[i]
 		msg := LinkMessage(st.from, st.to, st.toIndex, st.rosterID)
-		if err := roster.Verify(msg, h.Signature); err != nil {
+		if err := roster.verify(msg, h.Signature); err != nil {
 			return nil, nil, fmt.Errorf("%w: hop %d (→%d): signature by roster %s: %w", ErrInvalidProof, i, st.toIndex, roster.ID().Short(), err)
 		}
 		if h.NewRoster != nil {

@@ -197,7 +197,15 @@ func (r *Roster) Cosi() (*cosi.Roster, error) {
 }
 
 // Verify checks a collective signature on msg by this roster under its threshold.
+// The error wraps cosi's (cosi.ErrThreshold, cosi.ErrInvalidSignature, ...).
 func (r *Roster) Verify(msg []byte, sig *cosi.Signature) error {
+	if err := r.verify(msg, sig); err != nil {
+		return fmt.Errorf("skipchain: roster %s: %w", r.id.Short(), err)
+	}
+	return nil
+}
+
+func (r *Roster) verify(msg []byte, sig *cosi.Signature) error {
 	c, err := r.Cosi()
 	if err != nil {
 		return err

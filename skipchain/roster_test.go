@@ -207,3 +207,13 @@ func TestRosterTOMLRefuses(t *testing.T) {
 		})
 	}
 }
+
+func TestRosterVerify(t *testing.T) {
+	s := chaintest.NewSigners(t, "verify", 4)
+	msg := []byte("message")
+	require.NoError(t, s.Roster.Verify(msg, s.Sign(t, msg, 3)))
+	err := s.Roster.Verify([]byte("other"), s.Sign(t, msg, 3))
+	require.ErrorIs(t, err, cosi.ErrInvalidSignature)
+	assert.True(t, strings.HasPrefix(err.Error(), "skipchain: roster "), err.Error())
+	require.ErrorIs(t, s.Roster.Verify(msg, s.Sign(t, msg, 2)), cosi.ErrThreshold)
+}

@@ -90,7 +90,7 @@ func CheckLink(from *Block, to *Header, l *ForwardLink) error {
 // VerifyLinkSignature checks only the collective signature of l by roster, which the
 // caller vouches is the from block's roster.
 func VerifyLinkSignature(roster *Roster, l *ForwardLink) error {
-	if err := roster.Verify(l.SignedMessage(), l.sig); err != nil {
+	if err := roster.verify(l.SignedMessage(), l.sig); err != nil {
 		return fmt.Errorf("%w: %d→%d: signature by roster %s: %w", ErrInvalidLink, l.fromIndex, l.toIndex, roster.ID().Short(), err)
 	}
 	return nil
