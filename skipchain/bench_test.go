@@ -11,7 +11,7 @@ import (
 	"github.com/chainiac/chainiac/skipchain/chaintest"
 )
 
-// benchGaps are the numbers of missed blocks in docs/performance-skipchain.md.
+// benchGaps are the numbers of missed blocks in docs/performance.md.
 var benchGaps = []uint64{10, 100, 1000, 10_000, 100_000}
 
 // benchLast is the head of the benchmark chain: 2¹⁷, so that every gap up to 10⁵

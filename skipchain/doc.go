@@ -49,6 +49,6 @@
 // Every hashed or signed byte string uses internal/wire: a domain tag
 // ("chainiac/v1/roster", "chainiac/v1/block", "chainiac/v1/forward-link", ...) and
 // length-prefixed fields in a fixed order. Decoders are strict and bounded. The
-// formats are listed in docs/wire-format-skipchain.md; testdata/vectors.json holds
+// formats are listed in docs/wire-format.md; testdata/vectors.json holds
 // known answers.
 package skipchain
