@@ -1,6 +1,7 @@
 package cosi
 
 import (
+	"bytes"
 	"errors"
 
 	"go.dedis.ch/kyber/v3"
@@ -27,8 +28,9 @@ const (
 )
 
 var (
-	errIdentity    = errors.New("point is the identity")
-	errNotSubgroup = errors.New("point is not in the prime-order subgroup")
+	errIdentity     = errors.New("point is the identity")
+	errNotSubgroup  = errors.New("point is not in the prime-order subgroup")
+	errNonCanonical = errors.New("point encoding is not canonical (a coordinate is not below p)")
 )
 
 // decodeG2 parses a public-key point and checks that it can safely be used: on the
@@ -44,6 +46,9 @@ func decodeG2(b []byte) (kyber.Point, error) {
 	}
 	if p.Equal(suite.G2().Point().Null()) {
 		return nil, errIdentity
+	}
+	if err := requireCanonical(p, b); err != nil {
+		return nil, err
 	}
 	// q·P = O for the group order q iff P is in the prime-order subgroup. Scalars are
 	// reduced mod q, so compute (q−1)·P + P instead of q·P.
@@ -69,7 +74,22 @@ func decodeG1(b []byte) (kyber.Point, error) {
 	if p.Equal(suite.G1().Point().Null()) {
 		return nil, errIdentity
 	}
+	if err := requireCanonical(p, b); err != nil {
+		return nil, err
+	}
 	return p, nil
+}
+
+// requireCanonical refuses an encoding that is not the one kyber writes for p. kyber
+// reads each 32-byte coordinate without checking that it is below the field prime, so
+// x and x+p (when it fits in 32 bytes) decode to the same point: without this check a
+// key would have two encodings, and a roster that tells keys apart by their bytes
+// would admit one signer twice.
+func requireCanonical(p kyber.Point, b []byte) error {
+	if !bytes.Equal(encodePoint(p), b) {
+		return errNonCanonical
+	}
+	return nil
 }
 
 func encodePoint(p kyber.Point) []byte {

@@ -22,8 +22,9 @@
 //
 // # Trust model
 //
-// A PublicKey is validated when parsed: on the curve, in the prime-order subgroup
-// (which kyber does not check for G2) and not the identity. A roster refuses duplicate
+// A PublicKey is validated when parsed: canonically encoded (kyber accepts coordinates
+// above the field prime), on the curve, in the prime-order subgroup (which kyber does
+// not check for G2) and not the identity. A roster refuses duplicate
 // keys: a signer counts once, by key. A signature is valid only if its mask covers the
 // roster, at least the policy's threshold signed, and the aggregate verifies. The
 // default threshold n − ⌊(n−1)/3⌋ tolerates ⌊(n−1)/3⌋ faulty members.
