@@ -32,6 +32,8 @@ const (
 	silent              // runs a protocol that never answers
 	garbage             // answers with bytes that are not a signature
 	wrongSign           // answers with a valid point that is not its share
+	swallows            // forwards the announcement to its children, never replies
+	hurries             // replies with its share, and tells the root it has 1 ms left
 )
 
 // cluster is a set of onet servers on 127.0.0.1, each with a cosi key, running the
@@ -62,7 +64,7 @@ func newCluster(t *testing.T, n int, roles map[int]behaviour) *cluster {
 	for i, srv := range ln.Servers {
 		var factory onet.NewProtocol
 		switch roles[i] {
-		case silent, garbage, wrongSign:
+		case silent, garbage, wrongSign, swallows, hurries:
 			factory = byzantineFactory(roles[i], c.keys[i], c.roster)
 		default:
 			factory = func(tni *onet.TreeNodeInstance) (onet.ProtocolInstance, error) {
@@ -144,6 +146,26 @@ func (bz *byzantine) onAnnounce(m announceMsg) error {
 	switch bz.behaviour {
 	case silent:
 		return nil
+	case swallows:
+		a := m.Announce
+		a.BudgetMs = m.BudgetMs * 6 / 10
+		for _, c := range bz.Children() {
+			if err := bz.SendTo(c, &a); err != nil {
+				return err
+			}
+		}
+		return nil
+	case hurries:
+		rogue := m.Announce
+		rogue.BudgetMs = 1
+		if err := bz.SendTo(bz.Root(), &rogue); err != nil {
+			return err
+		}
+		s, err := bz.key.Sign(bz.roster, m.Message)
+		if err != nil {
+			return err
+		}
+		reply.Signature = s.Encode()
 	case garbage:
 		reply.Signature = []byte("this is not a signature")
 	case wrongSign:

@@ -162,14 +162,32 @@ func (p *Protocol) Dispatch() error {
 	if p.IsRoot() {
 		return p.dispatchRoot()
 	}
-	select {
-	case a := <-p.announces:
-		return p.runSubtree(a)
-	case <-p.stop:
-		return nil
-	case <-time.After(MaxBudget):
-		return nil // nobody announced: release the instance
+	expire := time.NewTimer(MaxBudget)
+	defer expire.Stop()
+	for {
+		select {
+		case a := <-p.announces:
+			if !p.fromAncestor(a.TreeNode) {
+				continue // only an ancestor may ask us: anyone else could set our deadline
+			}
+			return p.runSubtree(a)
+		case <-p.stop:
+			return nil
+		case <-expire.C:
+			return nil // nobody announced: release the instance
+		}
 	}
+}
+
+// fromAncestor reports whether n is above this node in the tree: the parent, or an
+// ancestor asking directly because the nodes between us went silent.
+func (p *Protocol) fromAncestor(n *onet.TreeNode) bool {
+	for a := p.TreeNode().Parent; a != nil; a = a.Parent {
+		if a.ID == n.ID {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *Protocol) dispatchRoot() error {

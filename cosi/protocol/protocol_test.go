@@ -196,3 +196,16 @@ func refusedMembers(rs []Refusal) []int {
 	sort.Ints(out)
 	return out
 }
+
+// One member must not be able to cut the root's round short by announcing to it.
+func TestAnnouncementToRootIgnored(t *testing.T) {
+	n := 16
+	tree, err := NewTree(dummyRoster(t, n), DefaultSubtrees(n))
+	require.NoError(t, err)
+	leaf := tree.Root.Children[0].Children[0].RosterIndex
+	c := newCluster(t, n, rolesOf(hurries, leaf))
+	msg := []byte("rogue announcement")
+	res, err := c.sign(t, msg, cosi.Policy{Threshold: n}, 5*time.Second)
+	require.NoError(t, err, "everyone signs; one member's message to the root must not end the round")
+	requireValid(t, c, msg, res)
+}

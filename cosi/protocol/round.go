@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -276,8 +277,16 @@ func (r *round) settle() {
 // onExtraRequest handles a second announcement for this round: a grandparent asking
 // us directly because our parent went silent. We answer it too, in time for it.
 func (r *round) onExtraRequest(m announceMsg, replyTimer *time.Timer) {
-	if m.Announce.validate() != nil {
+	// Only an ancestor may ask again, and only for this round's message: any other
+	// member could otherwise cut our deadline short (at the root: end the round).
+	if !r.p.fromAncestor(m.TreeNode) || m.Announce.validate() != nil ||
+		!bytes.Equal(m.Message, r.ann.Message) || !bytes.Equal(m.RosterRef, r.ann.RosterRef) {
 		return
+	}
+	for _, q := range r.requesters {
+		if q.ID == m.TreeNode.ID {
+			return // asked again by the same node: it gets the one reply
+		}
 	}
 	r.requesters = append(r.requesters, m.TreeNode)
 	if r.replied != nil {
