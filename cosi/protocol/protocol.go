@@ -202,7 +202,7 @@ func (p *Protocol) dispatchRoot() error {
 		req.Timeout = DefaultTimeout
 	}
 	a := Announce{RosterRef: req.RosterRef, Message: req.Message, Data: req.Data,
-		BudgetMs: req.Timeout.Milliseconds()}
+		BudgetMs: req.Timeout.Milliseconds(), RoundMs: req.Timeout.Milliseconds()}
 	if err := a.validate(); err != nil {
 		p.finish(nil, fmt.Errorf("protocol: request: %w", err))
 		return nil

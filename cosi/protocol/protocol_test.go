@@ -209,3 +209,21 @@ func TestAnnouncementToRootIgnored(t *testing.T) {
 	require.NoError(t, err, "everyone signs; one member's message to the root must not end the round")
 	requireValid(t, c, msg, res)
 }
+
+// A sub-leader that passes the announcement on and then keeps its subtree's answers to
+// itself: its leaves have replied and finished by the time the root gives up on it, so
+// the root's direct requests must still be answered.
+func TestSwallowingSubLeaderIsReplaced(t *testing.T) {
+	n := 16
+	tree, err := NewTree(dummyRoster(t, n), DefaultSubtrees(n))
+	require.NoError(t, err)
+	leader := tree.Root.Children[1]
+	c := newCluster(t, n, rolesOf(swallows, leader.RosterIndex))
+	msg := []byte("swallowing sub-leader")
+	res, err := c.sign(t, msg, cosi.Policy{Threshold: n - 1}, 2*time.Second)
+	require.NoError(t, err, "the sub-leader's leaves are alive and must be counted")
+	requireValid(t, c, msg, res)
+	for _, leaf := range leader.Children {
+		require.True(t, res.Signature.Mask().Has(leaf.RosterIndex), "leaf %d lost", leaf.RosterIndex)
+	}
+}

@@ -24,6 +24,7 @@ type round struct {
 	policy *cosi.Policy // set at the root only
 
 	start, waitAt, replyAt time.Time
+	end                    time.Time // the whole round's end, as far as we know
 
 	pending    map[onet.TreeNodeID]askedNode
 	byMember   map[int]onet.TreeNodeID // tree node of every member asked
@@ -61,6 +62,7 @@ func (p *Protocol) newRound(a Announce) (*round, error) {
 		start:    now,
 		waitAt:   now.Add(scale(budget, waitShare)),
 		replyAt:  now.Add(scale(budget, replyShare)),
+		end:      now.Add(time.Duration(a.RoundMs) * time.Millisecond),
 		pending:  map[onet.TreeNodeID]askedNode{},
 		byMember: map[int]onet.TreeNodeID{},
 	}, nil
@@ -89,6 +91,10 @@ func (r *round) run() (*Result, error) {
 	defer replyTimer.Stop()
 	for {
 		if res, err, over := r.progress(); over {
+			if r.policy == nil && r.p.TreeNode().Parent.Parent != nil {
+				cancel()
+				r.linger()
+			}
 			return res, err
 		}
 		select {
@@ -115,11 +121,32 @@ func (r *round) run() (*Result, error) {
 	}
 }
 
+// linger answers, with the reply already given, any ancestor that asks after it was
+// sent, until the round is over. Only nodes with a grandparent linger: nobody else can
+// be asked by anyone but its parent.
+func (r *round) linger() {
+	end := time.NewTimer(time.Until(r.end))
+	defer end.Stop()
+	for {
+		select {
+		case m := <-r.p.announces:
+			r.onExtraRequest(m, nil)
+		case <-r.p.replies:
+			// Too late: our reply is sent.
+		case <-end.C:
+			return
+		case <-r.p.stop:
+			return
+		}
+	}
+}
+
 // ask sends the announcement to n, which will answer for its whole subtree. A node
 // that cannot be reached is replaced by its children.
 func (r *round) ask(n *onet.TreeNode, budget time.Duration) {
 	a := r.ann
 	a.BudgetMs = budget.Milliseconds()
+	a.RoundMs = max(time.Until(r.end).Milliseconds(), a.BudgetMs)
 	if a.BudgetMs < 1 {
 		r.g.fail(n.RosterIndex, "no time left to ask")
 		r.failSubtree(n, "no time left to ask")
@@ -275,7 +302,8 @@ func (r *round) settle() {
 }
 
 // onExtraRequest handles a second announcement for this round: a grandparent asking
-// us directly because our parent went silent. We answer it too, in time for it.
+// us directly because our parent went silent. We answer it too, in time for it, or at
+// once if we have replied already (replyTimer is then nil).
 func (r *round) onExtraRequest(m announceMsg, replyTimer *time.Timer) {
 	// Only an ancestor may ask again, and only for this round's message: any other
 	// member could otherwise cut our deadline short (at the root: end the round).
