@@ -34,6 +34,7 @@ const (
 	wrongSign           // answers with a valid point that is not its share
 	swallows            // forwards the announcement to its children, never replies
 	hurries             // replies with its share, and tells the root it has 1 ms left
+	blames              // a sub-leader: a bad share of its own, and its leaves reported failed
 )
 
 // cluster is a set of onet servers on 127.0.0.1, each with a cosi key, running the
@@ -64,7 +65,7 @@ func newCluster(t *testing.T, n int, roles map[int]behaviour) *cluster {
 	for i, srv := range ln.Servers {
 		var factory onet.NewProtocol
 		switch roles[i] {
-		case silent, garbage, wrongSign, swallows, hurries:
+		case silent, garbage, wrongSign, swallows, hurries, blames:
 			factory = byzantineFactory(roles[i], c.keys[i], c.roster)
 		default:
 			factory = func(tni *onet.TreeNodeInstance) (onet.ProtocolInstance, error) {
@@ -166,6 +167,15 @@ func (bz *byzantine) onAnnounce(m announceMsg) error {
 			return err
 		}
 		reply.Signature = s.Encode()
+	case blames:
+		s, err := bz.key.Sign(bz.roster, []byte("something else"))
+		if err != nil {
+			return err
+		}
+		reply.Signature = s.Encode()
+		for _, c := range bz.Children() {
+			reply.Failures = append(reply.Failures, FailureMsg{Member: int32(c.RosterIndex), Reason: "dead, says its parent"})
+		}
 	case garbage:
 		reply.Signature = []byte("this is not a signature")
 	case wrongSign:

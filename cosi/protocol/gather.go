@@ -28,6 +28,10 @@ type gather struct {
 type partialFrom struct {
 	sig    *cosi.Signature
 	sender int // the member whose reply carried it
+	// What the same reply said of the sender's other members. It is as credible as the
+	// partial: recorded when the partial verifies, released with it when it does not.
+	refusals []RefusalMsg
+	failures []FailureMsg
 }
 
 func newGather(r *cosi.Roster, msg []byte) *gather {
@@ -40,24 +44,67 @@ func newGather(r *cosi.Roster, msg []byte) *gather {
 	}
 }
 
-// addPartial records sender's partial signature. allowed is the set of members the
-// sender may speak for (its subtree); a partial claiming anyone else, or anyone already
-// counted, is refused and nothing of it is recorded.
-func (g *gather) addPartial(sender int, allowed map[int]bool, sig *cosi.Signature) error {
-	if sig.Mask().Len() != g.roster.Len() {
-		return errors.New("partial signature over a different roster")
-	}
-	members := sig.Mask().Members()
-	for _, m := range members {
-		if !allowed[m] || g.claimed[m] {
-			return fmt.Errorf("partial signature claims member %d outside its subtree or twice", m)
+// addReply records sender's reply: its partial signature (nil if nobody signed), and
+// the refusals and failures it reports. allowed is the set of members the sender may
+// speak for (its subtree); a reply naming anyone else, or anyone already counted, is
+// refused and nothing of it is recorded. With a partial, the whole reply waits for
+// settle; without one, the refusals and failures are recorded at once.
+func (g *gather) addReply(sender int, allowed map[int]bool, sig *cosi.Signature, refusals []RefusalMsg, failures []FailureMsg) error {
+	var members []int
+	if sig != nil {
+		if sig.Mask().Len() != g.roster.Len() {
+			return errors.New("partial signature over a different roster")
 		}
+		members = sig.Mask().Members()
+	}
+	for _, r := range refusals {
+		members = append(members, int(r.Member))
+	}
+	for _, f := range failures {
+		members = append(members, int(f.Member))
+	}
+	seen := map[int]bool{}
+	for _, m := range members {
+		if !allowed[m] || g.claimed[m] || seen[m] {
+			return fmt.Errorf("reply names member %d outside its subtree or twice", m)
+		}
+		seen[m] = true
 	}
 	for _, m := range members {
 		g.claimed[m] = true
 	}
-	g.pending = append(g.pending, partialFrom{sig, sender})
+	if sig == nil {
+		g.record(refusals, failures)
+		return nil
+	}
+	g.pending = append(g.pending, partialFrom{sig: sig, sender: sender, refusals: refusals, failures: failures})
 	return nil
+}
+
+// record stores refusals and failures whose members are already claimed.
+func (g *gather) record(refusals []RefusalMsg, failures []FailureMsg) {
+	for _, r := range refusals {
+		r.Reason = truncateReason(r.Reason)
+		g.refusal[int(r.Member)] = r
+	}
+	for _, f := range failures {
+		g.failure[int(f.Member)] = truncateReason(f.Reason)
+	}
+}
+
+// members lists everyone the reply accounted for: signers, refusers, failures.
+func (p partialFrom) members() map[int]bool {
+	out := map[int]bool{}
+	for _, m := range p.sig.Mask().Members() {
+		out[m] = true
+	}
+	for _, r := range p.refusals {
+		out[int(r.Member)] = true
+	}
+	for _, f := range p.failures {
+		out[int(f.Member)] = true
+	}
+	return out
 }
 
 // addOwn records this node's own share. It needs no verification, and a leaf that
@@ -118,6 +165,9 @@ func (g *gather) settle() []partialFrom {
 	}
 	if sum, err := cosi.Aggregate(parts...); err == nil && cosi.VerifyPartial(g.roster, g.msg, sum) == nil {
 		g.agg = sum
+		for _, p := range pending {
+			g.record(p.refusals, p.failures)
+		}
 		return nil
 	}
 	// Someone sent a bad share: find it, keep the rest.
@@ -129,7 +179,8 @@ func (g *gather) settle() []partialFrom {
 			sum, err = cosi.Aggregate(g.agg, p.sig)
 		}
 		if err != nil {
-			for _, m := range p.sig.Mask().Members() {
+			// The whole reply goes: its members can be asked again.
+			for m := range p.members() {
 				delete(g.claimed, m)
 			}
 			g.fail(p.sender, "signature share does not verify")
@@ -137,6 +188,7 @@ func (g *gather) settle() []partialFrom {
 			continue
 		}
 		g.agg = sum
+		g.record(p.refusals, p.failures)
 	}
 	return rejected
 }
@@ -160,6 +212,15 @@ func (g *gather) unverified() int {
 
 // lost is the number of members that refused or failed.
 func (g *gather) lost() int { return len(g.refusal) + len(g.failure) }
+
+// unverifiedLost is the number of refusals and failures waiting with a partial.
+func (g *gather) unverifiedLost() int {
+	n := 0
+	for _, p := range g.pending {
+		n += len(p.refusals) + len(p.failures)
+	}
+	return n
+}
 
 // reply is what this subtree sends up: the verified aggregate and every refusal and
 // failure, in member order.

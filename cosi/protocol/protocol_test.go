@@ -227,3 +227,19 @@ func TestSwallowingSubLeaderIsReplaced(t *testing.T) {
 		require.True(t, res.Signature.Mask().Has(leaf.RosterIndex), "leaf %d lost", leaf.RosterIndex)
 	}
 }
+
+// A sub-leader whose share does not verify has its reply discarded whole: the failures
+// it reported for its leaves are no more credible than its share, and the leaves, asked
+// directly, must be counted.
+func TestBadSubLeaderCannotBlameItsLeaves(t *testing.T) {
+	n := 16
+	tree, err := NewTree(dummyRoster(t, n), DefaultSubtrees(n))
+	require.NoError(t, err)
+	leader := tree.Root.Children[1]
+	c := newCluster(t, n, rolesOf(blames, leader.RosterIndex))
+	msg := []byte("blaming sub-leader")
+	res, err := c.sign(t, msg, cosi.Policy{Threshold: n - 1}, 5*time.Second)
+	require.NoError(t, err, "every leaf is honest and alive")
+	requireValid(t, c, msg, res)
+	require.Contains(t, failedMembers(res.Failures), leader.RosterIndex)
+}

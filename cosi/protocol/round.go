@@ -269,19 +269,7 @@ func (r *round) accept(asked askedNode, reply Reply) error {
 	if len(accounted) != len(asked.allowed) {
 		return fmt.Errorf("reply accounts for %d of %d members", len(accounted), len(asked.allowed))
 	}
-	sender := asked.node.RosterIndex
-	if sig != nil {
-		if err := r.g.addPartial(sender, asked.allowed, sig); err != nil {
-			return err
-		}
-	}
-	for _, ref := range reply.Refusals {
-		r.g.addRefusal(asked.allowed, ref)
-	}
-	for _, f := range reply.Failures {
-		r.g.fail(int(f.Member), f.Reason)
-	}
-	return nil
+	return r.g.addReply(asked.node.RosterIndex, asked.allowed, sig, reply.Refusals, reply.Failures)
 }
 
 // settle verifies what has been gathered; the subtrees of senders whose partial did
@@ -290,8 +278,8 @@ func (r *round) settle() {
 	for _, bad := range r.g.settle() {
 		node := r.p.Tree().Search(r.nodeIDOf(bad.sender))
 		if node == nil || len(node.Children) == 0 || time.Until(r.replyAt) <= 0 {
-			for _, m := range bad.sig.Mask().Members() {
-				r.g.fail(m, fmt.Sprintf("share lost: partial from member %d does not verify", bad.sender))
+			for m := range bad.members() {
+				r.g.fail(m, fmt.Sprintf("answer lost: partial from member %d does not verify", bad.sender))
 			}
 			continue
 		}
@@ -349,7 +337,11 @@ func (r *round) progress() (*Result, error, bool) {
 		return nil, nil, true
 	}
 	need := r.policy.Threshold
-	if r.g.signed()+r.g.unverified() >= need || everyone {
+	// Verify before deciding either way: a reply's refusals and failures count only
+	// once its partial has verified.
+	mayDecide := r.g.signed()+r.g.unverified() >= need ||
+		r.roster.Len()-r.g.lost()-r.g.unverifiedLost() < need
+	if mayDecide || everyone {
 		r.settle()
 		everyone = len(r.pending) == 0 && r.checked
 	}
