@@ -35,6 +35,7 @@ const (
 	swallows            // forwards the announcement to its children, never replies
 	hurries             // replies with its share, and tells the root it has 1 ms left
 	blames              // a sub-leader: a bad share of its own, and its leaves reported failed
+	forges              // signs, and sends the root a reply from a tree node that does not exist
 )
 
 // cluster is a set of onet servers on 127.0.0.1, each with a cosi key, running the
@@ -65,7 +66,7 @@ func newCluster(t *testing.T, n int, roles map[int]behaviour) *cluster {
 	for i, srv := range ln.Servers {
 		var factory onet.NewProtocol
 		switch roles[i] {
-		case silent, garbage, wrongSign, swallows, hurries, blames:
+		case silent, garbage, wrongSign, swallows, hurries, blames, forges:
 			factory = byzantineFactory(roles[i], c.keys[i], c.roster)
 		default:
 			factory = func(tni *onet.TreeNodeInstance) (onet.ProtocolInstance, error) {
@@ -167,6 +168,15 @@ func (bz *byzantine) onAnnounce(m announceMsg) error {
 			return err
 		}
 		reply.Signature = s.Encode()
+	case forges:
+		if err := bz.sendFromNowhere(bz.Root(), &Reply{}); err != nil {
+			return err
+		}
+		s, err := bz.key.Sign(bz.roster, m.Message)
+		if err != nil {
+			return err
+		}
+		reply.Signature = s.Encode()
 	case blames:
 		s, err := bz.key.Sign(bz.roster, []byte("something else"))
 		if err != nil {
@@ -187,6 +197,23 @@ func (bz *byzantine) onAnnounce(m announceMsg) error {
 		reply.Signature = s.Encode()
 	}
 	return bz.SendTo(m.TreeNode, &reply)
+}
+
+// sendFromNowhere sends msg to a node of this round, claiming to come from a tree node
+// that is not in the tree: onet then delivers it with a nil TreeNode.
+func (bz *byzantine) sendFromNowhere(to *onet.TreeNode, msg interface{}) error {
+	buf, err := network.Marshal(msg)
+	if err != nil {
+		return err
+	}
+	tok := bz.Token()
+	_, err = bz.Host().Send(to.ServerIdentity, &onet.ProtocolMsg{
+		From:     tok.ChangeTreeNodeID(onet.TreeNodeID{0xde, 0xad, 0xbe, 0xef}),
+		To:       tok.ChangeTreeNodeID(to.ID),
+		MsgType:  network.MessageType(msg),
+		MsgSlice: buf,
+	})
+	return err
 }
 
 // seeded gives 32 reproducible bytes per key from a name.

@@ -191,6 +191,9 @@ func (p *Protocol) Dispatch() error {
 // fromAncestor reports whether n is above this node in the tree: the parent, or an
 // ancestor asking directly because the nodes between us went silent.
 func (p *Protocol) fromAncestor(n *onet.TreeNode) bool {
+	if n == nil {
+		return false // onet could not find the sender in the tree
+	}
 	for a := p.TreeNode().Parent; a != nil; a = a.Parent {
 		if a.ID == n.ID {
 			return true

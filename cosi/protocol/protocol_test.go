@@ -243,3 +243,18 @@ func TestBadSubLeaderCannotBlameItsLeaves(t *testing.T) {
 	requireValid(t, c, msg, res)
 	require.Contains(t, failedMembers(res.Failures), leader.RosterIndex)
 }
+
+// onet hands over a message from a tree node it cannot find with a nil TreeNode (and
+// then skips its sender check): the root must ignore it, not panic and leave Wait
+// hanging.
+func TestMessageFromUnknownTreeNodeIgnored(t *testing.T) {
+	n := 5
+	tree, err := NewTree(dummyRoster(t, n), DefaultSubtrees(n))
+	require.NoError(t, err)
+	leaf := tree.Root.Children[0].Children[0].RosterIndex
+	c := newCluster(t, n, rolesOf(forges, leaf))
+	msg := []byte("forged sender")
+	res, err := c.sign(t, msg, cosi.Policy{Threshold: n}, 3*time.Second)
+	require.NoError(t, err)
+	requireValid(t, c, msg, res)
+}

@@ -215,6 +215,9 @@ func (r *round) ownAnswer(checkErr error) {
 }
 
 func (r *round) onReply(m replyMsg) {
+	if m.TreeNode == nil {
+		return // onet could not find the sender in the tree, and so did not check it
+	}
 	asked, ok := r.pending[m.TreeNode.ID]
 	if !ok {
 		return // late, after we replaced it, or never asked: ignore
