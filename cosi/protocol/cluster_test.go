@@ -115,6 +115,12 @@ func (c *cluster) sign(t *testing.T, msg []byte, policy cosi.Policy, timeout tim
 	t.Helper()
 	tree, err := NewTree(c.net.Roster, DefaultSubtrees(len(c.net.Servers)))
 	require.NoError(t, err)
+	return c.signOver(t, tree, msg, policy, timeout)
+}
+
+// signOver runs one round from member 0 over the given tree.
+func (c *cluster) signOver(t *testing.T, tree *onet.Tree, msg []byte, policy cosi.Policy, timeout time.Duration) (*Result, error) {
+	t.Helper()
 	pi, err := c.net.CreateProtocol(0, testProtocol, tree)
 	require.NoError(t, err)
 	p := pi.(*Protocol)

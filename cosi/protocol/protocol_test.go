@@ -258,3 +258,17 @@ func TestMessageFromUnknownTreeNodeIgnored(t *testing.T) {
 	require.NoError(t, err)
 	requireValid(t, c, msg, res)
 }
+
+// In a deeper tree (the simulation's binary tree), a silent node two levels down is
+// replaced by its parent, and a silent node's grandchildren still count.
+func TestBinaryTreeSilentInnerNodes(t *testing.T) {
+	n := 15
+	probe := dummyRoster(t, n).GenerateBinaryTree()
+	inner := probe.Root.Children[0].Children[0] // depth 2, with two leaf children
+	require.NotEmpty(t, inner.Children)
+	c := newCluster(t, n, rolesOf(swallows, inner.RosterIndex, probe.Root.Children[1].RosterIndex))
+	msg := []byte("binary tree")
+	res, err := c.signOver(t, c.net.Roster.GenerateBinaryTree(), msg, cosi.Policy{Threshold: n - 2}, 3*time.Second)
+	require.NoError(t, err, "only the two swallowing nodes are lost")
+	requireValid(t, c, msg, res)
+}
