@@ -100,6 +100,9 @@ func encodePoint(p kyber.Point) []byte {
 	return b
 }
 
+// isIdentityG1 reports whether p is the point at infinity: no honest aggregate is.
+func isIdentityG1(p kyber.Point) bool { return p.Equal(suite.G1().Point().Null()) }
+
 // hashToG1 maps a message to the point every signer multiplies by its key.
 func hashToG1(msg []byte) kyber.Point {
 	return suite.G1().Point().(hashablePoint).Hash(msg)

@@ -338,3 +338,18 @@ func TestMangledKeyRejected(t *testing.T) {
 		}
 	}
 }
+
+// Two shares that cancel out sum to the identity: Verify must refuse it by name, not
+// rely on the pairing check failing.
+func TestIdentityAggregateRejected(t *testing.T) {
+	keys := testKeys(t, 3)
+	r := testRoster(t, keys)
+	s, err := keys[0].Sign(r, []byte("m"))
+	require.NoError(t, err)
+	neg := &Signature{point: suite.G1().Point().Neg(s.point), mask: NewMask(3)}
+	neg.mask.Set(1)
+	sum, err := Aggregate(s, neg)
+	require.NoError(t, err)
+	require.ErrorIs(t, VerifyPartial(r, []byte("m"), sum), ErrInvalidSignature)
+	require.ErrorContains(t, VerifyPartial(r, []byte("m"), sum), "identity")
+}

@@ -33,6 +33,9 @@ func VerifyPartial(r *Roster, msg []byte, sig *Signature) error {
 	if sig.mask.Count() == 0 {
 		return fmt.Errorf("no signers: %w", ErrThreshold)
 	}
+	if sig.point == nil || isIdentityG1(sig.point) {
+		return fmt.Errorf("aggregate is the identity: %w", ErrInvalidSignature)
+	}
 	if !pairingCheck(sig.point, hashToG1(msg), r.aggregateKey(sig.mask)) {
 		return ErrInvalidSignature
 	}

@@ -40,6 +40,8 @@ func (c *CosiConfig) validate() error {
 		return errors.New("simulation: negative warm-up")
 	case c.Subtrees < 0 || c.Subtrees > c.Nodes-1:
 		return fmt.Errorf("simulation: %d subtrees for %d nodes", c.Subtrees, c.Nodes)
+	case c.Timeout < 0 || c.Timeout > protocol.MaxBudget:
+		return fmt.Errorf("simulation: timeout %v, want 0 (default) to %v", c.Timeout, protocol.MaxBudget)
 	}
 	if c.Subtrees == 0 {
 		c.Subtrees = protocol.DefaultSubtrees(c.Nodes)

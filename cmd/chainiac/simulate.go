@@ -39,16 +39,18 @@ protocol from the first server. Each round's latency is printed; --csv writes th
 measured rounds (warm-up excluded) with the header nodes,round,seconds.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := setUpOnet(); err != nil {
+			dbDir, err := setUpOnet()
+			if err != nil {
 				return err
 			}
+			defer os.RemoveAll(dbDir)
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 			defer stop()
 			var measured []simulation.Round
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "cosi: %d nodes, %s, %d warm-up + %d measured rounds\n",
 				cfg.Nodes, treeShown(cfg), cfg.Warmup, cfg.Rounds)
-			err := simulation.RunCosi(ctx, cfg, func(r simulation.Round) {
+			err = simulation.RunCosi(ctx, cfg, func(r simulation.Round) {
 				printRound(out, r)
 				if !r.Warmup && r.Err == nil {
 					measured = append(measured, r)
@@ -75,17 +77,17 @@ measured rounds (warm-up excluded) with the header nodes,round,seconds.`,
 	return cmd
 }
 
-// setUpOnet does onet's process-wide set-up once: quiet logs unless DEBUG_LVL is set,
-// and per-server databases in a temporary folder.
-func setUpOnet() error {
+// setUpOnet does onet's process-wide set-up: quiet logs unless DEBUG_LVL is set, and
+// per-server databases in a temporary folder, which the caller removes.
+func setUpOnet() (string, error) {
 	if os.Getenv("DEBUG_LVL") == "" {
 		log.SetDebugVisible(0)
 	}
 	dir := filepath.Join(os.TempDir(), fmt.Sprintf("chainiac-onet-%d", os.Getpid()))
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
+		return "", err
 	}
-	return localnet.Register(dir)
+	return dir, localnet.Register(dir)
 }
 
 func treeShown(cfg simulation.CosiConfig) string {

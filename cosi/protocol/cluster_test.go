@@ -32,6 +32,7 @@ const (
 	silent              // runs a protocol that never answers
 	garbage             // answers with bytes that are not a signature
 	wrongSign           // answers with a valid point that is not its share
+	stuck               // its check ignores its context and returns too late
 	swallows            // forwards the announcement to its children, never replies
 	hurries             // replies with its share, and tells the root it has 1 ms left
 	blames              // a sub-leader: a bad share of its own, and its leaves reported failed
@@ -47,6 +48,10 @@ type cluster struct {
 }
 
 var testRef = []byte("test-roster")
+
+// stuckFor is how long a stuck member's check takes: longer than the short rounds of
+// the tests that use it.
+const stuckFor = time.Second
 
 func newCluster(t *testing.T, n int, roles map[int]behaviour) *cluster {
 	t.Helper()
@@ -99,6 +104,10 @@ func (c *cluster) env(i int, b behaviour) Env {
 			return c.roster, nil
 		},
 		Check: func(ctx context.Context, req CheckRequest) error {
+			if b == stuck {
+				time.Sleep(stuckFor)
+				return nil
+			}
 			if b == refuses {
 				return fmt.Errorf("member %d: rebuild differs", i)
 			}

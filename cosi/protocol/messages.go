@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"strings"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -103,6 +104,7 @@ type Failure struct {
 }
 
 func truncateReason(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD") // reasons travel and are signed as UTF-8
 	if len(s) <= MaxReasonSize {
 		return s
 	}

@@ -11,6 +11,9 @@ import (
 	"go.dedis.ch/onet/v3"
 )
 
+// announceWait is how long a non-root instance waits for its announcement.
+const announceWait = 10 * time.Second
+
 // DefaultTimeout is the whole round's budget when the request names none. It is
 // generous because a node's first round includes fetching the tree and opening
 // connections; a healthy round takes milliseconds and never waits for it.
@@ -97,14 +100,15 @@ type Protocol struct {
 
 	Request Request
 
-	announces chan announceMsg
-	replies   chan replyMsg
-	started   chan struct{}
-	stop      chan struct{}
-	stopOnce  sync.Once
-	done      chan struct{} // closed when the root has an outcome
-	result    *Result
-	err       error
+	announces  chan announceMsg
+	replies    chan replyMsg
+	started    chan struct{}
+	stop       chan struct{}
+	stopOnce   sync.Once
+	done       chan struct{} // closed when the root has an outcome
+	finishOnce sync.Once
+	result     *Result
+	err        error
 }
 
 var _ onet.ProtocolInstance = (*Protocol)(nil)
@@ -171,7 +175,9 @@ func (p *Protocol) Dispatch() error {
 	if p.IsRoot() {
 		return p.dispatchRoot()
 	}
-	expire := time.NewTimer(MaxBudget)
+	// onet creates this instance when the first message for it arrives, which is the
+	// announcement in every honest round: anything else is not worth waiting long for.
+	expire := time.NewTimer(announceWait)
 	defer expire.Stop()
 	for {
 		select {
@@ -202,7 +208,13 @@ func (p *Protocol) fromAncestor(n *onet.TreeNode) bool {
 	return false
 }
 
-func (p *Protocol) dispatchRoot() error {
+func (p *Protocol) dispatchRoot() (err error) {
+	// Whatever happens, Wait must return: a panic becomes the round's error.
+	defer func() {
+		if r := recover(); r != nil {
+			p.finish(nil, fmt.Errorf("protocol: internal error: %v", r))
+		}
+	}()
 	select {
 	case <-p.started:
 	case <-p.stop:
@@ -234,8 +246,10 @@ func (p *Protocol) dispatchRoot() error {
 }
 
 func (p *Protocol) finish(res *Result, err error) {
-	p.result, p.err = res, err
-	close(p.done)
+	p.finishOnce.Do(func() {
+		p.result, p.err = res, err
+		close(p.done)
+	})
 }
 
 func (p *Protocol) runSubtree(a announceMsg) error {

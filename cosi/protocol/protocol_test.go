@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -271,4 +272,36 @@ func TestBinaryTreeSilentInnerNodes(t *testing.T) {
 	res, err := c.signOver(t, c.net.Roster.GenerateBinaryTree(), msg, cosi.Policy{Threshold: n - 2}, 3*time.Second)
 	require.NoError(t, err, "only the two swallowing nodes are lost")
 	requireValid(t, c, msg, res)
+}
+
+// A check that ignores its deadline must not hold its node's reply: the node reports
+// itself failed and its parent still gets the rest of its subtree.
+func TestCheckIgnoringItsDeadline(t *testing.T) {
+	n := 5
+	c := newCluster(t, n, rolesOf(stuck, 2))
+	res, err := c.sign(t, []byte("slow check"), cosi.Policy{Threshold: n - 1}, 700*time.Millisecond)
+	require.NoError(t, err)
+	require.False(t, res.Signature.Mask().Has(2))
+	require.Contains(t, failedMembers(res.Failures), 2)
+}
+
+// Wait returns when its context ends, whatever the round is doing.
+func TestWaitHonoursItsContext(t *testing.T) {
+	n := 5
+	c := newCluster(t, n, rolesOf(silent, 1))
+	tree, err := NewTree(c.net.Roster, DefaultSubtrees(n))
+	require.NoError(t, err)
+	pi, err := c.net.CreateProtocol(0, testProtocol, tree)
+	require.NoError(t, err)
+	p := pi.(*Protocol)
+	p.Request = Request{RosterRef: testRef, Message: []byte("m"), Data: []byte("data"),
+		Policy: cosi.Policy{Threshold: n}, Timeout: 2 * time.Second}
+	require.NoError(t, p.Start())
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err = p.Wait(ctx)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	// The round itself still ends by its own timeout and reports the silent member.
+	_, err = p.Wait(context.Background())
+	require.ErrorIs(t, err, ErrUnreachable)
 }
