@@ -1,10 +1,10 @@
 package protocol
 
 import (
-	"strings"
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/chainiac/chainiac/cosi"
