@@ -33,6 +33,7 @@ const (
 	garbage             // answers with bytes that are not a signature
 	wrongSign           // answers with a valid point that is not its share
 	stuck               // its check ignores its context and returns too late
+	liar                // signs, asks nobody, and reports its whole subtree failed
 	swallows            // forwards the announcement to its children, never replies
 	hurries             // replies with its share, and tells the root it has 1 ms left
 	blames              // a sub-leader: a bad share of its own, and its leaves reported failed
@@ -210,6 +211,17 @@ func (bz *byzantine) onAnnounce(m announceMsg) error {
 			return err
 		}
 		reply.Signature = s.Encode()
+	case liar:
+		s, err := bz.key.Sign(bz.roster, m.Message)
+		if err != nil {
+			return err
+		}
+		reply.Signature = s.Encode()
+		for mem := range subtreeMembers(bz.TreeNode()) {
+			if mem != bz.TreeNode().RosterIndex {
+				reply.Failures = append(reply.Failures, FailureMsg{Member: int32(mem), Reason: "dead, trust me"})
+			}
+		}
 	}
 	return bz.SendTo(m.TreeNode, &reply)
 }

@@ -305,3 +305,17 @@ func TestWaitHonoursItsContext(t *testing.T) {
 	_, err = p.Wait(context.Background())
 	require.ErrorIs(t, err, ErrUnreachable)
 }
+
+// A sub-leader that signs but claims its leaves failed, without asking them, cannot
+// silence them: the root asks them itself.
+func TestLyingSubLeaderCannotSilenceItsLeaves(t *testing.T) {
+	n := 16
+	tree, err := NewTree(dummyRoster(t, n), DefaultSubtrees(n))
+	require.NoError(t, err)
+	leader := tree.Root.Children[0]
+	c := newCluster(t, n, rolesOf(liar, leader.RosterIndex))
+	msg := []byte("liar")
+	res, err := c.sign(t, msg, cosi.Policy{Threshold: n}, 5*time.Second)
+	require.NoError(t, err, "every member, the liar included, signs")
+	require.Equal(t, n, res.Signature.Mask().Count())
+}

@@ -26,11 +26,13 @@ type round struct {
 	start, waitAt, replyAt time.Time
 	end                    time.Time // the whole round's end, as far as we know
 
-	pending    map[onet.TreeNodeID]askedNode
-	byMember   map[int]onet.TreeNodeID // tree node of every member asked
-	requesters []*onet.TreeNode
-	checked    bool
-	replied    *Reply
+	pending     map[onet.TreeNodeID]askedNode
+	byMember    map[int]onet.TreeNodeID // tree node of every member asked
+	nodes       map[int]*onet.TreeNode  // every member's tree node, built on first use
+	provisional map[int]string          // failures reported by another member, being checked
+	requesters  []*onet.TreeNode
+	checked     bool
+	replied     *Reply
 }
 
 type askedNode struct {
@@ -58,13 +60,14 @@ func (p *Protocol) newRound(a Announce) (*round, error) {
 	now := time.Now()
 	return &round{
 		p: p, ann: a, roster: roster, key: key, me: me,
-		g:        newGather(roster, a.Message),
-		start:    now,
-		waitAt:   now.Add(scale(budget, waitShare)),
-		replyAt:  now.Add(scale(budget, replyShare)),
-		end:      now.Add(time.Duration(a.RoundMs) * time.Millisecond),
-		pending:  map[onet.TreeNodeID]askedNode{},
-		byMember: map[int]onet.TreeNodeID{},
+		g:           newGather(roster, a.Message),
+		start:       now,
+		waitAt:      now.Add(scale(budget, waitShare)),
+		replyAt:     now.Add(scale(budget, replyShare)),
+		end:         now.Add(time.Duration(a.RoundMs) * time.Millisecond),
+		pending:     map[onet.TreeNodeID]askedNode{},
+		byMember:    map[int]onet.TreeNodeID{},
+		provisional: map[int]string{},
 	}, nil
 }
 
@@ -272,7 +275,45 @@ func (r *round) accept(asked askedNode, reply Reply) error {
 	if len(accounted) != len(asked.allowed) {
 		return fmt.Errorf("reply accounts for %d of %d members", len(accounted), len(asked.allowed))
 	}
-	return r.g.addReply(asked.node.RosterIndex, asked.allowed, sig, reply.Refusals, reply.Failures)
+	// A sender's word that someone else in its subtree failed is hearsay: a lying
+	// sub-leader could silence its leaves that way. While there is time, ask them.
+	sender := asked.node.RosterIndex
+	var reported, hearsay []FailureMsg
+	for _, f := range reply.Failures {
+		if int(f.Member) != sender && time.Until(r.replyAt) > 0 && r.treeNode(int(f.Member)) != nil {
+			hearsay = append(hearsay, f)
+			continue
+		}
+		reported = append(reported, f)
+	}
+	if err := r.g.addReply(sender, asked.allowed, sig, reply.Refusals, reported); err != nil {
+		return err
+	}
+	for _, f := range hearsay {
+		// The reason stands if the member does not answer us either.
+		r.provisional[int(f.Member)] = fmt.Sprintf("%s (reported by member %d)", truncateReason(f.Reason), sender)
+		r.ask(r.treeNode(int(f.Member)), scale(time.Until(r.replyAt), childShare))
+	}
+	return nil
+}
+
+// confirmHearsay records, for members reported failed by another and still silent,
+// the reported reason.
+func (r *round) confirmHearsay() {
+	for m, reason := range r.provisional {
+		r.g.fail(m, reason)
+	}
+}
+
+// treeNode returns the tree node of a member.
+func (r *round) treeNode(member int) *onet.TreeNode {
+	if r.nodes == nil {
+		r.nodes = map[int]*onet.TreeNode{}
+		for _, n := range r.p.Tree().List() {
+			r.nodes[n.RosterIndex] = n
+		}
+	}
+	return r.nodes[member]
 }
 
 // settle verifies what has been gathered; the subtrees of senders whose partial did
@@ -332,6 +373,7 @@ func (r *round) progress() (*Result, error, bool) {
 		if len(r.pending) > 0 {
 			return nil, nil, false // a bad partial sent us back to its subtree
 		}
+		r.confirmHearsay()
 		reply := r.g.reply()
 		r.replied = &reply
 		for _, q := range r.requesters {
@@ -349,14 +391,17 @@ func (r *round) progress() (*Result, error, bool) {
 		everyone = len(r.pending) == 0 && r.checked
 	}
 	if r.g.signed() >= need {
+		r.confirmHearsay()
 		return &Result{Signature: r.g.agg, Refusals: r.g.verifiedRefusals(), Failures: r.g.failures()}, nil, true
 	}
 	if everyone {
+		r.confirmHearsay()
 		for m := 0; m < r.roster.Len(); m++ {
 			r.g.fail(m, "no answer")
 		}
 	}
 	if r.roster.Len()-r.g.lost() < need || everyone {
+		r.confirmHearsay()
 		return nil, &RoundError{Signed: r.g.signed(), Needed: need,
 			Refusals: r.g.verifiedRefusals(), Failures: r.g.failures()}, true
 	}
