@@ -121,7 +121,7 @@ func openRegular(k release.TargetKey, what, path string) (*os.File, int64, error
 // checkTarget makes checks 2 to 4 on one target's two files.
 func checkTarget(m *release.Manifest, t release.Target, u io.ReaderAt, uSize int64, s io.ReaderAt, sSize int64) error {
 	k := t.Key()
-	buf := make([]byte, 256<<10)
+	buf := make([]byte, min(256<<10, max(uSize, sSize, 1)))
 	if uint64(uSize) != t.UnsignedSize {
 		return mismatch(k, CheckUnsignedSize, nil, "rebuilt MAR is %d bytes, the manifest says %d", uSize, t.UnsignedSize)
 	}

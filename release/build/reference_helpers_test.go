@@ -176,6 +176,31 @@ func newReleaseFixture(t testing.TB) *releaseFixture {
 	return &releaseFixture{params: p, rebuilt: rebuilt, signed: signed, manifest: manifestOf(t, p, rebuilt, signed)}
 }
 
+// clone copies the fixture's files and manifest, for a test to break.
+func (f *releaseFixture) clone(t testing.TB) *releaseFixture {
+	t.Helper()
+	c := &releaseFixture{params: f.params, rebuilt: map[release.TargetKey]string{}, signed: map[release.TargetKey]string{}}
+	m := *f.manifest
+	m.Targets = append([]release.Target(nil), f.manifest.Targets...)
+	c.manifest = &m
+	dir := t.TempDir()
+	for kind, set := range map[string]map[release.TargetKey]string{"rebuilt": f.rebuilt, "signed": f.signed} {
+		for k, p := range set {
+			b, err := os.ReadFile(p)
+			require.NoError(t, err)
+			dst := filepath.Join(dir, kind, k.Platform, k.Locale+".mar")
+			require.NoError(t, os.MkdirAll(filepath.Dir(dst), 0o755))
+			require.NoError(t, os.WriteFile(dst, b, 0o644))
+			if kind == "rebuilt" {
+				c.rebuilt[k] = dst
+			} else {
+				c.signed[k] = dst
+			}
+		}
+	}
+	return c
+}
+
 func readAll(t testing.TB, r io.Reader) []byte {
 	t.Helper()
 	b, err := io.ReadAll(r)
