@@ -105,7 +105,9 @@ func TestCheckRebuildRefuses(t *testing.T) {
 			f.rehash(t, linuxDE)
 		}, linuxDE, CheckSignedFormat, "header file size", mar.ErrFormat},
 		{"rebuilt file is not a MAR", func(t *testing.T, f *releaseFixture) {
-			rewrite(t, f.rebuilt[linuxDE], func(b []byte) []byte { return []byte("PK\x03\x04 a zip file, not a MAR, but long enough to have a header") })
+			rewrite(t, f.rebuilt[linuxDE], func(b []byte) []byte {
+				return []byte("PK\x03\x04 a zip file, not a MAR, but long enough to have a header")
+			})
 			f.rehash(t, linuxDE)
 		}, linuxDE, CheckUnsignedFormat, "bad magic", mar.ErrFormat},
 		{"rebuilt MAR is signed", func(t *testing.T, f *releaseFixture) {
