@@ -73,11 +73,12 @@ SOURCE_DATE_EPOCH), so that the recipe runs this command without arguments.`,
 			}
 			slices.SortFunc(keys, func(a, b release.TargetKey) int { return strings.Compare(a.String(), b.String()) })
 			for _, k := range keys {
-				b, err := os.ReadFile(paths[k])
+				var sum [sha256.Size]byte
+				n, err := hashFile(paths[k], sha256.New(), sum[:])
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s %x %d %s\n", k, sha256.Sum256(b), len(b), paths[k])
+				fmt.Fprintf(cmd.OutOrStdout(), "%s %x %d %s\n", k, sum, n, paths[k])
 			}
 			return nil
 		},

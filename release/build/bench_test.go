@@ -1,7 +1,10 @@
 package build
 
 import (
+	"crypto/sha256"
+	"crypto/sha512"
 	"fmt"
+	"hash"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -29,6 +32,31 @@ func BenchmarkCheckRebuild(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkCheckRebuildHashBaseline is the floor CheckRebuild cannot go below with
+// one pass per hash: SHA-256 of the rebuilt file plus SHA-512 of the signed one, no
+// parsing, no comparison.
+func BenchmarkCheckRebuildHashBaseline(b *testing.B) {
+	m, rebuilt, signed := largeRelease(b, 100<<20)
+	k := m.Targets[0].Key()
+	b.SetBytes(int64(m.Targets[0].UnsignedSize))
+	buf := make([]byte, 256<<10)
+	b.ResetTimer()
+	for b.Loop() {
+		for _, h := range []struct {
+			path string
+			hash hash.Hash
+		}{{rebuilt[k], sha256.New()}, {signed[k], sha512.New()}} {
+			f, err := os.Open(h.path)
+			require.NoError(b, err)
+			st, err := f.Stat()
+			require.NoError(b, err)
+			sum := make([]byte, h.hash.Size())
+			require.NoError(b, digest(h.hash, f, st.Size(), buf, sum))
+			f.Close()
+		}
 	}
 }
 
