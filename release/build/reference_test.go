@@ -329,3 +329,35 @@ func TestReferenceGoldenFileFormat(t *testing.T) {
 	}
 	assert.Equal(t, len(referenceTargets), n)
 }
+
+func TestParseReferenceDescriptionRefuses(t *testing.T) {
+	const good = "format = \"chainiac-reference/v1\"\nproduct = \"demo\"\nplatforms = [\"linux\"]\nlocales = [\"en-US\"]\n"
+	d, err := parseReferenceDescription([]byte(good))
+	require.NoError(t, err)
+	assert.Equal(t, &referenceDescription{Format: ReferenceFormat, Product: "demo", Platforms: []string{"linux"}, Locales: []string{"en-US"}}, d)
+
+	replace := func(old, new string) string { return strings.Replace(good, old, new, 1) }
+	for name, tt := range map[string]struct{ input, want string }{
+		"not toml":          {"format = ", "chainiac-build.toml: toml:"},
+		"empty":             {"", `missing field "format"`},
+		"no locales":        {replace("locales = [\"en-US\"]\n", ""), `missing field "locales"`},
+		"other format":      {replace("/v1", "/v2"), `format "chainiac-reference/v2", this builder reads "chainiac-reference/v1"`},
+		"format not string": {replace(`"chainiac-reference/v1"`, "1"), "toml:"},
+		"unknown field":     {good + "extra = 1\n", "unknown fields extra"},
+		"unknown table":     {good + "[platform.linux]\nfiles = []\n", "unknown fields platform"},
+		"bad product":       {replace(`"demo"`, `"-demo"`), "product"},
+		"product too long":  {replace(`"demo"`, `"`+strings.Repeat("p", 65)+`"`), "want 1 to 64 bytes"},
+		"empty platforms":   {replace(`["linux"]`, "[]"), "platforms: want 1 to 512 names"},
+		"duplicate locale":  {replace(`["en-US"]`, `["en-US", "en-US"]`), `locales: "en-US" listed twice`},
+		"platform with /":   {replace(`["linux"]`, `["linux/x"]`), "platforms: platform"},
+		"locale with dot":   {replace(`["en-US"]`, `["en.US"]`), "locales: locale"},
+		"too large":         {good + "#" + strings.Repeat(" ", MaxReferenceDescriptionSize), "bytes, at most 65536"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := parseReferenceDescription([]byte(tt.input))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.True(t, strings.HasPrefix(err.Error(), "build: chainiac-build.toml: "), err.Error())
+		})
+	}
+}
