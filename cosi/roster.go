@@ -1,6 +1,7 @@
 package cosi
 
 import (
+	"bytes"
 	"fmt"
 
 	"go.dedis.ch/kyber/v3"
@@ -79,10 +80,16 @@ func bdnCoefficients(keys []PublicKey) []kyber.Scalar {
 		for j := range le {
 			be[15-j] = le[j]
 		}
+		// kyber reduces the chunk modulo 2¹²⁸ − 1: only the all-ones chunk changes.
+		if bytes.Equal(be, allOnes128) {
+			be = make([]byte, 16)
+		}
 		coefs[i] = suite.G2().Scalar().SetBytes(be)
 	}
 	return coefs
 }
+
+var allOnes128 = bytes.Repeat([]byte{0xff}, 16)
 
 // Len is the number of members.
 func (r *Roster) Len() int { return len(r.keys) }

@@ -26,6 +26,7 @@ type CosiConfig struct {
 	Rounds   int           // measured rounds
 	Warmup   int           // rounds run first and reported as warm-up
 	Subtrees int           // sub-leaders of the two-level tree; 0 means ⌈√(n−1)⌉
+	Binary   bool          // a binary tree of depth log₂ n instead of two levels
 	Timeout  time.Duration // per round; 0 means protocol.DefaultTimeout
 }
 
@@ -89,6 +90,16 @@ func RunCosi(ctx context.Context, cfg CosiConfig, report func(Round)) error {
 	tree, err := protocol.NewTree(ln.Roster, cfg.Subtrees)
 	if err != nil {
 		return err
+	}
+	if cfg.Binary {
+		tree = ln.Roster.GenerateBinaryTree()
+	}
+	// Every member builds the tree from the roster it holds: pin it everywhere rather
+	// than have onet ship the whole roster to each node in the first round.
+	for i := range ln.Servers {
+		if _, err := protocol.PinTree(ln.Context(i), tree); err != nil {
+			return err
+		}
 	}
 	policy := cosi.DefaultPolicy(cfg.Nodes)
 	for i := 1; i <= cfg.Warmup+cfg.Rounds; i++ {

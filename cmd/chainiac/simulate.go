@@ -46,8 +46,8 @@ measured rounds (warm-up excluded) with the header nodes,round,seconds.`,
 			defer stop()
 			var measured []simulation.Round
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "cosi: %d nodes, %s sub-leaders, %d warm-up + %d measured rounds\n",
-				cfg.Nodes, subtreesShown(cfg), cfg.Warmup, cfg.Rounds)
+			fmt.Fprintf(out, "cosi: %d nodes, %s, %d warm-up + %d measured rounds\n",
+				cfg.Nodes, treeShown(cfg), cfg.Warmup, cfg.Rounds)
 			err := simulation.RunCosi(ctx, cfg, func(r simulation.Round) {
 				printRound(out, r)
 				if !r.Warmup && r.Err == nil {
@@ -69,6 +69,7 @@ measured rounds (warm-up excluded) with the header nodes,round,seconds.`,
 	f.IntVar(&cfg.Rounds, "rounds", 10, "measured rounds")
 	f.IntVar(&cfg.Warmup, "warmup", 1, "rounds run first and left out of the figures")
 	f.IntVar(&cfg.Subtrees, "subtrees", 0, "sub-leaders of the two-level tree (0: ⌈√(n−1)⌉, n−1: flat)")
+	f.BoolVar(&cfg.Binary, "binary", false, "use a binary tree instead of two levels (for comparison)")
 	f.DurationVar(&cfg.Timeout, "timeout", 0, "round timeout (0: the protocol's default)")
 	f.StringVar(&csvPath, "csv", "", "write measured rounds to this CSV file")
 	return cmd
@@ -87,11 +88,14 @@ func setUpOnet() error {
 	return localnet.Register(dir)
 }
 
-func subtreesShown(cfg simulation.CosiConfig) string {
-	if cfg.Subtrees == 0 {
-		return "default"
+func treeShown(cfg simulation.CosiConfig) string {
+	switch {
+	case cfg.Binary:
+		return "binary tree"
+	case cfg.Subtrees == 0:
+		return "two-level tree with ⌈√(n−1)⌉ sub-leaders"
 	}
-	return strconv.Itoa(cfg.Subtrees)
+	return fmt.Sprintf("two-level tree with %d sub-leaders", cfg.Subtrees)
 }
 
 func printRound(w io.Writer, r simulation.Round) {

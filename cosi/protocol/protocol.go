@@ -52,14 +52,40 @@ type RoundError struct {
 
 func (e *RoundError) Error() string {
 	s := fmt.Sprintf("protocol: %d signed, %d needed", e.Signed, e.Needed)
-	for _, r := range e.Refusals {
+	for i, r := range e.Refusals {
+		if i == maxListed {
+			s += fmt.Sprintf("; and %d more refusals", len(e.Refusals)-maxListed)
+			break
+		}
 		s += fmt.Sprintf("; member %d refused: %s", r.Member, r.Reason)
 	}
+	// Failures are many when a subtree is lost: group them by reason.
+	byReason := map[string][]int{}
+	var reasons []string
 	for _, f := range e.Failures {
-		s += fmt.Sprintf("; member %d failed: %s", f.Member, f.Reason)
+		if _, seen := byReason[f.Reason]; !seen {
+			reasons = append(reasons, f.Reason)
+		}
+		byReason[f.Reason] = append(byReason[f.Reason], f.Member)
+	}
+	for _, reason := range reasons {
+		members := byReason[reason]
+		if len(members) == 1 {
+			s += fmt.Sprintf("; member %d failed: %s", members[0], reason)
+			continue
+		}
+		list := fmt.Sprint(members)
+		if len(members) > maxListed {
+			list = fmt.Sprint(members[:maxListed])
+			list = list[:len(list)-1] + " …]"
+		}
+		s += fmt.Sprintf("; %d members failed (%s): %s", len(members), reason, list)
 	}
 	return s
 }
+
+// maxListed bounds how many members an error message names per kind.
+const maxListed = 10
 
 func (e *RoundError) Unwrap() error { return ErrUnreachable }
 

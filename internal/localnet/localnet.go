@@ -17,6 +17,7 @@ import (
 
 	"go.dedis.ch/kyber/v3/suites"
 	"go.dedis.ch/onet/v3"
+	"go.dedis.ch/onet/v3/log"
 	"go.dedis.ch/onet/v3/network"
 )
 
@@ -115,11 +116,21 @@ func freePort() (int, error) {
 
 // CreateProtocol creates a protocol instance rooted at server i, as a service would.
 func (n *Net) CreateProtocol(i int, name string, tree *onet.Tree) (onet.ProtocolInstance, error) {
-	s, ok := n.Servers[i].Service(ServiceName).(*service)
-	if !ok {
+	ctx := n.Context(i)
+	if ctx == nil {
 		return nil, errors.New("localnet: service not registered; call Register first")
 	}
-	return s.ctx.CreateProtocol(name, tree)
+	return ctx.CreateProtocol(name, tree)
+}
+
+// Context returns onet's service context at server i, through which a program acts
+// as a service would (create protocols, pin trees).
+func (n *Net) Context(i int) *onet.Context {
+	s, ok := n.Servers[i].Service(ServiceName).(*service)
+	if !ok {
+		return nil
+	}
+	return s.ctx
 }
 
 // Stop closes server i, as if it crashed.
@@ -133,6 +144,12 @@ func (n *Net) Stop(i int) error {
 
 // Close stops every server that is still running.
 func (n *Net) Close() error {
+	// Peers see their connections reset while the others close, and onet reports
+	// that as an error whatever the log level: keep it out of quiet runs.
+	if log.DebugVisible() == 0 {
+		log.OutputToBuf()
+		defer log.OutputToOs()
+	}
 	var first error
 	for i := range n.Servers {
 		if err := n.Stop(i); err != nil && first == nil {
