@@ -4,8 +4,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"os"
-	"slices"
-	"strings"
+	"sort"
 
 	"github.com/spf13/cobra"
 
@@ -71,7 +70,7 @@ SOURCE_DATE_EPOCH), so that the recipe runs this command without arguments.`,
 			for k := range paths {
 				keys = append(keys, k)
 			}
-			slices.SortFunc(keys, func(a, b release.TargetKey) int { return strings.Compare(a.String(), b.String()) })
+			sort.Slice(keys, func(i, j int) bool { return keys[i].Less(keys[j]) })
 			for _, k := range keys {
 				var sum [sha256.Size]byte
 				n, err := hashFile(paths[k], sha256.New(), sum[:])

@@ -140,19 +140,7 @@ func writeReferenceMAR(outDir string, k release.TargetKey, info mar.ProductInfo,
 	if err != nil {
 		return fmt.Errorf("build: reference: target %s: %w", k, err)
 	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("build: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("build: sync %s: %w", dir, err)
-	}
-	return nil
+	return atomicfile.SyncDir(dir)
 }
 
 // compareKeys orders target keys canonically, as TargetKey.Less does.

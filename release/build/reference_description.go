@@ -62,7 +62,7 @@ func parseReferenceDescription(b []byte) (*referenceDescription, error) {
 	if d.Format != ReferenceFormat {
 		return nil, fmt.Errorf("build: %s: format %q, this builder reads %q", ReferenceDescriptionFile, d.Format, ReferenceFormat)
 	}
-	if err := checkName(d.Product, release.MaxProductLen, isNameByte); err != nil {
+	if err := release.ValidateProduct(d.Product); err != nil {
 		return nil, fmt.Errorf("build: %s: product: %w", ReferenceDescriptionFile, err)
 	}
 	// A valid key with a known-good other half checks one half by the manifest's

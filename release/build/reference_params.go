@@ -99,14 +99,20 @@ func ParseTargets(s string) ([]release.TargetKey, error) {
 // MAR's 31 and 63 bytes, a source date epoch before the year 10000, and 1 to
 // release.MaxTargets valid, distinct targets.
 func (p ReferenceParams) Validate() error {
-	if err := checkName(p.Product, release.MaxProductLen, isNameByte); err != nil {
+	if err := release.ValidateProduct(p.Product); err != nil {
 		return fmt.Errorf("build: reference: product: %w", err)
 	}
-	if err := checkName(p.Version, min(release.MaxVersionLen, mar.MaxVersionLen), isVersionByte); err != nil {
+	if err := release.ValidateVersion(p.Version); err != nil {
 		return fmt.Errorf("build: reference: version: %w", err)
 	}
-	if err := checkName(p.Channel, min(release.MaxChannelLen, mar.MaxChannelLen), isNameByte); err != nil {
+	if len(p.Version) > mar.MaxVersionLen {
+		return fmt.Errorf("build: reference: version %q: a MAR holds at most %d bytes", p.Version, mar.MaxVersionLen)
+	}
+	if err := release.ValidateChannel(p.Channel); err != nil {
 		return fmt.Errorf("build: reference: channel: %w", err)
+	}
+	if len(p.Channel) > mar.MaxChannelLen {
+		return fmt.Errorf("build: reference: channel %q: a MAR holds at most %d bytes", p.Channel, mar.MaxChannelLen)
 	}
 	if p.SourceDateEpoch > release.MaxSourceDateEpoch {
 		return fmt.Errorf("build: reference: source date epoch %d after year 9999", p.SourceDateEpoch)
@@ -126,26 +132,3 @@ func (p ReferenceParams) Validate() error {
 	}
 	return nil
 }
-
-// checkName applies the manifest's identifier rule: 1..max allowed ASCII bytes,
-// starting with a letter or digit.
-func checkName(s string, max int, allowed func(byte) bool) error {
-	if s == "" || len(s) > max {
-		return fmt.Errorf("%q: want 1 to %d bytes", s, max)
-	}
-	if !isAlnumByte(s[0]) {
-		return fmt.Errorf("%q must start with a letter or digit", s)
-	}
-	for i := 0; i < len(s); i++ {
-		if !allowed(s[i]) {
-			return fmt.Errorf("%q: character %q not allowed", s, s[i])
-		}
-	}
-	return nil
-}
-
-func isAlnumByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-}
-func isNameByte(c byte) bool    { return isAlnumByte(c) || c == '.' || c == '_' || c == '-' }
-func isVersionByte(c byte) bool { return isNameByte(c) || c == '+' }

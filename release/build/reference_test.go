@@ -275,7 +275,7 @@ func TestReferenceParamsFromEnv(t *testing.T) {
 		"epoch too late":   {"SOURCE_DATE_EPOCH", "253402300800", "after year 9999"},
 		"bad target":       {"CHAINIAC_TARGETS", "linux-x86_64", "want platform/locale"},
 		"bad channel":      {"CHAINIAC_CHANNEL", "rel ease", "channel"},
-		"channel too long": {"CHAINIAC_CHANNEL", strings.Repeat("c", 64), "want 1 to 63 bytes"},
+		"channel too long": {"CHAINIAC_CHANNEL", strings.Repeat("c", 64), "a MAR holds at most 63 bytes"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := ReferenceParamsFromEnv(func(k string) string {
@@ -346,7 +346,7 @@ func TestParseReferenceDescriptionRefuses(t *testing.T) {
 		"unknown field":     {good + "extra = 1\n", "unknown fields extra"},
 		"unknown table":     {good + "[platform.linux]\nfiles = []\n", "unknown fields platform"},
 		"bad product":       {replace(`"demo"`, `"-demo"`), "product"},
-		"product too long":  {replace(`"demo"`, `"`+strings.Repeat("p", 65)+`"`), "want 1 to 64 bytes"},
+		"product too long":  {replace(`"demo"`, `"`+strings.Repeat("p", 65)+`"`), "65 bytes, at most 64"},
 		"empty platforms":   {replace(`["linux"]`, "[]"), "platforms: want 1 to 512 names"},
 		"duplicate locale":  {replace(`["en-US"]`, `["en-US", "en-US"]`), `locales: "en-US" listed twice`},
 		"platform with /":   {replace(`["linux"]`, `["linux/x"]`), "platforms: platform"},
