@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"maps"
 	"os"
 	"slices"
 
@@ -44,11 +45,11 @@ func CheckRebuild(m *release.Manifest, rebuilt, signed map[release.TargetKey]str
 	if err := m.Validate(); err != nil {
 		return fmt.Errorf("build: rebuild check: %w", err)
 	}
-	if err := checkTargetSets(m, rebuilt, signed); err != nil {
-		return err
-	}
 	targets := slices.Clone(m.Targets)
 	slices.SortFunc(targets, func(a, b release.Target) int { return compareKeys(a.Key(), b.Key()) })
+	if err := checkTargetSets(targets, rebuilt, signed); err != nil {
+		return err
+	}
 	for _, t := range targets {
 		if err := checkTargetFiles(m, t, rebuilt[t.Key()], signed[t.Key()]); err != nil {
 			return err
@@ -57,33 +58,29 @@ func CheckRebuild(m *release.Manifest, rebuilt, signed map[release.TargetKey]str
 	return nil
 }
 
-func checkTargetSets(m *release.Manifest, rebuilt, signed map[release.TargetKey]string) error {
-	listed := make(map[release.TargetKey]bool, len(m.Targets))
-	keys := make([]release.TargetKey, 0, len(m.Targets))
-	for _, t := range m.Targets {
+// checkTargetSets makes check 1; targets are in canonical order.
+func checkTargetSets(targets []release.Target, rebuilt, signed map[release.TargetKey]string) error {
+	listed := make(map[release.TargetKey]bool, len(targets))
+	for _, t := range targets {
 		listed[t.Key()] = true
-		keys = append(keys, t.Key())
-	}
-	slices.SortFunc(keys, compareKeys)
-	for _, k := range keys {
-		if rebuilt[k] == "" {
-			return mismatch(k, CheckMissing, nil, "no rebuilt MAR")
+		if rebuilt[t.Key()] == "" {
+			return mismatch(t.Key(), CheckMissing, nil, "no rebuilt MAR")
 		}
-		if signed[k] == "" {
-			return mismatch(k, CheckMissing, nil, "no signed MAR")
+		if signed[t.Key()] == "" {
+			return mismatch(t.Key(), CheckMissing, nil, "no signed MAR")
 		}
 	}
-	var extra []release.TargetKey
+	extra := map[release.TargetKey]bool{}
 	for _, set := range []map[release.TargetKey]string{rebuilt, signed} {
 		for k := range set {
-			if !listed[k] && !slices.Contains(extra, k) {
-				extra = append(extra, k)
+			if !listed[k] {
+				extra[k] = true
 			}
 		}
 	}
 	if len(extra) > 0 {
-		slices.SortFunc(extra, compareKeys)
-		return mismatch(extra[0], CheckExtra, nil, "a MAR for a target the manifest does not list (%d such targets)", len(extra))
+		first := slices.MinFunc(slices.Collect(maps.Keys(extra)), compareKeys)
+		return mismatch(first, CheckExtra, nil, "a MAR for a target the manifest does not list (%d such targets)", len(extra))
 	}
 	return nil
 }
