@@ -139,19 +139,30 @@ func (m *Manifest) Validate() error {
 	return nil
 }
 
+// ValidateProduct, ValidateVersion and ValidateChannel apply the manifest's rule for
+// one field, for tools that take these values before there is a manifest (such as
+// release/build's reference builder): 1..64 ASCII letters, digits, '.', '_', '-'
+// (and '+' in a version), starting with a letter or digit.
+func ValidateProduct(s string) error { return checkIdent(s, MaxProductLen, isNameRune) }
+
+// ValidateVersion applies the manifest's rule for a version; see ValidateProduct.
+func ValidateVersion(s string) error { return checkIdent(s, MaxVersionLen, isVersionRune) }
+
+// ValidateChannel applies the manifest's rule for a channel; see ValidateProduct.
+func ValidateChannel(s string) error { return checkIdent(s, MaxChannelLen, isNameRune) }
+
 func (m *Manifest) validateHeader() error {
 	checks := []struct {
 		name, value string
-		max         int
-		allowed     func(rune) bool
+		check       func(string) error
 	}{
-		{"product", m.Product, MaxProductLen, isNameRune},
-		{"version", m.Version, MaxVersionLen, isVersionRune},
-		{"channel", m.Channel, MaxChannelLen, isNameRune},
-		{"recipe", m.Recipe, MaxRecipeLen, isRecipeRune},
+		{"product", m.Product, ValidateProduct},
+		{"version", m.Version, ValidateVersion},
+		{"channel", m.Channel, ValidateChannel},
+		{"recipe", m.Recipe, func(s string) error { return checkIdent(s, MaxRecipeLen, isRecipeRune) }},
 	}
 	for _, c := range checks {
-		if err := checkIdent(c.value, c.max, c.allowed); err != nil {
+		if err := c.check(c.value); err != nil {
 			return fmt.Errorf("%w: %s: %w", ErrInvalidManifest, c.name, err)
 		}
 	}

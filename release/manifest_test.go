@@ -240,3 +240,20 @@ func TestErrorsAreDistinguishable(t *testing.T) {
 	assert.True(t, errors.Is(err, ErrInvalidManifest))
 	assert.False(t, errors.Is(err, ErrThreshold))
 }
+
+// The field validators apply exactly the manifest's rules, for tools that check values
+// before a manifest exists.
+func TestFieldValidators(t *testing.T) {
+	assert.NoError(t, ValidateProduct("tor-browser"))
+	assert.NoError(t, ValidateVersion("115.0esr+build1"))
+	assert.NoError(t, ValidateChannel("torbrowser-torproject-release"))
+	assert.Error(t, ValidateProduct(""))
+	assert.Error(t, ValidateProduct(".hidden"))
+	assert.Error(t, ValidateChannel("a+b"), "+ only in versions")
+	assert.Error(t, ValidateVersion(strings.Repeat("1", MaxVersionLen+1)))
+	for _, channel := range []string{"release", "", "-x", "a b", "a/b"} {
+		m := testManifest()
+		m.Channel = channel
+		assert.Equal(t, ValidateChannel(channel) == nil, m.Validate() == nil, "%q", channel)
+	}
+}

@@ -15,6 +15,6 @@ genesis block and install only what the cothority witnessed.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newMarCmd(), newReleaseCmd(), newSimulateCmd())
+	root.AddCommand(newBuildCmd(), newMarCmd(), newReleaseCmd(), newSimulateCmd())
 	return root
 }

@@ -41,7 +41,7 @@ func Write(path string, perm fs.FileMode, fill func(f *os.File) error) (err erro
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("atomicfile: %w", err)
 	}
-	return syncDir(dir)
+	return SyncDir(dir)
 }
 
 // WriteBytes creates or replaces the file at path with data.
@@ -68,7 +68,7 @@ func WriteNew(path string, data []byte, perm fs.FileMode) error {
 	if err := os.Link(tmp, path); err != nil {
 		return fmt.Errorf("atomicfile: %w", err)
 	}
-	return syncDir(dir)
+	return SyncDir(dir)
 }
 
 // WriteDir creates the directory path, filled by fill through the
@@ -102,7 +102,7 @@ func WriteDir(path string, fill func(dir string) error) (err error) {
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return fmt.Errorf("atomicfile: %w", err)
 	}
-	if err := syncDir(tmp); err != nil {
+	if err := SyncDir(tmp); err != nil {
 		return err
 	}
 	// os.Rename refuses to replace a directory: remove the empty one
@@ -115,10 +115,13 @@ func WriteDir(path string, fill func(dir string) error) (err error) {
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("atomicfile: %w", err)
 	}
-	return syncDir(parent)
+	return SyncDir(parent)
 }
 
-func syncDir(dir string) error {
+// SyncDir fsyncs a directory, making the creation, renaming or removal of its entries
+// durable. WriteDir syncs the directory it renames into place; a fill function that
+// creates subdirectories syncs those itself.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("atomicfile: %w", err)

@@ -1,14 +1,21 @@
 // Package build rebuilds a release from source the way a cothority node does before it
 // cosigns: fetch the source named by a manifest, check its SHA-256 before using it,
-// run the build recipe the manifest names in a fresh, controlled workspace, and
-// collect the unsigned MAR files it produced, by target.
+// run the build recipe the manifest names in a fresh, controlled workspace, collect
+// the unsigned MAR files it produced, by target, and check them and the signed MARs
+// against the manifest. It also holds the deterministic reference builder that the
+// demo and the tests use as a recipe.
 //
 // Start from these:
 //
-//   - NewRunner: the node's configuration (work directory, PATH, HTTP client, limits).
-//   - Runner.Run(ctx, recipe, manifest, source): one rebuild; the Result maps each
-//     target to its rebuilt MAR (path, size, SHA-256) and must be closed.
-//   - TreeDigest: the digest a manifest names when the source is a directory.
+//   - NewRunner and Runner.Run(ctx, recipe, manifest, source): one rebuild; the
+//     Result maps each target to its rebuilt MAR (path, size, SHA-256) and must be
+//     closed.
+//   - CheckRebuild(manifest, rebuilt, signed): nil only if every rebuilt MAR is the
+//     manifest's unsigned MAR and every signed MAR is that MAR plus signatures;
+//     otherwise a *RebuildError naming the target, the check and the first
+//     difference.
+//   - BuildReference(ctx, srcDir, outDir, params) and ReferenceRecipe: the reference
+//     builder, in process or as the recipe `chainiac build reference`.
 //
 // # Sources
 //
@@ -38,6 +45,32 @@
 // must be <dirs>/<platform>/<locale>.mar, e.g. out/linux-x86_64/ALL.mar, a regular
 // file reached without symlinks, non-empty, at most release.MaxMARSize, and together
 // at most the recipe's output limit.
+//
+// # The reference builder
+//
+// A reference source tree holds chainiac-build.toml at its root:
+//
+//	format = "chainiac-reference/v1"
+//	product = "demo-browser"
+//	platforms = ["linux-x86_64", "windows-x86_64"]
+//	locales = ["de", "en-US"]
+//
+// Target (P, L) ships the regular files under common/, platform/P/ and locale/L/ at
+// their paths relative to that directory, plus a generated platform.ini (product,
+// version, channel, platform, locale, BuildID from SOURCE_DATE_EPOCH) and
+// updatev3.manifest (type "complete", then add "<name>" per entry). Entries are sorted
+// bytewise, modes are 0755 or 0644, each entry is xz-compressed, and the product
+// information is the channel and version. Nothing else (times, owners, umask, file
+// system order) reaches the bytes; a golden test pins them.
+//
+// # The rebuild check
+//
+// CheckRebuild checks, target by target in canonical order: both files present and
+// no extra targets; the rebuilt MAR's size, SHA-256, format (no signature) and
+// product information; the signed MAR's size, SHA-512, format, signature block (at
+// least one signature, algorithms 1 or 2) and product information; and finally that
+// the signed MAR stripped equals the rebuilt MAR byte for byte. It does not verify
+// the RSA signatures: that is mar.Verify with the keys the caller's policy pins.
 //
 // # Trust model
 //

@@ -19,7 +19,7 @@ func CompareStripped(signed, unsigned *Archive) error {
 	if len(unsigned.sigs) != 0 {
 		return fmt.Errorf("%w: the second archive must be unsigned", ErrSigned)
 	}
-	cmp := &comparer{want: io.NewSectionReader(unsigned.r, 0, unsigned.size), buf: make([]byte, copyBufferSize), diff: -1}
+	cmp := &comparer{want: io.NewSectionReader(unsigned.r, 0, unsigned.size), buf: make([]byte, bufferFor(unsigned.size)), diff: -1}
 	err := Strip(cmp, signed)
 	if cmp.diff >= 0 {
 		return unsigned.mismatchAt(cmp.diff)

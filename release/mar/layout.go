@@ -11,6 +11,12 @@ import (
 // bounds the memory of Strip, AddSignatures, Sign and Verify.
 const copyBufferSize = 256 << 10
 
+// bufferFor is the copy buffer for an archive of the given size: copyBufferSize,
+// or less for a small archive, which would not fill it.
+func bufferFor(size int64) int {
+	return int(max(min(size, copyBufferSize), 4096))
+}
+
 // writeWithSignatures writes a's header, additional sections, contents and
 // index with sigs in place of a's own signature block, shifting the index
 // offset, the file size and every entry offset by the change in the
@@ -33,7 +39,7 @@ func (a *Archive) writeWithSignatures(dst io.Writer, sigs []Signature, withData 
 		return fmt.Errorf("mar: resulting archive of %d bytes exceeds %d", newSize, MaxFileSize)
 	}
 
-	w := bufio.NewWriterSize(dst, copyBufferSize)
+	w := bufio.NewWriterSize(dst, bufferFor(newSize))
 	head := appendHeader(make([]byte, 0, headerSize), uint32(newIndexOffset), uint64(newSize), uint32(len(sigs)))
 	if _, err := w.Write(head); err != nil {
 		return err

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chainiac/chainiac/release"
+	"github.com/chainiac/chainiac/release/build"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var checkTargets = []release.TargetKey{{Platform: "linux-x86_64", Locale: "de"}, {Platform: "windows-x86_64", Locale: "en-US"}}
+
+// teamRelease is what the release team publishes, made with the CLI only: the
+// reference MARs, their signed copies and a manifest naming both.
+type teamRelease struct {
+	dir, unsigned, signed, manifest string
+}
+
+func newTeamRelease(t *testing.T, channel string) *teamRelease {
+	clearReferenceEnv(t)
+	r := &teamRelease{dir: t.TempDir()}
+	r.unsigned, r.signed, r.manifest = filepath.Join(r.dir, "unsigned"), filepath.Join(r.dir, "signed"), filepath.Join(r.dir, "manifest.bin")
+	_, err := runCLI(t, "build", "reference", "--src", referenceSrc, "--out", r.unsigned,
+		"--product", "demo-browser", "--version", "1.0", "--channel", channel,
+		"--targets", "linux-x86_64/de,windows-x86_64/en-US", "--source-date-epoch", "1730419200")
+	require.NoError(t, err)
+	for _, k := range checkTargets {
+		require.NoError(t, os.MkdirAll(filepath.Join(r.signed, k.Platform), 0o755))
+		_, err := runCLI(t, "mar", "sign", "--key", marTestdata+"key2048-pkcs8.pem", r.path("unsigned", k), "-o", r.path("signed", k))
+		require.NoError(t, err)
+	}
+	r.writeManifest(t)
+	return r
+}
+
+func (r *teamRelease) path(kind string, k release.TargetKey) string {
+	return filepath.Join(r.dir, kind, k.Platform, k.Locale+".mar")
+}
+
+// writeManifest names the release's files as they are now.
+func (r *teamRelease) writeManifest(t *testing.T) {
+	digest, err := build.TreeDigest(referenceSrc, build.DefaultLimits())
+	require.NoError(t, err)
+	args := []string{"release", "manifest", "--product", "demo-browser", "--version", "1.0", "--channel", "release",
+		"--source-date-epoch", "1730419200", "--recipe", build.ReferenceRecipeName,
+		"--git-commit", strings.Repeat("ab", 20), "--source-sha256", digest.String(), "-o", r.manifest}
+	for _, k := range checkTargets {
+		args = append(args, "--target", k.Platform+","+k.Locale+","+r.path("unsigned", k)+","+r.path("signed", k)+
+			",https://dist.example.org/"+k.Platform+"/"+k.Locale+".mar")
+	}
+	_, err = runCLI(t, args...)
+	require.NoError(t, err)
+}
+
+// rebuildAsNode rebuilds the manifest's release the way a node does: the recipe
+// runner fetches the source, checks its digest and runs `chainiac build reference`
+// (this test binary, see TestMain).
+func rebuildAsNode(t *testing.T, manifest string) string {
+	m, err := release.ParseManifest(mustRead(t, manifest))
+	require.NoError(t, err)
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	runner, err := build.NewRunner(build.Config{WorkDir: t.TempDir()})
+	require.NoError(t, err)
+	res, err := runner.Run(context.Background(), build.ReferenceRecipe(exe), m, referenceSrc)
+	require.NoError(t, err)
+	t.Cleanup(func() { res.Close() })
+	return filepath.Join(res.BuildDir, "out")
+}
+
+// The release team's MARs, made on one machine, and a node's rebuild through the
+// runner agree; release check passes.
+func TestReleaseCheckAfterRebuild(t *testing.T) {
+	r := newTeamRelease(t, "release")
+	rebuilt := rebuildAsNode(t, r.manifest)
+	out, err := runCLI(t, "release", "check", "--manifest", r.manifest, "--rebuilt", rebuilt, "--signed", r.signed)
+	require.NoError(t, err)
+	assert.Regexp(t, `^ok: demo-browser 1.0 \(manifest [0-9a-f]{64}\): 2 targets rebuilt identically; `, out)
+
+	// The team's own unsigned MARs are what the node rebuilt.
+	_, err = runCLI(t, "release", "check", "--manifest", r.manifest, "--rebuilt", r.unsigned, "--signed", r.signed)
+	require.NoError(t, err)
+}
+
+func TestReleaseCheckRefuses(t *testing.T) {
+	honest := newTeamRelease(t, "release")
+	rebuilt := rebuildAsNode(t, honest.manifest)
+	nightly := newTeamRelease(t, "nightly")
+	k := checkTargets[1]
+
+	cases := []struct {
+		name   string
+		break_ func(t *testing.T, r *teamRelease)
+		want   string
+	}{
+		{"signed MAR of another channel", func(t *testing.T, r *teamRelease) {
+			require.NoError(t, os.WriteFile(r.path("signed", k), mustRead(t, nightly.path("signed", k)), 0o644))
+			r.writeManifest(t)
+		}, `target windows-x86_64/en-US: signed product information: signed MAR has channel "nightly", the manifest says "release"`},
+		{"unsigned MAR shipped as signed", func(t *testing.T, r *teamRelease) {
+			require.NoError(t, os.WriteFile(r.path("signed", k), mustRead(t, r.path("unsigned", k)), 0o644))
+			r.writeManifest(t)
+		}, "target windows-x86_64/en-US: signature block: signed MAR has no signature"},
+		{"signed MAR replaced after the manifest", func(t *testing.T, r *teamRelease) {
+			require.NoError(t, os.WriteFile(r.path("signed", k), mustRead(t, nightly.path("signed", k)), 0o644))
+		}, "target windows-x86_64/en-US: signed sha-512: "},
+		{"missing signed MAR", func(t *testing.T, r *teamRelease) {
+			require.NoError(t, os.Remove(r.path("signed", k)))
+		}, "target windows-x86_64/en-US: missing target: no signed MAR"},
+		{"extra signed MAR", func(t *testing.T, r *teamRelease) {
+			require.NoError(t, os.MkdirAll(filepath.Join(r.signed, "macos"), 0o755))
+			require.NoError(t, os.WriteFile(filepath.Join(r.signed, "macos", "de.mar"), []byte("MAR1"), 0o644))
+		}, "target macos/de: extra target"},
+		{"misnamed file", func(t *testing.T, r *teamRelease) {
+			require.NoError(t, os.WriteFile(filepath.Join(r.signed, "linux-x86_64", "de (copy).mar"), nil, 0o644))
+		}, "release check: --signed: build: find MARs: "},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := newTeamRelease(t, "release")
+			c.break_(t, r)
+			_, err := runCLI(t, "release", "check", "--manifest", r.manifest, "--rebuilt", rebuilt, "--signed", r.signed)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), c.want)
+		})
+	}
+
+	_, err := runCLI(t, "release", "check", "--manifest", honest.manifest, "--rebuilt", rebuilt)
+	require.ErrorContains(t, err, `required flag(s) "signed" not set`)
+}

@@ -1,0 +1,2 @@
+// The update channel, as Firefox keeps it.
+pref("app.update.channel", "release");
