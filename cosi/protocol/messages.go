@@ -30,10 +30,6 @@ type Announce struct {
 	Message   []byte
 	Data      []byte
 	BudgetMs  int64 // how long the receiver has to reply, counted from receipt
-	// RoundMs is how long the whole round may still last, counted from receipt. A node
-	// that has replied keeps answering until then: an ancestor that gives up on our
-	// parent asks us directly, and onet drops messages for a finished instance.
-	RoundMs int64
 }
 
 // Reply carries a subtree's partial signature and what went wrong in it.
@@ -77,8 +73,6 @@ func (a *Announce) validate() error {
 		return fmt.Errorf("roster reference of %d bytes", len(a.RosterRef))
 	case a.BudgetMs < 1 || time.Duration(a.BudgetMs)*time.Millisecond > MaxBudget:
 		return fmt.Errorf("budget of %d ms", a.BudgetMs)
-	case a.RoundMs < a.BudgetMs || time.Duration(a.RoundMs)*time.Millisecond > MaxBudget:
-		return fmt.Errorf("round of %d ms for a budget of %d ms", a.RoundMs, a.BudgetMs)
 	}
 	return nil
 }

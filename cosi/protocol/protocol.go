@@ -107,6 +107,7 @@ type Protocol struct {
 	stopOnce   sync.Once
 	done       chan struct{} // closed when the root has an outcome
 	finishOnce sync.Once
+	relayTo    chan<- replyMsg // set on a relay instance: where its replies go
 	result     *Result
 	err        error
 }
@@ -221,12 +222,15 @@ func (p *Protocol) dispatchRoot() (err error) {
 		p.finish(nil, errors.New("protocol: stopped before start"))
 		return nil
 	}
+	if p.relayTo != nil {
+		return p.runRelay()
+	}
 	req := p.Request
 	if req.Timeout == 0 {
 		req.Timeout = DefaultTimeout
 	}
 	a := Announce{RosterRef: req.RosterRef, Message: req.Message, Data: req.Data,
-		BudgetMs: req.Timeout.Milliseconds(), RoundMs: req.Timeout.Milliseconds()}
+		BudgetMs: req.Timeout.Milliseconds()}
 	if err := a.validate(); err != nil {
 		p.finish(nil, fmt.Errorf("protocol: request: %w", err))
 		return nil
@@ -243,6 +247,25 @@ func (p *Protocol) dispatchRoot() (err error) {
 	r.policy = &req.Policy
 	p.finish(r.run())
 	return nil
+}
+
+// runRelay hands every reply this relay instance receives to the round that opened
+// it, until that round shuts it down.
+func (p *Protocol) runRelay() error {
+	for {
+		select {
+		case m := <-p.replies:
+			select {
+			case p.relayTo <- m:
+			case <-p.stop:
+				return nil
+			}
+		case <-p.announces:
+			// Nobody may ask a relay anything.
+		case <-p.stop:
+			return nil
+		}
+	}
 }
 
 func (p *Protocol) finish(res *Result, err error) {
@@ -266,7 +289,7 @@ func (p *Protocol) runSubtree(a announceMsg) error {
 		}
 		return err
 	}
-	r.requesters = []*onet.TreeNode{a.TreeNode}
+	r.parent = a.TreeNode
 	_, err = r.run()
 	return err
 }

@@ -1,7 +1,6 @@
 package protocol
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -24,15 +23,15 @@ type round struct {
 	policy *cosi.Policy // set at the root only
 
 	start, waitAt, replyAt time.Time
-	end                    time.Time // the whole round's end, as far as we know
 
 	pending     map[onet.TreeNodeID]askedNode
 	byMember    map[int]onet.TreeNodeID // tree node of every member asked
 	nodes       map[int]*onet.TreeNode  // every member's tree node, built on first use
 	provisional map[int]string          // failures reported by another member, being checked
-	requesters  []*onet.TreeNode
+	parent      *onet.TreeNode          // who asked us; nil at the root
+	relays      []*Protocol             // instances through which we asked again
+	relayed     chan replyMsg           // their replies; nil until the first relay
 	checked     bool
-	replied     *Reply
 }
 
 type askedNode struct {
@@ -64,7 +63,6 @@ func (p *Protocol) newRound(a Announce) (*round, error) {
 		start:       now,
 		waitAt:      now.Add(scale(budget, waitShare)),
 		replyAt:     now.Add(scale(budget, replyShare)),
-		end:         now.Add(time.Duration(a.RoundMs) * time.Millisecond),
 		pending:     map[onet.TreeNodeID]askedNode{},
 		byMember:    map[int]onet.TreeNodeID{},
 		provisional: map[int]string{},
@@ -88,16 +86,13 @@ func (r *round) run() (*Result, error) {
 		r.ask(c, scale(budget, childShare))
 	}
 
+	defer r.closeRelays()
 	waitTimer := time.NewTimer(time.Until(r.waitAt))
 	defer waitTimer.Stop()
 	replyTimer := time.NewTimer(time.Until(r.replyAt))
 	defer replyTimer.Stop()
 	for {
 		if res, err, over := r.progress(); over {
-			if r.policy == nil && r.p.TreeNode().Parent.Parent != nil {
-				cancel()
-				r.linger()
-			}
 			return res, err
 		}
 		select {
@@ -105,8 +100,10 @@ func (r *round) run() (*Result, error) {
 			r.ownAnswer(err)
 		case m := <-r.p.replies:
 			r.onReply(m)
-		case m := <-r.p.announces:
-			r.onExtraRequest(m, replyTimer)
+		case m := <-r.relayed:
+			r.onReply(m)
+		case <-r.p.announces:
+			// Honest ancestors ask again through a fresh instance (see askAgain).
 		case <-waitTimer.C:
 			r.giveUpOnSilent("no reply in time")
 		case <-replyTimer.C:
@@ -124,32 +121,15 @@ func (r *round) run() (*Result, error) {
 	}
 }
 
-// linger answers, with the reply already given, any ancestor that asks after it was
-// sent, until the round is over. Only nodes with a grandparent linger: nobody else can
-// be asked by anyone but its parent.
-func (r *round) linger() {
-	end := time.NewTimer(time.Until(r.end))
-	defer end.Stop()
-	for {
-		select {
-		case m := <-r.p.announces:
-			r.onExtraRequest(m, nil)
-		case <-r.p.replies:
-			// Too late: our reply is sent.
-		case <-end.C:
-			return
-		case <-r.p.stop:
-			return
-		}
-	}
-}
-
 // ask sends the announcement to n, which will answer for its whole subtree. A node
 // that cannot be reached is replaced by its children.
 func (r *round) ask(n *onet.TreeNode, budget time.Duration) {
+	r.askThrough(r.p, n, budget)
+}
+
+func (r *round) askThrough(via *Protocol, n *onet.TreeNode, budget time.Duration) {
 	a := r.ann
 	a.BudgetMs = budget.Milliseconds()
-	a.RoundMs = max(time.Until(r.end).Milliseconds(), a.BudgetMs)
 	if a.BudgetMs < 1 {
 		r.g.fail(n.RosterIndex, "no time left to ask")
 		r.failSubtree(n, "no time left to ask")
@@ -157,9 +137,71 @@ func (r *round) ask(n *onet.TreeNode, budget time.Duration) {
 	}
 	r.pending[n.ID] = askedNode{node: n, allowed: subtreeMembers(n)}
 	r.byMember[n.RosterIndex] = n.ID
-	if err := r.p.SendTo(n, &a); err != nil {
+	target := n
+	if via != r.p {
+		target = via.Tree().Search(n.ID)
+	}
+	if err := via.SendTo(target, &a); err != nil {
 		r.replace(n, fmt.Sprintf("unreachable: %v", err))
 	}
+}
+
+// askAgain asks nodes below our children directly, each for its whole subtree. It
+// cannot do so in this onet instance: a node that already answered its own parent has
+// finished it, and onet drops messages for finished instances. So it opens a fresh
+// instance on a relay tree (us, then the nodes with their subtrees), whose replies it
+// takes as its own. Node IDs depend only on the node's key, so they match ours.
+func (r *round) askAgain(nodes []*onet.TreeNode, budget time.Duration) {
+	if len(nodes) == 0 {
+		return
+	}
+	root := onet.NewTreeNode(r.me, r.p.ServerIdentity())
+	for _, n := range nodes {
+		root.AddChild(cloneSubtree(n))
+	}
+	via, err := r.openRelay(onet.NewTree(r.p.Tree().Roster, root))
+	if err != nil {
+		for _, n := range nodes {
+			r.failSubtree(n, fmt.Sprintf("could not ask again: %v", err))
+		}
+		return
+	}
+	for _, n := range nodes {
+		r.askThrough(via, n, budget)
+	}
+}
+
+func (r *round) openRelay(tree *onet.Tree) (*Protocol, error) {
+	pi, err := r.p.CreateProtocol(r.p.ProtocolName(), tree)
+	if err != nil {
+		return nil, err
+	}
+	relay, ok := pi.(*Protocol)
+	if !ok {
+		return nil, fmt.Errorf("protocol %s is not this protocol", r.p.ProtocolName())
+	}
+	if r.relayed == nil {
+		// Room for an answer from every member we could ask: our subtree.
+		r.relayed = make(chan replyMsg, len(subtreeMembers(r.p.TreeNode())))
+	}
+	relay.relayTo = r.relayed
+	r.relays = append(r.relays, relay)
+	close(relay.started)
+	return relay, nil
+}
+
+func (r *round) closeRelays() {
+	for _, relay := range r.relays {
+		relay.Shutdown()
+	}
+}
+
+func cloneSubtree(n *onet.TreeNode) *onet.TreeNode {
+	c := onet.NewTreeNode(n.RosterIndex, n.ServerIdentity)
+	for _, child := range n.Children {
+		c.AddChild(cloneSubtree(child))
+	}
+	return c
 }
 
 // replace gives up on n (dead or silent) and asks its children directly, so that its
@@ -167,10 +209,7 @@ func (r *round) ask(n *onet.TreeNode, budget time.Duration) {
 func (r *round) replace(n *onet.TreeNode, reason string) {
 	delete(r.pending, n.ID)
 	r.g.fail(n.RosterIndex, reason)
-	left := time.Until(r.replyAt)
-	for _, c := range n.Children {
-		r.ask(c, scale(left, childShare))
-	}
+	r.askAgain(n.Children, scale(time.Until(r.replyAt), childShare))
 }
 
 func (r *round) failSubtree(n *onet.TreeNode, reason string) {
@@ -289,11 +328,13 @@ func (r *round) accept(asked askedNode, reply Reply) error {
 	if err := r.g.addReply(sender, asked.allowed, sig, reply.Refusals, reported); err != nil {
 		return err
 	}
+	var again []*onet.TreeNode
 	for _, f := range hearsay {
 		// The reason stands if the member does not answer us either.
 		r.provisional[int(f.Member)] = fmt.Sprintf("%s (reported by member %d)", truncateReason(f.Reason), sender)
-		r.ask(r.treeNode(int(f.Member)), scale(time.Until(r.replyAt), childShare))
+		again = append(again, r.treeNode(int(f.Member)))
 	}
+	r.askAgain(again, scale(time.Until(r.replyAt), childShare))
 	return nil
 }
 
@@ -327,36 +368,7 @@ func (r *round) settle() {
 			}
 			continue
 		}
-		for _, c := range node.Children {
-			r.ask(c, scale(time.Until(r.replyAt), childShare))
-		}
-	}
-}
-
-// onExtraRequest handles a second announcement for this round: a grandparent asking
-// us directly because our parent went silent. We answer it too, in time for it, or at
-// once if we have replied already (replyTimer is then nil).
-func (r *round) onExtraRequest(m announceMsg, replyTimer *time.Timer) {
-	// Only an ancestor may ask again, and only for this round's message: any other
-	// member could otherwise cut our deadline short (at the root: end the round).
-	if !r.p.fromAncestor(m.TreeNode) || m.Announce.validate() != nil ||
-		!bytes.Equal(m.Message, r.ann.Message) || !bytes.Equal(m.RosterRef, r.ann.RosterRef) {
-		return
-	}
-	for _, q := range r.requesters {
-		if q.ID == m.TreeNode.ID {
-			return // asked again by the same node: it gets the one reply
-		}
-	}
-	r.requesters = append(r.requesters, m.TreeNode)
-	if r.replied != nil {
-		r.send(m.TreeNode, r.replied)
-		return
-	}
-	at := time.Now().Add(scale(time.Duration(m.BudgetMs)*time.Millisecond, replyShare))
-	if at.Before(r.replyAt) {
-		r.replyAt = at
-		replyTimer.Reset(time.Until(at))
+		r.askAgain(node.Children, scale(time.Until(r.replyAt), childShare))
 	}
 }
 
@@ -375,10 +387,7 @@ func (r *round) progress() (*Result, error, bool) {
 		}
 		r.confirmHearsay()
 		reply := r.g.reply()
-		r.replied = &reply
-		for _, q := range r.requesters {
-			r.send(q, &reply)
-		}
+		r.send(r.parent, &reply)
 		return nil, nil, true
 	}
 	need := r.policy.Threshold
