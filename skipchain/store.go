@@ -79,7 +79,7 @@ func (c *chainStore) Head() (*Header, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := c.b.header(i)
+	h, err := c.header(i)
 	if err != nil {
 		return nil, err
 	}
@@ -89,10 +89,23 @@ func (c *chainStore) Head() (*Header, error) {
 	return h, nil
 }
 
-func (c *chainStore) Header(index uint64) (*Header, error) { return c.b.header(index) }
+func (c *chainStore) Header(index uint64) (*Header, error) { return c.header(index) }
+
+// header reads a stored header. A header missing at or below the head is damage,
+// not an unknown block: callers that fetch unknown blocks from peers must not be sent
+// after blocks the store already vouched for.
+func (c *chainStore) header(index uint64) (*Header, error) {
+	h, err := c.b.header(index)
+	if errors.Is(err, ErrUnknownBlock) {
+		if head, _, herr := c.b.head(); herr == nil && index <= head {
+			return nil, fmt.Errorf("%w: block %d is missing below the head %d", ErrCorrupt, index, head)
+		}
+	}
+	return h, err
+}
 
 func (c *chainStore) Block(index uint64) (*Block, error) {
-	h, err := c.b.header(index)
+	h, err := c.header(index)
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +184,7 @@ func (c *chainStore) Roster(id ID) (*Roster, error) {
 // signer returns the header and roster of a stored block, without its payload:
 // what checking a link from it needs.
 func (c *chainStore) signer(index uint64) (*Block, error) {
-	h, err := c.b.header(index)
+	h, err := c.header(index)
 	if err != nil {
 		return nil, err
 	}
@@ -213,7 +226,7 @@ func (c *chainStore) Append(b *Block, links ...*ForwardLink) error {
 	positions := b.header.params.LinksInto(idx)
 	back := make([]*Header, len(positions))
 	for i, pos := range positions {
-		if back[i], err = c.b.header(pos.From); err != nil {
+		if back[i], err = c.header(pos.From); err != nil {
 			return err
 		}
 	}
@@ -262,7 +275,7 @@ func (c *chainStore) Append(b *Block, links ...*ForwardLink) error {
 // appendKnown handles a block at a stored index: the same block adds its new links;
 // a different one is a fork if one of its links is validly signed.
 func (c *chainStore) appendKnown(b *Block, links []*ForwardLink) error {
-	stored, err := c.b.header(b.Index())
+	stored, err := c.header(b.Index())
 	if err != nil {
 		return err
 	}
@@ -305,7 +318,7 @@ func (c *chainStore) addLink(l *ForwardLink) error {
 	if err != nil {
 		return err
 	}
-	to, err := c.b.header(l.toIndex)
+	to, err := c.header(l.toIndex)
 	if err != nil {
 		return err
 	}

@@ -113,6 +113,9 @@ func OpenBoltStore(path string) (*BoltStore, error) {
 		// bbolt would silently initialise an empty file as a new database.
 		return nil, fmt.Errorf("%w: %s is empty", ErrCorrupt, path)
 	}
+	if err := checkBoltFile(path, info.Size()); err != nil {
+		return nil, fmt.Errorf("skipchain: open store %s: %w", path, err)
+	}
 	db, err := guardedOpen(path)
 	if err != nil {
 		return nil, err
@@ -124,6 +127,15 @@ func OpenBoltStore(path string) (*BoltStore, error) {
 		return nil, fmt.Errorf("skipchain: open store %s: %w", path, err)
 	}
 	return &BoltStore{newChainStore(be, genesis), path}, nil
+}
+
+func checkBoltFile(path string, size int64) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return checkBoltPages(f, size)
 }
 
 // guardedOpen opens the file with bbolt, turning the panics and memory faults that
@@ -199,8 +211,16 @@ func (b *boltBackend) validate(fileSize int64) (*Block, error) {
 		if tx.Size() > fileSize {
 			return fmt.Errorf("%w: file is %d bytes, its pages need %d: truncated", ErrCorrupt, fileSize, tx.Size())
 		}
-		for err := range tx.Check() {
-			return fmt.Errorf("%w: bbolt check: %w", ErrCorrupt, err)
+		// checkBoltPages has bounded the page structure, so Check's own goroutine
+		// cannot run off the map; it then looks for pages lost or used twice.
+		var checkErr error
+		for err := range tx.Check() { // drain: the goroutine must finish inside the transaction
+			if checkErr == nil {
+				checkErr = fmt.Errorf("%w: bbolt check: %w", ErrCorrupt, err)
+			}
+		}
+		if checkErr != nil {
+			return checkErr
 		}
 		meta, err := bucket(tx, bucketMeta)
 		if err != nil {

@@ -2,6 +2,7 @@ package skipchain_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/chainiac/chainiac/skipchain"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
 )
 
 // boltChain writes blocks 0..last of the linear chain to a new file and closes it.
@@ -138,4 +140,29 @@ func TestBoltDamagedValues(t *testing.T) {
 			require.ErrorIs(t, tc.read(s), skipchain.ErrCorrupt)
 		})
 	}
+}
+
+// A header missing at or below the head is damage (ErrCorrupt), not an unknown
+// block that a node would go and fetch: the store had accepted it.
+func TestBoltMissingHeaderIsCorrupt(t *testing.T) {
+	path := boltChain(t, 8)
+	db, err := bolt.Open(path, 0o600, nil)
+	require.NoError(t, err)
+	require.NoError(t, db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("headers")).Delete(binary.BigEndian.AppendUint64(nil, 4))
+	}))
+	require.NoError(t, db.Close())
+
+	s, err := skipchain.OpenBoltStore(path)
+	require.NoError(t, err, "open checks the genesis and the head, not every block")
+	defer s.Close()
+	_, err = s.Header(4)
+	require.ErrorIs(t, err, skipchain.ErrCorrupt)
+	_, err = s.Block(4)
+	require.ErrorIs(t, err, skipchain.ErrCorrupt)
+	_, err = skipchain.BuildProof(s, 4, false)
+	require.ErrorIs(t, err, skipchain.ErrCorrupt)
+	_, err = s.Header(9)
+	require.ErrorIs(t, err, skipchain.ErrUnknownBlock, "past the head a block is unknown")
+	require.NotErrorIs(t, err, skipchain.ErrCorrupt)
 }

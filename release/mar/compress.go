@@ -3,12 +3,12 @@ package mar
 import (
 	"bytes"
 	"compress/bzip2"
+	"errors"
 	"fmt"
 	"io"
 
 	dsnetbzip2 "github.com/dsnet/compress/bzip2"
 	"github.com/ulikunitz/xz"
-	"github.com/ulikunitz/xz/lzma"
 )
 
 // Compression selects how Write stores each entry's content. Mozilla's
@@ -116,12 +116,9 @@ func (a *Archive) OpenEntry(e Entry, lim Limits) (io.Reader, error) {
 	var dec io.Reader
 	switch kind {
 	case XZ:
-		if err := checkXZ(raw, raw.Size(), lim.MaxXZDict); err != nil {
-			return nil, fmt.Errorf("%w (entry %q)", err, e.Name)
-		}
-		r, err := xz.ReaderConfig{DictCap: lzma.MinDictCap}.NewReader(raw)
+		r, err := newXZReader(raw, raw.Size(), lim.MaxXZDict)
 		if err != nil {
-			return nil, fmt.Errorf("%w: entry %q: %v", ErrCompression, e.Name, err)
+			return nil, fmt.Errorf("%w (entry %q)", err, e.Name)
 		}
 		dec = r
 	case BZip2:
@@ -159,6 +156,8 @@ func (d *limitedDecoder) Read(p []byte) (int, error) {
 	switch {
 	case err == io.EOF:
 		d.err = io.EOF
+	case errors.Is(err, ErrCompression):
+		d.err = fmt.Errorf("%w (entry %q)", err, d.name)
 	case err != nil:
 		d.err = fmt.Errorf("%w: entry %q: %v", ErrCompression, d.name, err)
 	}
