@@ -1,7 +1,6 @@
 package main
 
 import (
-	"crypto/rsa"
 	"fmt"
 	"io"
 	"io/fs"
@@ -66,13 +65,9 @@ func newMarVerifyCmd() *cobra.Command {
 		Short: "Succeed only if FILE is signed and every signature verifies with one of the keys",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			keys := make([]*rsa.PublicKey, 0, len(keyFiles))
-			for _, kf := range keyFiles {
-				k, err := readKey(kf, mar.ParsePublicKeyPEM)
-				if err != nil {
-					return err
-				}
-				keys = append(keys, k)
+			keys, err := readKeys(keyFiles, mar.ParsePublicKeyPEM)
+			if err != nil {
+				return err
 			}
 			a, f, err := openArchive(args[0])
 			if err != nil {
@@ -119,13 +114,9 @@ func newMarSignCmd() *cobra.Command {
 		Short: "Sign an unsigned MAR with RSA PKCS#1 v1.5 SHA-384 (algorithm 2), one signature per key",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			keys := make([]*rsa.PrivateKey, 0, len(keyFiles))
-			for _, kf := range keyFiles {
-				k, err := readKey(kf, mar.ParsePrivateKeyPEM)
-				if err != nil {
-					return err
-				}
-				keys = append(keys, k)
+			keys, err := readKeys(keyFiles, mar.ParsePrivateKeyPEM)
+			if err != nil {
+				return err
 			}
 			a, f, err := openArchive(args[0])
 			if err != nil {
@@ -245,17 +236,21 @@ func writeOutput(out string, fill func(*os.File) error) error {
 	return atomicfile.Write(out, 0o644, fill)
 }
 
-func readKey[K any](name string, parse func([]byte) (K, error)) (K, error) {
-	var zero K
-	data, err := os.ReadFile(name)
-	if err != nil {
-		return zero, err
+// readKeys reads and parses one key per file, naming the file that fails.
+func readKeys[K any](names []string, parse func([]byte) (K, error)) ([]K, error) {
+	keys := make([]K, 0, len(names))
+	for _, name := range names {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		k, err := parse(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		keys = append(keys, k)
 	}
-	k, err := parse(data)
-	if err != nil {
-		return zero, fmt.Errorf("%s: %w", name, err)
-	}
-	return k, nil
+	return keys, nil
 }
 
 // collectFiles lists the regular files named by args under root, walking
