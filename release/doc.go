@@ -9,7 +9,7 @@
 //   - Policy.VerifyManifest: a node or client checks that a threshold of distinct
 //     policy keys signed, and only then parses the manifest.
 //   - Policy.VerifyChange: a new policy is accepted only when a threshold of the old
-//     keys signed it.
+//     keys signed it for this chain and this position in its sequence of changes.
 //
 // # Format
 //
@@ -21,7 +21,8 @@
 //	                                source SHA-256, targets sorted by (platform, locale)
 //	chainiac/v1/developer-policy    threshold, keys ascending
 //	chainiac/v1/signed-manifest     manifest encoding, signatures ascending by key
-//	chainiac/v1/policy-change       previous policy hash, next policy encoding
+//	chainiac/v1/policy-change       chain ID, sequence number, previous policy hash,
+//	                                next policy encoding
 //	chainiac/v1/signed-policy-change statement, signatures ascending by key
 //
 // A developer signs, with Ed25519, exactly the manifest encoding (or the policy-change

@@ -59,8 +59,11 @@ func Example() {
 	// tor-browser 14.0.1 linux-x86_64/ALL
 }
 
-// A new policy takes effect only with a threshold of the old keys.
+// A new policy takes effect only with a threshold of the old keys, on the chain and at
+// the place in its sequence of policy changes that the developers signed for.
 func ExamplePolicy_VerifyChange() {
+	// The chain's genesis block ID (skipchain.ID converts to ChainID).
+	chain := release.ChainID(sha256.Sum256([]byte("genesis block header")))
 	var keys []release.DeveloperKey
 	var devs []*release.Signer
 	for _, name := range []string{"alice", "bob", "dave"} {
@@ -70,15 +73,19 @@ func ExamplePolicy_VerifyChange() {
 	}
 	old, _ := release.NewPolicy(keys[:2], 2)
 	next, _ := release.NewPolicy(keys, 2)
-	change, _ := release.NewPolicyChange(old, next)
+	change, _ := release.NewPolicyChange(chain, 1, old, next) // the chain's first change
 	_ = devs[0].SignPolicyChange(change)
 	_ = devs[2].SignPolicyChange(change) // dave is not in the old policy
-	_, err := old.VerifyChange(change)
-	fmt.Println(err != nil)
+	_, err := old.VerifyChange(change, chain, 1)
+	fmt.Println(errors.Is(err, release.ErrThreshold))
 	_ = devs[1].SignPolicyChange(change)
-	p, err := old.VerifyChange(change)
+	p, err := old.VerifyChange(change, chain, 1)
 	fmt.Println(err, len(p.Keys()), p.Threshold())
+	// Replayed later, as if it were the chain's third change, it is refused.
+	_, err = old.VerifyChange(change, chain, 3)
+	fmt.Println(err)
 	// Output:
 	// true
 	// <nil> 3 2
+	// release: policy change does not apply here: change number 1, expected number 3
 }

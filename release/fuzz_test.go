@@ -78,7 +78,7 @@ func FuzzParsePolicyChange(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	c, err := NewPolicyChange(old, next)
+	c, err := NewPolicyChange(ChainID(fill256(0xa0)), 1, old, next)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -97,7 +97,16 @@ func FuzzParsePolicyChange(f *testing.F) {
 		if !bytes.Equal(c.Encode(), b) {
 			t.Fatalf("re-encoding differs:\n in %x\nout %x", b, c.Encode())
 		}
-		_, _ = old.VerifyChange(c)
+		// Verification of any decoded envelope returns, without panicking, and
+		// accepts only a change for the chain and position asked for.
+		if _, err := old.VerifyChange(c, ChainID(fill256(0xa0)), 1); err == nil {
+			if _, err := old.VerifyChange(c, ChainID(fill256(0xb0)), 1); err == nil {
+				t.Fatal("change verified for two chains")
+			}
+			if _, err := old.VerifyChange(c, ChainID(fill256(0xa0)), 2); err == nil {
+				t.Fatal("change verified at two positions")
+			}
+		}
 	})
 }
 

@@ -18,6 +18,9 @@ var (
 	exhaustive = flag.Bool("exhaustive", false, "mangling tests try all 255 changes of every byte")
 )
 
+// goldenChain is the chain ID in policy-change.hex: bytes a0 a1 ... bf.
+var goldenChain = ChainID(fill256(0xa0))
+
 // goldenVectors are the known-answer encodings. A change to any of them changes every
 // manifest hash, policy hash and developer signature: it needs a new domain tag
 // version, not an -update.
@@ -27,7 +30,7 @@ func goldenVectors(t testing.TB) map[string][]byte {
 	require.NoError(t, err)
 	next, err := NewPolicy(publicKeys(devs[1:]), 2)
 	require.NoError(t, err)
-	change, err := NewPolicyChange(policy, next)
+	change, err := NewPolicyChange(goldenChain, 1, policy, next)
 	require.NoError(t, err)
 	for _, d := range devs[:2] {
 		require.NoError(t, d.SignPolicyChange(change))
@@ -95,9 +98,11 @@ func TestGoldenFilesVerify(t *testing.T) {
 
 	change, err := ParsePolicyChange(readHex(t, "policy-change.hex"))
 	require.NoError(t, err)
-	next, err := policy.VerifyChange(change)
+	next, err := policy.VerifyChange(change, goldenChain, 1)
 	require.NoError(t, err)
 	assert.Equal(t, 2, next.Threshold())
+	_, err = policy.VerifyChange(change, goldenChain, 2)
+	assert.ErrorIs(t, err, ErrChangeMismatch)
 
 	signer, err := ParseKeyFile(readFile(t, "developer-a-key.toml"))
 	require.NoError(t, err)

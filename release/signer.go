@@ -49,9 +49,10 @@ func (s *Signer) SignManifest(sm *SignedManifest) error {
 	return nil
 }
 
-// SignPolicyChange checks the statement and adds this developer's signature.
+// SignPolicyChange checks that the statement parses (chain, sequence, previous and
+// next policy) and adds this developer's signature.
 func (s *Signer) SignPolicyChange(c *PolicyChange) error {
-	if _, _, err := parseChangeStatement(c.Statement); err != nil {
+	if _, err := parseChangeStatement(c.Statement); err != nil {
 		return fmt.Errorf("release: refusing to sign: %w", err)
 	}
 	c.Signatures = withSignature(c.Signatures, s.sign(c.Statement))

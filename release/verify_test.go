@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/chainiac/chainiac/internal/wire"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -182,6 +184,9 @@ func mangleDeltas(t *testing.T) []byte {
 	return []byte{0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0xff}
 }
 
+// testChain is the chain ID the policy-change tests sign for.
+var testChain = ChainID(fill256(0xa0))
+
 func TestPolicyChange(t *testing.T) {
 	t.Parallel()
 	devs := testSigners(t, 5)
@@ -190,29 +195,29 @@ func TestPolicyChange(t *testing.T) {
 	next, err := NewPolicy(publicKeys(devs[2:]), 2)
 	require.NoError(t, err)
 
-	change, err := NewPolicyChange(old, next)
+	change, err := NewPolicyChange(testChain, 1, old, next)
 	require.NoError(t, err)
 	require.NoError(t, devs[0].SignPolicyChange(change))
-	_, err = old.VerifyChange(change)
+	_, err = old.VerifyChange(change, testChain, 1)
 	assert.ErrorIs(t, err, ErrThreshold, "one old key is below the threshold")
 
 	// Signatures by the new keys do not count toward the old threshold.
 	require.NoError(t, devs[3].SignPolicyChange(change))
 	require.NoError(t, devs[4].SignPolicyChange(change))
-	_, err = old.VerifyChange(change)
+	_, err = old.VerifyChange(change, testChain, 1)
 	var te *ThresholdError
 	require.ErrorAs(t, err, &te)
 	assert.Equal(t, "policy change", te.What)
 	assert.Len(t, te.Unknown, 2)
 
 	require.NoError(t, devs[1].SignPolicyChange(change))
-	got, err := old.VerifyChange(change)
+	got, err := old.VerifyChange(change, testChain, 1)
 	require.NoError(t, err)
 	assert.True(t, got.Equal(next))
 
 	parsed, err := ParsePolicyChange(change.Encode())
 	require.NoError(t, err)
-	got, err = old.VerifyChange(parsed)
+	got, err = old.VerifyChange(parsed, testChain, 1)
 	require.NoError(t, err)
 	assert.True(t, got.Equal(next))
 
@@ -220,10 +225,11 @@ func TestPolicyChange(t *testing.T) {
 	// another threshold cannot apply it.
 	sibling, err := NewPolicy(publicKeys(devs[:3]), 1)
 	require.NoError(t, err)
-	_, err = sibling.VerifyChange(change)
+	_, err = sibling.VerifyChange(change, testChain, 1)
+	assert.ErrorIs(t, err, ErrChangeMismatch)
 	assert.ErrorContains(t, err, "not this policy")
 
-	_, err = NewPolicyChange(old, old)
+	_, err = NewPolicyChange(testChain, 1, old, old)
 	assert.ErrorIs(t, err, ErrInvalidPolicy)
 
 	enc := change.Encode()
@@ -231,35 +237,140 @@ func TestPolicyChange(t *testing.T) {
 		_, err := ParsePolicyChange(enc[:i])
 		require.Error(t, err, "prefix of %d bytes", i)
 	}
-	mangled := make([]byte, len(enc))
+}
+
+// Every single-byte change of a validly signed policy change is refused: by the
+// decoder, the signature check, or the statement checks.
+func TestMangledPolicyChangeRejected(t *testing.T) {
+	t.Parallel()
+	devs := testSigners(t, 5)
 	threeOfThree, err := NewPolicy(publicKeys(devs[:3]), 3)
 	require.NoError(t, err)
-	require.NoError(t, devs[2].SignPolicyChange(change))
-	strict := func(b []byte) error {
+	next, err := NewPolicy(publicKeys(devs[2:]), 2)
+	require.NoError(t, err)
+	change, err := NewPolicyChange(testChain, 7, threeOfThree, next)
+	require.NoError(t, err)
+	for _, d := range devs[:3] {
+		require.NoError(t, d.SignPolicyChange(change))
+	}
+	verify := func(b []byte) error {
 		c, err := ParsePolicyChange(b)
 		if err != nil {
 			return err
 		}
-		// Change statements name their previous policy, so re-target the statement
-		// for the strict policy before mangling.
-		_, err = threeOfThree.VerifyChange(c)
+		_, err = threeOfThree.VerifyChange(c, testChain, 7)
 		return err
 	}
-	strictChange, err := NewPolicyChange(threeOfThree, next)
-	require.NoError(t, err)
-	for _, d := range devs[:3] {
-		require.NoError(t, d.SignPolicyChange(strictChange))
-	}
-	enc = strictChange.Encode()
-	require.NoError(t, strict(enc))
+	enc := change.Encode()
+	require.NoError(t, verify(enc))
+	mangled := make([]byte, len(enc))
 	for i := range enc {
 		for _, delta := range mangleDeltas(t) {
-			copy(mangled[:len(enc)], enc)
-			mangled = mangled[:len(enc)]
+			copy(mangled, enc)
 			mangled[i] ^= delta
-			require.Error(t, strict(mangled), "byte %d ^ %#x accepted", i, delta)
+			require.Error(t, verify(mangled), "byte %d ^ %#x accepted", i, delta)
 		}
 	}
+}
+
+// A change is bound to its chain and its place in the chain's sequence of changes:
+// after A -> B -> A the first change does not verify again, and a chain with the same
+// policy does not accept another chain's change.
+func TestPolicyChangeReplay(t *testing.T) {
+	t.Parallel()
+	devs := testSigners(t, 4)
+	a, err := NewPolicy(publicKeys(devs[:3]), 2)
+	require.NoError(t, err)
+	b, err := NewPolicy(publicKeys(devs[1:]), 2)
+	require.NoError(t, err)
+	sign := func(c *PolicyChange, signers ...*Signer) *PolicyChange {
+		for _, s := range signers {
+			require.NoError(t, s.SignPolicyChange(c))
+		}
+		return c
+	}
+	aToB, err := NewPolicyChange(testChain, 1, a, b)
+	require.NoError(t, err)
+	sign(aToB, devs[0], devs[1])
+	bToA, err := NewPolicyChange(testChain, 2, b, a)
+	require.NoError(t, err)
+	sign(bToA, devs[2], devs[3])
+
+	got, err := a.VerifyChange(aToB, testChain, 1)
+	require.NoError(t, err)
+	require.True(t, got.Equal(b))
+	got, err = b.VerifyChange(bToA, testChain, 2)
+	require.NoError(t, err)
+	require.True(t, got.Equal(a))
+
+	t.Run("cycle", func(t *testing.T) {
+		// The chain is back at policy a; its next change is number 3.
+		_, err := a.VerifyChange(aToB, testChain, 3)
+		assert.ErrorIs(t, err, ErrChangeMismatch)
+		assert.EqualError(t, err, "release: policy change does not apply here: change number 1, expected number 3")
+	})
+	t.Run("other chain", func(t *testing.T) {
+		other := ChainID(fill256(0xb0))
+		_, err := a.VerifyChange(aToB, other, 1)
+		assert.ErrorIs(t, err, ErrChangeMismatch)
+		assert.ErrorContains(t, err, "change for chain "+testChain.String()+", not this chain "+other.String())
+	})
+	t.Run("out of order", func(t *testing.T) {
+		_, err := b.VerifyChange(bToA, testChain, 1)
+		assert.ErrorIs(t, err, ErrChangeMismatch)
+	})
+	t.Run("position checked before signatures", func(t *testing.T) {
+		_, err := a.VerifyChange(aToB, ChainID{}, 1)
+		assert.ErrorContains(t, err, "chain id is all zeros")
+		_, err = a.VerifyChange(aToB, testChain, 0)
+		assert.ErrorContains(t, err, "sequence 0")
+	})
+	t.Run("no change at position zero or for no chain", func(t *testing.T) {
+		_, err := NewPolicyChange(ChainID{}, 1, a, b)
+		assert.ErrorContains(t, err, "chain id is all zeros")
+		_, err = NewPolicyChange(testChain, 0, a, b)
+		assert.ErrorContains(t, err, "sequence 0")
+	})
+}
+
+func TestPolicyChangeStatementMalformed(t *testing.T) {
+	devs := testSigners(t, 3)
+	a, err := NewPolicy(publicKeys(devs[:2]), 2)
+	require.NoError(t, err)
+	b, err := NewPolicy(publicKeys(devs[1:]), 2)
+	require.NoError(t, err)
+	h := a.Hash()
+	statement := func(chain ChainID, seq uint64) []byte {
+		return wire.NewEncoder(TagPolicyChange).Fixed(chain[:]).Uint64(seq).Fixed(h[:]).Bytes(b.Encode()).Out()
+	}
+	good := statement(testChain, 1)
+	cases := []struct {
+		name  string
+		input []byte
+		want  string
+	}{
+		{"zero chain", statement(ChainID{}, 1), "chain id is all zeros"},
+		{"sequence zero", statement(testChain, 0), "sequence 0"},
+		{"trailing", append(append([]byte(nil), good...), 0), "trailing"},
+		{"truncated", good[:len(good)-1], "truncated"},
+		{"old layout without chain and sequence", wire.NewEncoder(TagPolicyChange).Fixed(h[:]).Bytes(b.Encode()).Out(), "next policy"},
+		{"wrong tag", rawEncodeWithTag(TagPolicy, good), "domain tag"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			// Validly signed, so the statement checks themselves must refuse it.
+			change := &PolicyChange{Statement: c.input}
+			for _, d := range devs[:2] {
+				change.Signatures = append(change.Signatures, d.sign(c.input))
+			}
+			_, err := a.VerifyChange(change, testChain, 1)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), c.want)
+			assert.ErrorContains(t, devs[0].SignPolicyChange(change), "refusing to sign")
+		})
+	}
+	_, err = parseChangeStatement(good)
+	require.NoError(t, err)
 }
 
 func TestSignPolicyChangeRefusesGarbage(t *testing.T) {

@@ -42,7 +42,9 @@
 // it already trusts: a link is valid if a threshold of the from block's roster
 // signed it. Two validly signed links that name different blocks at the same position
 // are proof that the roster misbehaved: ForkError carries them, encoded for
-// publication, and anyone can check them with ParseForkEvidence.
+// publication, and anyone can check them with ParseForkEvidence. That proves only
+// that the roster in the evidence signed both; a monitor ties the evidence to the
+// chain it watches with ForkError.VerifyAgainst.
 //
 // # Encodings
 //

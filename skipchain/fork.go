@@ -18,6 +18,13 @@ const MaxForkEvidenceSize = 1 + len(forkTag) + 4*4 + MaxHeaderSize + MaxRosterEn
 // roster signs one successor per position, so the pair proves that a threshold of
 // its members signed conflicting statements. It carries everything needed to check
 // that, with nothing but the evidence itself: see Verify and Encode.
+//
+// Verify (and ParseForkEvidence) prove only that the roster named in the carried
+// header signed two conflicting links; the header itself could be any block signed
+// into any chain, or never signed into one at all. A monitor that raises an alarm
+// about a chain must use VerifyAgainst with that chain, which also checks that the
+// carried header is the block stored at its index (or compare From.ID() with the
+// chain's block itself).
 type ForkError struct {
 	From   *Header      // the block both links leave
 	Roster *Roster      // its roster, which signed both
@@ -58,6 +65,24 @@ func (e *ForkError) Verify() error {
 	return nil
 }
 
+// VerifyAgainst checks the evidence (Verify) and that it is about the chain r holds:
+// the block both links leave is the block stored at its index in r, same ID. It
+// fails with ErrInvalidEvidence if r holds another block at that index (the
+// evidence concerns some other chain, or a block this chain never accepted), and with
+// r's error, such as ErrUnknownBlock, if r cannot say. r must hold a verified chain
+// (a Store does).
+func (e *ForkError) VerifyAgainst(r Reader) error {
+	h, err := r.Header(e.From.index)
+	if err != nil {
+		return fmt.Errorf("skipchain: fork evidence: block %d of the chain: %w", e.From.index, err)
+	}
+	if h.ID() != e.From.ID() {
+		return fmt.Errorf("%w: evidence about block %d %s, the chain's block %d is %s",
+			ErrInvalidEvidence, e.From.index, e.From.ID().Short(), h.index, h.ID().Short())
+	}
+	return e.Verify()
+}
+
 // checkLinks checks everything but the roster and the signatures.
 func (e *ForkError) checkLinks() error {
 	fail := func(format string, args ...any) error {
@@ -90,7 +115,8 @@ func (e *ForkError) Encode() []byte {
 	return wire.NewEncoder(forkTag).Bytes(e.From.encoded).Bytes(e.Roster.encoded).Bytes(e.A.Encode()).Bytes(e.B.Encode()).Out()
 }
 
-// ParseForkEvidence decodes and verifies published fork evidence.
+// ParseForkEvidence decodes and verifies published fork evidence on its own terms;
+// VerifyAgainst then ties it to a chain.
 func ParseForkEvidence(b []byte) (*ForkError, error) {
 	if len(b) > MaxForkEvidenceSize {
 		return nil, fmt.Errorf("%w: fork evidence of %d bytes exceeds %d", ErrMalformed, len(b), MaxForkEvidenceSize)

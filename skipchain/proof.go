@@ -206,7 +206,7 @@ func (p *Proof) Verify(trusted *Header, roster *Roster) (*Header, *Roster, error
 			return nil, nil, fmt.Errorf("%w: hop %d (→%d): signature by roster %s: %w", ErrInvalidProof, i, st.toIndex, roster.ID().Short(), err)
 		}
 		if h.NewRoster != nil {
-			r, err := ParseRoster(h.NewRoster)
+			r, err := parseSignedRoster(h.NewRoster, st.rosterID)
 			if err != nil {
 				return nil, nil, fmt.Errorf("%w: hop %d: new roster: %w", ErrInvalidProof, i, err)
 			}
@@ -214,4 +214,20 @@ func (p *Proof) Verify(trusted *Header, roster *Roster) (*Header, *Roster, error
 		}
 	}
 	return head, roster, nil
+}
+
+// parseSignedRoster parses a roster whose ID a verified signature named, and checks
+// that the parsed roster has that ID. The signed ID is the hash of the bytes carried,
+// and ParseRoster accepts only canonical encodings, so the two agree today; checking
+// keeps a future decoder that normalises anything from switching to a roster nobody
+// signed.
+func parseSignedRoster(raw []byte, signed ID) (*Roster, error) {
+	r, err := ParseRoster(raw)
+	if err != nil {
+		return nil, err
+	}
+	if r.ID() != signed {
+		return nil, fmt.Errorf("parsed roster is %s, the signature names %s", r.ID().Short(), signed.Short())
+	}
+	return r, nil
 }

@@ -244,3 +244,19 @@ func TestProofHopCap(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, last, head.Index())
 }
+
+// A roster carried in a proof is adopted only if it parses to the roster ID the
+// verified signature named, not merely to some valid roster.
+func TestProofAdoptsOnlyTheSignedRoster(t *testing.T) {
+	c := buildChain(t, scriptRosterChanges)
+	r1, r2 := c.Rosters["R1"].Roster, c.Rosters["R2"].Roster
+	got, err := skipchain.ParseSignedRoster(r2.Encode(), r2.ID())
+	require.NoError(t, err)
+	assert.Equal(t, r2.ID(), got.ID())
+
+	_, err = skipchain.ParseSignedRoster(r2.Encode(), r1.ID())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "parsed roster is "+r2.ID().Short()+", the signature names "+r1.ID().Short())
+	_, err = skipchain.ParseSignedRoster(r2.Encode()[1:], r2.ID())
+	require.ErrorIs(t, err, skipchain.ErrMalformed)
+}

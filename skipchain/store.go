@@ -20,7 +20,8 @@ type Store interface {
 	Links(from uint64) ([]*ForwardLink, error)
 	// Append adds the block that follows the head, with the links into it (at least
 	// the level-0 link; see Params.LinksInto), in one atomic write. Appending a
-	// stored block again adds the links it carries that are not yet stored.
+	// stored block again adds the links into it that it carries and that are not
+	// yet stored; a link that does not lead into the block is refused.
 	Append(b *Block, links ...*ForwardLink) error
 	// AddLink adds a forward link between two stored blocks.
 	AddLink(l *ForwardLink) error
@@ -273,8 +274,16 @@ func (c *chainStore) Append(b *Block, links ...*ForwardLink) error {
 }
 
 // appendKnown handles a block at a stored index: the same block adds its new links;
-// a different one is a fork if one of its links is validly signed.
+// a different one is a fork if one of its links is validly signed. Either way every
+// link carried must lead into the block it comes with: links elsewhere go through
+// AddLink, so that re-sending a block cannot slip in links the caller never meant.
 func (c *chainStore) appendKnown(b *Block, links []*ForwardLink) error {
+	for _, l := range links {
+		if l.toIndex != b.Index() || l.to != b.ID() {
+			return fmt.Errorf("%w: link %d→%d (to %s) carried with block %d (%s) does not lead into it",
+				ErrInvalidLink, l.fromIndex, l.toIndex, l.to.Short(), b.Index(), b.ID().Short())
+		}
+	}
 	stored, err := c.header(b.Index())
 	if err != nil {
 		return err

@@ -5,10 +5,13 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"time"
 
+	"github.com/chainiac/chainiac/internal/atomicfile"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -51,54 +54,113 @@ func boltOptions() *bolt.Options {
 }
 
 // CreateBoltStore creates a new store file at path holding genesis. It refuses an
-// existing file.
+// existing file (the error wraps fs.ErrExist) and is all or nothing: the database is
+// built and synced under a temporary name in the same directory, then hard-linked to
+// path, which fails if path exists, and the directory is synced. A crash leaves either
+// no file at path or a complete store; at worst a temporary file named
+// ".<name>.tmp-*" stays behind, which blocks nothing and can be deleted.
 func CreateBoltStore(path string, genesis *Block) (*BoltStore, error) {
+	return createBoltStore(path, genesis, func(string) {})
+}
+
+// createBoltStore is CreateBoltStore with a hook called after each step ("opened",
+// "written", "closed", "linked"), so tests can kill a process between steps.
+func createBoltStore(path string, genesis *Block, step func(string)) (*BoltStore, error) {
 	if err := checkGenesis(genesis); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("skipchain: create store: %w", err)
+	if _, err := os.Lstat(path); err == nil {
+		return nil, fmt.Errorf("skipchain: create store %s: %w", path, fs.ErrExist)
 	}
-	if err := f.Close(); err != nil {
-		return nil, fmt.Errorf("skipchain: create store: %w", err)
+	dir, base := filepath.Split(filepath.Clean(path))
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := buildBoltFile(dir, base, genesis, step)
+	if err != nil {
+		return nil, fmt.Errorf("skipchain: create store %s: %w", path, err)
+	}
+	// Unlike rename, a hard link never replaces an existing file.
+	linkErr := os.Link(tmp, path)
+	if linkErr == nil {
+		step("linked")
+	}
+	removeErr := os.Remove(tmp)
+	if linkErr != nil {
+		return nil, fmt.Errorf("skipchain: create store: %w", linkErr)
+	}
+	if removeErr != nil {
+		return nil, fmt.Errorf("skipchain: create store %s: remove temporary file: %w", path, removeErr)
+	}
+	if err := atomicfile.SyncDir(dir); err != nil {
+		return nil, fmt.Errorf("skipchain: create store %s: %w", path, err)
 	}
 	db, err := bolt.Open(path, 0o600, boltOptions())
 	if err != nil {
-		_ = os.Remove(path)
-		return nil, fmt.Errorf("skipchain: create store %s: %w", path, err)
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketMeta, bucketHeaders, bucketPayloads, bucketLinks, bucketRosters} {
-			if _, err := tx.CreateBucket(name); err != nil {
-				return err
-			}
-		}
-		meta := tx.Bucket(bucketMeta)
-		id := genesis.ID()
-		if err := meta.Put(keyFormat, []byte(boltFormat)); err != nil {
-			return err
-		}
-		if err := meta.Put(keyGenesis, id[:]); err != nil {
-			return err
-		}
-		if err := meta.Put(keyHead, headValue(genesis.header)); err != nil {
-			return err
-		}
-		if err := tx.Bucket(bucketHeaders).Put(indexKey(0), sealValue(genesis.header.encoded)); err != nil {
-			return err
-		}
-		if err := tx.Bucket(bucketPayloads).Put(indexKey(0), genesis.payload); err != nil {
-			return err
-		}
-		return tx.Bucket(bucketRosters).Put(genesis.roster.id[:], genesis.roster.encoded)
-	})
-	if err != nil {
-		_ = db.Close()
-		_ = os.Remove(path)
-		return nil, fmt.Errorf("skipchain: create store %s: %w", path, err)
+		return nil, fmt.Errorf("skipchain: create store %s: reopen: %w", path, err)
 	}
 	return &BoltStore{newChainStore(&boltBackend{db: db}, genesis), path}, nil
+}
+
+// buildBoltFile writes a complete, synced and closed store holding genesis to a new
+// temporary file in dir and returns its name. On error it removes the file.
+func buildBoltFile(dir, base string, genesis *Block, step func(string)) (tmp string, err error) {
+	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return "", err
+	}
+	tmp = f.Name()
+	defer func() {
+		if err != nil {
+			_ = os.Remove(tmp)
+		}
+	}()
+	if err := f.Close(); err != nil {
+		return "", err
+	}
+	// bbolt initialises the empty file and syncs it; every commit is synced too.
+	db, err := bolt.Open(tmp, 0o600, boltOptions())
+	if err != nil {
+		return "", err
+	}
+	step("opened")
+	if err := db.Update(func(tx *bolt.Tx) error { return writeGenesis(tx, genesis) }); err != nil {
+		_ = db.Close()
+		return "", err
+	}
+	step("written")
+	if err := db.Close(); err != nil {
+		return "", err
+	}
+	step("closed")
+	return tmp, nil
+}
+
+// writeGenesis creates the buckets and stores the genesis block as the head.
+func writeGenesis(tx *bolt.Tx, genesis *Block) error {
+	for _, name := range [][]byte{bucketMeta, bucketHeaders, bucketPayloads, bucketLinks, bucketRosters} {
+		if _, err := tx.CreateBucket(name); err != nil {
+			return err
+		}
+	}
+	meta := tx.Bucket(bucketMeta)
+	id := genesis.ID()
+	if err := meta.Put(keyFormat, []byte(boltFormat)); err != nil {
+		return err
+	}
+	if err := meta.Put(keyGenesis, id[:]); err != nil {
+		return err
+	}
+	if err := meta.Put(keyHead, headValue(genesis.header)); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bucketHeaders).Put(indexKey(0), sealValue(genesis.header.encoded)); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bucketPayloads).Put(indexKey(0), genesis.payload); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketRosters).Put(genesis.roster.id[:], genesis.roster.encoded)
 }
 
 // OpenBoltStore opens an existing store file. It refuses a missing, empty, truncated

@@ -166,6 +166,36 @@ func TestStoreLinkAddedLater(t *testing.T) {
 	})
 }
 
+// Re-appending a stored block adds only links into that block: a link elsewhere is
+// refused and not stored, even when it is valid and missing from the store.
+func TestStoreReappendAddsOnlyLinksIntoTheBlock(t *testing.T) {
+	c := buildChain(t, scriptLinear)
+	eachStore(t, func(t *testing.T, newStore func(*skipchain.Block) skipchain.Store) {
+		s := newStore(c.Genesis())
+		for i := 1; i <= 8; i++ {
+			require.NoError(t, s.Append(c.Blocks[i], c.Into[i][0]), "block %d with its level-0 link only", i)
+		}
+		into8 := c.Into[8][3] // 0 → 8 at level 3, valid and not stored
+		require.Equal(t, uint64(0), into8.FromIndex())
+
+		err := s.Append(c.Blocks[4], into8)
+		require.ErrorIs(t, err, skipchain.ErrInvalidLink)
+		assert.Contains(t, err.Error(), "carried with block 4")
+		assert.Contains(t, err.Error(), "does not lead into it")
+		_, err = s.Link(0, 3)
+		require.ErrorIs(t, err, skipchain.ErrUnknownLink, "the link was not stored")
+
+		// A stored link into another block, or a link into a fork, is refused too.
+		require.ErrorIs(t, s.Append(c.Blocks[4], c.Into[3][0]), skipchain.ErrInvalidLink)
+
+		// The links into the block itself are added, as before.
+		require.NoError(t, s.Append(c.Blocks[8], c.Into[8]...))
+		l, err := s.Link(0, 3)
+		require.NoError(t, err)
+		assert.True(t, into8.Equal(l))
+	})
+}
+
 func levels(p *skipchain.Proof) []uint8 {
 	var out []uint8
 	for _, h := range p.Hops() {

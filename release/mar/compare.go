@@ -11,7 +11,9 @@ import (
 // byte for byte the unsigned archive: the check a witness makes that a
 // shipped MAR is exactly the rebuilt one plus a signature. It streams both
 // and returns a *MismatchError (wrapping ErrMismatch) locating the first
-// difference. signed must carry a signature and unsigned none.
+// difference. signed must carry a signature and unsigned none. A failure
+// reading either archive is returned as an error that is not ErrMismatch:
+// only bytes actually read and compared make a mismatch.
 func CompareStripped(signed, unsigned *Archive) error {
 	if len(signed.sigs) == 0 {
 		return fmt.Errorf("%w: the first archive must be the signed one", ErrUnsigned)
@@ -24,6 +26,10 @@ func CompareStripped(signed, unsigned *Archive) error {
 	if cmp.diff >= 0 {
 		return unsigned.mismatchAt(cmp.diff)
 	}
+	if cmp.readErr != nil {
+		// Not a difference: a witness must not refuse for a reason it did not see.
+		return fmt.Errorf("mar: compare: read unsigned archive at offset %d: %w", cmp.off, cmp.readErr)
+	}
 	if err != nil {
 		return fmt.Errorf("mar: compare: read signed archive: %w", err)
 	}
@@ -34,12 +40,13 @@ func CompareStripped(signed, unsigned *Archive) error {
 }
 
 // comparer is a writer that checks what it is given against want and
-// records the first differing offset.
+// records the first differing offset, or the error reading want.
 type comparer struct {
-	want *io.SectionReader
-	buf  []byte
-	off  int64
-	diff int64
+	want    *io.SectionReader
+	buf     []byte
+	off     int64
+	diff    int64
+	readErr error
 }
 
 var errDiffers = errors.New("mar: contents differ")
@@ -48,7 +55,9 @@ func (c *comparer) Write(p []byte) (int, error) {
 	written := 0
 	for len(p) > 0 {
 		chunk := p[:min(len(p), len(c.buf))]
-		n, _ := c.want.ReadAt(c.buf[:len(chunk)], c.off)
+		n, err := c.want.ReadAt(c.buf[:len(chunk)], c.off)
+		// The n bytes read are data even when err is set: a difference among them
+		// is a real one.
 		if !bytes.Equal(c.buf[:n], chunk[:n]) {
 			for i := range n {
 				if c.buf[i] != chunk[i] {
@@ -57,9 +66,19 @@ func (c *comparer) Write(p []byte) (int, error) {
 				}
 			}
 		}
-		if n < len(chunk) { // unsigned archive is shorter
-			c.diff = c.off + int64(n)
-			return written + n, errDiffers
+		if n < len(chunk) {
+			if c.off+int64(n) == c.want.Size() { // the unsigned archive is shorter
+				c.diff = c.off + int64(n)
+				return written + n, errDiffers
+			}
+			// A short read before the end: the source failed, or ended before
+			// the size it was opened with.
+			if err == nil || errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			c.off += int64(n)
+			c.readErr = err
+			return written + n, err
 		}
 		c.off += int64(n)
 		written += n

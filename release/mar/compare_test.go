@@ -3,6 +3,7 @@ package mar
 import (
 	"bytes"
 	"errors"
+	"io"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -60,4 +61,66 @@ func TestCompareStrippedFixtures(t *testing.T) {
 	require.True(t, errors.As(err, &me), "%v", err)
 	assert.Equal(t, int64(6), me.Offset, "index offsets (0x2d5 and 0x34c) differ first in their third byte")
 	assert.Equal(t, "header", me.Region)
+}
+
+// failingReaderAt serves b but fails every read that reaches [from, to).
+type failingReaderAt struct {
+	b        []byte
+	from, to int64
+	err      error // nil: pretend the source ends at from (a short read with io.EOF)
+}
+
+func (r *failingReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	end := off + int64(len(p))
+	if end <= r.from || off >= r.to {
+		return bytes.NewReader(r.b).ReadAt(p, off)
+	}
+	n := 0
+	if off < r.from {
+		n, _ = bytes.NewReader(r.b).ReadAt(p[:r.from-off], off)
+	}
+	if r.err == nil {
+		return n, io.EOF
+	}
+	return n, r.err
+}
+
+// A failure reading the unsigned archive is an error, never a *MismatchError: a
+// witness would refuse a good release with a false reason.
+func TestCompareStrippedReadErrors(t *testing.T) {
+	unsigned := writeBytes(t, sampleInfo, sampleFiles(), WriteOptions{})
+	signed := openBytes(t, signBytes(t, unsigned, privateKey(t, "key2048-pkcs8.pem")))
+	app, _ := openBytes(t, unsigned).Entry("bin/app")
+	at := int64(app.Offset) + 10
+	disk := errors.New("input/output error")
+
+	for _, tc := range []struct {
+		name string
+		err  error
+		want error
+	}{
+		{"read fails", disk, disk},
+		{"source ends early", nil, io.ErrUnexpectedEOF},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &failingReaderAt{b: unsigned, from: at, to: at + 1, err: tc.err}
+			u, err := Open(r, int64(len(unsigned)))
+			require.NoError(t, err, "opening reads no entry contents")
+			err = CompareStripped(signed, u)
+			require.ErrorIs(t, err, tc.want)
+			assert.NotErrorIs(t, err, ErrMismatch)
+			var me *MismatchError
+			assert.False(t, errors.As(err, &me))
+			assert.Contains(t, err.Error(), "mar: compare: read unsigned archive at offset")
+		})
+	}
+
+	// A real difference before the failing read is still reported as one.
+	changed := bytes.Clone(unsigned)
+	changed[at-1] ^= 1
+	u, err := Open(&failingReaderAt{b: changed, from: at, to: at + 1, err: disk}, int64(len(changed)))
+	require.NoError(t, err)
+	var me *MismatchError
+	require.ErrorAs(t, CompareStripped(signed, u), &me)
+	assert.Equal(t, at-1, me.Offset)
 }

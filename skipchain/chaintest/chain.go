@@ -247,7 +247,8 @@ func (c *Chain) Genesis() *skipchain.Block { return c.Blocks[0] }
 func (c *Chain) Head() *skipchain.Block { return c.Blocks[len(c.Blocks)-1] }
 
 // MemStore returns a memory store holding blocks 0..last of the main line with
-// their links, failing the test if the store refuses any.
+// their links, failing the test if the script has no block last or the store
+// refuses any.
 func (c *Chain) MemStore(t testing.TB, last uint64) *skipchain.MemStore {
 	t.Helper()
 	s, err := skipchain.NewMemStore(c.Genesis())
@@ -258,9 +259,13 @@ func (c *Chain) MemStore(t testing.TB, last uint64) *skipchain.MemStore {
 	return s
 }
 
-// AppendTo appends blocks first..last of the main line with their links.
+// AppendTo appends blocks first..last of the main line with their links. It fails
+// the test if the script has no block last.
 func (c *Chain) AppendTo(t testing.TB, s skipchain.Store, first, last uint64) {
 	t.Helper()
+	if first <= last && last >= uint64(len(c.Blocks)) {
+		t.Fatalf("chaintest: append blocks %d..%d: the script made blocks 0..%d", first, last, len(c.Blocks)-1)
+	}
 	for i := first; i <= last; i++ {
 		if err := s.Append(c.Blocks[i], c.Into[i]...); err != nil {
 			t.Fatalf("chaintest: append block %d: %v", i, err)

@@ -106,3 +106,30 @@ func TestLazyChain(t *testing.T) {
 	require.ErrorIs(t, err, skipchain.ErrUnknownLink)
 	assert.Equal(t, Reads{Head: 1, Link: 2, Block: 1}, c.Reads())
 }
+
+// Asking for more blocks than the script made fails the test with a message, not
+// with an index out of range.
+func TestAppendToPastTheScript(t *testing.T) {
+	c := Build(t, "roster R1 1; genesis; blocks 1..3")
+	store, err := skipchain.NewMemStore(c.Genesis())
+	require.NoError(t, err)
+	for _, run := range []func(tb testing.TB){
+		func(tb testing.TB) { c.MemStore(tb, 4) },
+		func(tb testing.TB) { c.AppendTo(tb, store, 2, 9) },
+	} {
+		tb := &fatalTB{TB: t}
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			run(tb)
+		}()
+		wg.Wait()
+		assert.Contains(t, tb.msg, "chaintest: append blocks")
+		assert.Contains(t, tb.msg, "the script made blocks 0..3")
+	}
+	s := c.MemStore(t, 3)
+	head, err := s.Head()
+	require.NoError(t, err)
+	assert.Equal(t, uint64(3), head.Index())
+}
