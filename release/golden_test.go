@@ -2,20 +2,15 @@ package release
 
 import (
 	"encoding/hex"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/chainiac/chainiac/internal/golden"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-)
-
-var (
-	update     = flag.Bool("update", false, "rewrite the golden files in testdata/")
-	exhaustive = flag.Bool("exhaustive", false, "mangling tests try all 255 changes of every byte")
 )
 
 // goldenChain is the chain ID in policy-change.hex: bytes a0 a1 ... bf.
@@ -61,18 +56,11 @@ func signatureLine(d *Signer, m *Manifest) string {
 
 func TestGoldenVectors(t *testing.T) {
 	for name, want := range goldenVectors(t) {
-		path := filepath.Join("testdata", name)
 		file := want
 		if strings.HasSuffix(name, ".hex") {
 			file = []byte(wrapHex(want))
 		}
-		if *update {
-			require.NoError(t, os.WriteFile(path, file, 0o644))
-			continue
-		}
-		got, err := os.ReadFile(path)
-		require.NoError(t, err, "run go test -run TestGoldenVectors -update")
-		assert.Equal(t, string(file), string(got), "%s differs from the golden file", name)
+		golden.File(t, filepath.Join("testdata", name), file)
 	}
 }
 

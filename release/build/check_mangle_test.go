@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"crypto/sha512"
-	"flag"
+	"github.com/chainiac/chainiac/internal/golden"
 	"os"
 	"testing"
 
@@ -12,21 +12,6 @@ import (
 	"github.com/chainiac/chainiac/release/mar"
 	"github.com/stretchr/testify/require"
 )
-
-var exhaustive = flag.Bool("exhaustive", false, "mangling tests try all 255 changes of every byte")
-
-// mangleDeltas are the changes tried at each position: with -exhaustive all 255,
-// otherwise every single-bit flip and the complement.
-func mangleDeltas() []byte {
-	if *exhaustive {
-		all := make([]byte, 255)
-		for i := range all {
-			all[i] = byte(i + 1)
-		}
-		return all
-	}
-	return []byte{0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0xff}
-}
 
 // oneTarget is a valid one-target release held in memory.
 func oneTarget(t *testing.T) (m *release.Manifest, unsigned, signed []byte) {
@@ -62,7 +47,7 @@ func TestCheckRebuildMangledSigned(t *testing.T) {
 	mangled := make([]byte, len(signed))
 	leftToVerify := 0
 	for i := range signed {
-		for _, delta := range mangleDeltas() {
+		for _, delta := range golden.Changes() {
 			copy(mangled, signed)
 			mangled[i] ^= delta
 			m.Targets[0].SignedSHA512 = sha512.Sum512(mangled)
@@ -87,7 +72,7 @@ func TestCheckRebuildMangledRebuilt(t *testing.T) {
 	m, unsigned, signed := oneTarget(t)
 	mangled := make([]byte, len(unsigned))
 	for i := range unsigned {
-		for _, delta := range mangleDeltas() {
+		for _, delta := range golden.Changes() {
 			copy(mangled, unsigned)
 			mangled[i] ^= delta
 			m.Targets[0].UnsignedSHA256 = sha256.Sum256(mangled)

@@ -6,8 +6,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"flag"
 	"fmt"
+	"github.com/chainiac/chainiac/internal/golden"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,8 +20,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-var updateGolden = flag.Bool("update", false, "rewrite testdata/reference-golden.txt")
 
 const referenceGolden = "testdata/reference-golden.txt"
 
@@ -57,12 +55,7 @@ func TestBuildReferenceGolden(t *testing.T) {
 		require.NoError(t, err)
 		fmt.Fprintf(&got, "%s %x %d\n", k, sha256.Sum256(b), len(b))
 	}
-	if *updateGolden {
-		require.NoError(t, os.WriteFile(referenceGolden, []byte(got.String()), 0o644))
-	}
-	want, err := os.ReadFile(referenceGolden)
-	require.NoError(t, err)
-	assert.Equal(t, string(want), got.String())
+	golden.File(t, referenceGolden, []byte(got.String()))
 }
 
 func TestBuildReferenceContents(t *testing.T) {
