@@ -2,9 +2,9 @@ package cosi
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/chainiac/chainiac/internal/testrand"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -14,26 +14,9 @@ import (
 	"go.dedis.ch/kyber/v3/sign/bdn"
 )
 
-// detReader is a deterministic byte source for reproducible keys.
-type detReader struct {
-	state [32]byte
-}
-
-func newDetReader(seed string) *detReader { return &detReader{state: sha256.Sum256([]byte(seed))} }
-
-func (r *detReader) Read(p []byte) (int, error) {
-	for i := range p {
-		if i%32 == 0 {
-			r.state = sha256.Sum256(r.state[:])
-		}
-		p[i] = r.state[i%32]
-	}
-	return len(p), nil
-}
-
 func testKeys(t testing.TB, n int) []*PrivateKey {
 	t.Helper()
-	rnd := newDetReader(fmt.Sprintf("keys-%d", n))
+	rnd := testrand.New(fmt.Sprintf("keys-%d", n))
 	keys := make([]*PrivateKey, n)
 	for i := range keys {
 		k, err := GenerateKey(rnd)

@@ -1,26 +1,14 @@
 package cosi_test
 
 import (
-	"crypto/sha256"
 	"fmt"
+	"github.com/chainiac/chainiac/internal/testrand"
 
 	"github.com/chainiac/chainiac/cosi"
 )
 
-// seeded is a deterministic randomness source for the example; nodes use crypto/rand.
-type seeded struct{ n byte }
-
-func (s *seeded) Read(p []byte) (int, error) {
-	for i := range p {
-		h := sha256.Sum256([]byte{s.n})
-		p[i] = h[0]
-		s.n++
-	}
-	return len(p), nil
-}
-
 func Example() {
-	rnd := &seeded{}
+	rnd := testrand.New("chainiac example: cosi") // nodes use crypto/rand.Reader
 	var keys []*cosi.PrivateKey
 	var pubs []cosi.PublicKey
 	for i := 0; i < 4; i++ {

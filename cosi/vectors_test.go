@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"github.com/chainiac/chainiac/internal/golden"
+	"github.com/chainiac/chainiac/internal/testrand"
 	"path/filepath"
 	"testing"
 
@@ -24,7 +25,7 @@ type vectors struct {
 
 func makeVectors(t *testing.T) vectors {
 	v := vectors{Seed: "chainiac/cosi/known-answer", Message: "chainiac known-answer message"}
-	rnd := newDetReader(v.Seed)
+	rnd := testrand.New(v.Seed)
 	keys := make([]*PrivateKey, 4)
 	for i := range keys {
 		k, err := GenerateKey(rnd)

@@ -1,29 +1,17 @@
 package skipchain_test
 
 import (
-	"crypto/sha256"
 	"fmt"
+	"github.com/chainiac/chainiac/internal/testrand"
 
 	"github.com/chainiac/chainiac/cosi"
 	"github.com/chainiac/chainiac/skipchain"
 )
 
-// seeded is a deterministic randomness source for the example; nodes use crypto/rand.
-type seeded struct{ n byte }
-
-func (s *seeded) Read(p []byte) (int, error) {
-	for i := range p {
-		h := sha256.Sum256([]byte{s.n})
-		p[i] = h[0]
-		s.n++
-	}
-	return len(p), nil
-}
-
 // A chain of three members grows to block 6; a client that knows only the genesis
 // verifies an update proof to the newest block.
 func Example() {
-	rnd := &seeded{}
+	rnd := testrand.New("chainiac example: skipchain") // nodes use crypto/rand.Reader
 	var keys []*cosi.PrivateKey
 	var members []skipchain.Member
 	for i := 0; i < 3; i++ {

@@ -1,12 +1,10 @@
 package protocol
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
+	"github.com/chainiac/chainiac/internal/testrand"
 	"testing"
 	"time"
 
@@ -62,7 +60,7 @@ func newCluster(t *testing.T, n int, roles map[int]behaviour) *cluster {
 	c := &cluster{net: ln}
 	pubs := make([]cosi.PublicKey, n)
 	for i := range ln.Servers {
-		k, err := cosi.GenerateKey(seeded(fmt.Sprintf("%d/%d", n, i)))
+		k, err := cosi.GenerateKey(testrand.New(fmt.Sprintf("%d/%d", n, i)))
 		require.NoError(t, err)
 		c.keys = append(c.keys, k)
 		pubs[i] = k.Public()
@@ -241,10 +239,4 @@ func (bz *byzantine) sendFromNowhere(to *onet.TreeNode, msg interface{}) error {
 		MsgSlice: buf,
 	})
 	return err
-}
-
-// seeded gives 32 reproducible bytes per key from a name.
-func seeded(name string) io.Reader {
-	h := sha256.Sum256([]byte(name))
-	return bytes.NewReader(h[:])
 }

@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"fmt"
+	"github.com/chainiac/chainiac/internal/testrand"
 	"testing"
 
 	"github.com/chainiac/chainiac/cosi"
@@ -13,7 +14,7 @@ func gatherKeys(t *testing.T, n int) ([]*cosi.PrivateKey, *cosi.Roster) {
 	keys := make([]*cosi.PrivateKey, n)
 	pubs := make([]cosi.PublicKey, n)
 	for i := range keys {
-		k, err := cosi.GenerateKey(seeded(fmt.Sprintf("gather %d/%d", n, i)))
+		k, err := cosi.GenerateKey(testrand.New(fmt.Sprintf("gather %d/%d", n, i)))
 		require.NoError(t, err)
 		keys[i], pubs[i] = k, k.Public()
 	}
