@@ -2,9 +2,9 @@ package cosi_test
 
 import (
 	"fmt"
-	"github.com/chainiac/chainiac/internal/testrand"
 
 	"github.com/chainiac/chainiac/cosi"
+	"github.com/chainiac/chainiac/internal/testrand"
 )
 
 func Example() {

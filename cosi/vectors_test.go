@@ -3,11 +3,11 @@ package cosi
 import (
 	"encoding/hex"
 	"encoding/json"
-	"github.com/chainiac/chainiac/internal/golden"
-	"github.com/chainiac/chainiac/internal/testrand"
 	"path/filepath"
 	"testing"
 
+	"github.com/chainiac/chainiac/internal/golden"
+	"github.com/chainiac/chainiac/internal/testrand"
 	"github.com/stretchr/testify/require"
 )
 

@@ -2,11 +2,10 @@ package release
 
 import (
 	"errors"
-	"github.com/chainiac/chainiac/internal/golden"
 	"testing"
 
+	"github.com/chainiac/chainiac/internal/golden"
 	"github.com/chainiac/chainiac/internal/wire"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

@@ -2,9 +2,9 @@ package skipchain_test
 
 import (
 	"fmt"
-	"github.com/chainiac/chainiac/internal/testrand"
 
 	"github.com/chainiac/chainiac/cosi"
+	"github.com/chainiac/chainiac/internal/testrand"
 	"github.com/chainiac/chainiac/skipchain"
 )
 

@@ -3,10 +3,10 @@ package skipchain_test
 import (
 	"encoding/hex"
 	"encoding/json"
-	"github.com/chainiac/chainiac/internal/golden"
 	"path/filepath"
 	"testing"
 
+	"github.com/chainiac/chainiac/internal/golden"
 	"github.com/chainiac/chainiac/skipchain"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

@@ -2,10 +2,10 @@ package protocol
 
 import (
 	"fmt"
-	"github.com/chainiac/chainiac/internal/testrand"
 	"testing"
 
 	"github.com/chainiac/chainiac/cosi"
+	"github.com/chainiac/chainiac/internal/testrand"
 	"github.com/stretchr/testify/require"
 )
 

@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"crypto/sha512"
-	"github.com/chainiac/chainiac/internal/golden"
 	"os"
 	"testing"
 
+	"github.com/chainiac/chainiac/internal/golden"
 	"github.com/chainiac/chainiac/release"
 	"github.com/chainiac/chainiac/release/mar"
 	"github.com/stretchr/testify/require"

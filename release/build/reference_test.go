@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"github.com/chainiac/chainiac/internal/golden"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chainiac/chainiac/internal/golden"
 	"github.com/chainiac/chainiac/release"
 	"github.com/chainiac/chainiac/release/mar"
 	"github.com/stretchr/testify/assert"
