@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func gatherKeys(t *testing.T, n int) ([]*cosi.PrivateKey, *cosi.Roster) {
+func gatherKeys(t testing.TB, n int) ([]*cosi.PrivateKey, *cosi.Roster) {
 	t.Helper()
 	keys := make([]*cosi.PrivateKey, n)
 	pubs := make([]cosi.PublicKey, n)
@@ -23,7 +23,7 @@ func gatherKeys(t *testing.T, n int) ([]*cosi.PrivateKey, *cosi.Roster) {
 	return keys, r
 }
 
-func share(t *testing.T, k *cosi.PrivateKey, r *cosi.Roster, msg []byte) *cosi.Signature {
+func share(t testing.TB, k *cosi.PrivateKey, r *cosi.Roster, msg []byte) *cosi.Signature {
 	t.Helper()
 	s, err := k.Sign(r, msg)
 	require.NoError(t, err)
