@@ -89,20 +89,6 @@ func TestDeadSubLeaderIsReplaced(t *testing.T) {
 	}
 }
 
-func TestSilentSubLeaderIsReplaced(t *testing.T) {
-	n := 16
-	tree, err := NewTree(dummyRoster(t, n), DefaultSubtrees(n))
-	require.NoError(t, err)
-	leader := tree.Root.Children[1]
-	c := newCluster(t, n, rolesOf(silent, leader.RosterIndex))
-	msg := []byte("silent sub-leader")
-	res, err := c.sign(t, msg, cosi.Policy{Threshold: n - 1}, 2*time.Second)
-	require.NoError(t, err)
-	requireValid(t, c, msg, res)
-	require.False(t, res.Signature.Mask().Has(leader.RosterIndex))
-	require.Contains(t, failedMembers(res.Failures), leader.RosterIndex)
-}
-
 func TestBadSharesAreExcluded(t *testing.T) {
 	for _, n := range sizes {
 		for _, b := range []behaviour{garbage, wrongSign} {
@@ -211,40 +197,6 @@ func TestAnnouncementToRootIgnored(t *testing.T) {
 	requireValid(t, c, msg, res)
 }
 
-// A sub-leader that passes the announcement on and then keeps its subtree's answers to
-// itself: its leaves have replied and finished by the time the root gives up on it, so
-// the root's direct requests must still be answered.
-func TestSwallowingSubLeaderIsReplaced(t *testing.T) {
-	n := 16
-	tree, err := NewTree(dummyRoster(t, n), DefaultSubtrees(n))
-	require.NoError(t, err)
-	leader := tree.Root.Children[1]
-	c := newCluster(t, n, rolesOf(swallows, leader.RosterIndex))
-	msg := []byte("swallowing sub-leader")
-	res, err := c.sign(t, msg, cosi.Policy{Threshold: n - 1}, 2*time.Second)
-	require.NoError(t, err, "the sub-leader's leaves are alive and must be counted")
-	requireValid(t, c, msg, res)
-	for _, leaf := range leader.Children {
-		require.True(t, res.Signature.Mask().Has(leaf.RosterIndex), "leaf %d lost", leaf.RosterIndex)
-	}
-}
-
-// A sub-leader whose share does not verify has its reply discarded whole: the failures
-// it reported for its leaves are no more credible than its share, and the leaves, asked
-// directly, must be counted.
-func TestBadSubLeaderCannotBlameItsLeaves(t *testing.T) {
-	n := 16
-	tree, err := NewTree(dummyRoster(t, n), DefaultSubtrees(n))
-	require.NoError(t, err)
-	leader := tree.Root.Children[1]
-	c := newCluster(t, n, rolesOf(blames, leader.RosterIndex))
-	msg := []byte("blaming sub-leader")
-	res, err := c.sign(t, msg, cosi.Policy{Threshold: n - 1}, 5*time.Second)
-	require.NoError(t, err, "every leaf is honest and alive")
-	requireValid(t, c, msg, res)
-	require.Contains(t, failedMembers(res.Failures), leader.RosterIndex)
-}
-
 // onet hands over a message from a tree node it cannot find with a nil TreeNode (and
 // then skips its sender check): the root must ignore it, not panic and leave Wait
 // hanging.
@@ -306,16 +258,46 @@ func TestWaitHonoursItsContext(t *testing.T) {
 	require.ErrorIs(t, err, ErrUnreachable)
 }
 
-// A sub-leader that signs but claims its leaves failed, without asking them, cannot
-// silence them: the root asks them itself.
-func TestLyingSubLeaderCannotSilenceItsLeaves(t *testing.T) {
+// A misbehaving sub-leader cannot keep its leaves out of the round: the root asks them
+// directly, in a fresh instance, and counts them.
+func TestMisbehavingSubLeaderCannotSilenceItsLeaves(t *testing.T) {
+	tests := []struct {
+		name      string
+		role      behaviour
+		timeout   time.Duration
+		leaderIn  bool // whether the sub-leader's own share counts
+		rationale string
+	}{
+		{"silent: asks nobody, answers nothing", silent, 2 * time.Second, false, ""},
+		{"swallows: asks its leaves, keeps their answers", swallows, 2 * time.Second, false,
+			"its leaves have finished by the time the root gives up on it"},
+		{"blames: bad share, reports its leaves failed", blames, 5 * time.Second, false,
+			"a reply whose partial does not verify is discarded whole, hearsay included"},
+		{"liar: good share, reports its leaves failed", liar, 5 * time.Second, true,
+			"a failure reported by another member is hearsay until the member is asked"},
+	}
 	n := 16
 	tree, err := NewTree(dummyRoster(t, n), DefaultSubtrees(n))
 	require.NoError(t, err)
-	leader := tree.Root.Children[0]
-	c := newCluster(t, n, rolesOf(liar, leader.RosterIndex))
-	msg := []byte("liar")
-	res, err := c.sign(t, msg, cosi.Policy{Threshold: n}, 5*time.Second)
-	require.NoError(t, err, "every member, the liar included, signs")
-	require.Equal(t, n, res.Signature.Mask().Count())
+	leader := tree.Root.Children[1]
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCluster(t, n, rolesOf(tc.role, leader.RosterIndex))
+			msg := []byte(tc.name)
+			need := n - 1
+			if tc.leaderIn {
+				need = n
+			}
+			res, err := c.sign(t, msg, cosi.Policy{Threshold: need}, tc.timeout)
+			require.NoError(t, err, tc.rationale)
+			requireValid(t, c, msg, res)
+			for _, leaf := range leader.Children {
+				require.True(t, res.Signature.Mask().Has(leaf.RosterIndex), "leaf %d lost", leaf.RosterIndex)
+			}
+			require.Equal(t, tc.leaderIn, res.Signature.Mask().Has(leader.RosterIndex))
+			if !tc.leaderIn {
+				require.Contains(t, failedMembers(res.Failures), leader.RosterIndex)
+			}
+		})
+	}
 }
