@@ -8,6 +8,7 @@ import (
 
 	"github.com/chainiac/chainiac/internal/onettest"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestMain runs the tests, or, when the recipe runner starts this test binary as
@@ -39,4 +40,20 @@ func runCLI(t *testing.T, args ...string) (string, error) {
 		assert.NotContains(t, err.Error(), "\n", "errors are one line")
 	}
 	return out.String(), err
+}
+
+// A group without its subcommand, or with a mistyped one, is an error: a script must
+// never take `chainiac release verfy` for a passed verification.
+func TestGroupsRefuseMissingAndUnknownSubcommands(t *testing.T) {
+	for _, group := range []string{"build", "mar", "release", "simulate"} {
+		t.Run(group, func(t *testing.T) {
+			_, err := runCLI(t, group, "verfy", "file")
+			require.ErrorContains(t, err, `unknown command "verfy" for "chainiac `+group+`"`)
+			_, err = runCLI(t, group)
+			require.ErrorContains(t, err, "missing subcommand")
+			out, err := runCLI(t, group, "--help")
+			require.NoError(t, err, "help is still a success")
+			assert.Contains(t, out, "Available Commands")
+		})
+	}
 }

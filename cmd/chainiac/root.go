@@ -1,6 +1,10 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
 
 // newRootCmd builds the command tree. Each subcommand lives in its own file and is
 // added here, so this list is the whole surface of the binary.
@@ -16,5 +20,24 @@ genesis block and install only what the cothority witnessed.`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newBuildCmd(), newMarCmd(), newReleaseCmd(), newSimulateCmd())
+	for _, c := range root.Commands() {
+		requireSubcommand(c)
+	}
 	return root
+}
+
+// requireSubcommand makes every command group below root fail on a missing or unknown
+// subcommand. Cobra would print the group's help and exit 0, so a script running a
+// mistyped `chainiac release verfy signed.bin` would take it for a passed check.
+func requireSubcommand(cmd *cobra.Command) {
+	for _, c := range cmd.Commands() {
+		requireSubcommand(c)
+	}
+	if cmd.Runnable() || !cmd.HasSubCommands() {
+		return
+	}
+	cmd.Args = cobra.NoArgs // an unknown subcommand: `unknown command "verfy" for "chainiac release"`
+	cmd.RunE = func(c *cobra.Command, _ []string) error {
+		return fmt.Errorf("%s: missing subcommand (see %s --help)", c.CommandPath(), c.CommandPath())
+	}
 }
