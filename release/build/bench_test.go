@@ -1,6 +1,7 @@
 package build
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/sha512"
 	"fmt"
@@ -82,4 +83,23 @@ func largeRelease(b *testing.B, size int) (*release.Manifest, map[release.Target
 	signedMap := map[release.TargetKey]string{k: signed}
 	p := ReferenceParams{Product: "demo-browser", Version: "1.0", Channel: "release", SourceDateEpoch: 1, Targets: []release.TargetKey{k}}
 	return manifestOf(b, p, rebuiltMap, signedMap), rebuiltMap, signedMap
+}
+
+// BenchmarkExtractXZ extracts a 32 MiB source (.tar.xz) through the dictionary-checking
+// xz reader and its read window.
+func BenchmarkExtractXZ(b *testing.B) {
+	body := make([]byte, 32<<20)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range body {
+		body[i] = byte('a' + rng.IntN(4)) // compressible, but not trivially
+	}
+	src, _ := writeSource(b, tarXz(b, file("big", string(body))), "src.tar.xz")
+	b.SetBytes(int64(len(body)))
+	b.ResetTimer()
+	for range b.N {
+		dst := b.TempDir()
+		if err := extractArchive(context.Background(), src, dst, DefaultLimits()); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

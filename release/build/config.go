@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/chainiac/chainiac/release/mar"
 )
 
 // DefaultPath is the PATH every build gets unless the node configures another: the
@@ -20,6 +22,7 @@ type Limits struct {
 	MaxSourceBytes    int64         // archive size (download or local file)
 	MaxExtractedBytes int64         // sum of regular file sizes in the source tree
 	MaxFiles          int           // entries in the source tree
+	MaxXZDict         int64         // LZMA2 dictionary a .tar.xz may ask for (allocated up front)
 	FetchTimeout      time.Duration // whole download, including the response body
 }
 
@@ -29,6 +32,7 @@ func DefaultLimits() Limits {
 		MaxSourceBytes:    4 << 30,
 		MaxExtractedBytes: 16 << 30,
 		MaxFiles:          1_000_000,
+		MaxXZDict:         mar.DefaultMaxXZDict, // what xz -9 uses
 		FetchTimeout:      30 * time.Minute,
 	}
 }
@@ -85,7 +89,7 @@ func NewRunner(cfg Config) (*Runner, error) {
 	}
 	def := DefaultLimits()
 	l := &r.limits
-	if l.MaxSourceBytes < 0 || l.MaxExtractedBytes < 0 || l.MaxFiles < 0 || l.FetchTimeout < 0 {
+	if l.MaxSourceBytes < 0 || l.MaxExtractedBytes < 0 || l.MaxFiles < 0 || l.MaxXZDict < 0 || l.FetchTimeout < 0 {
 		return nil, fmt.Errorf("build: negative limit in %+v", *l)
 	}
 	if l.MaxSourceBytes == 0 {
@@ -96,6 +100,9 @@ func NewRunner(cfg Config) (*Runner, error) {
 	}
 	if l.MaxFiles == 0 {
 		l.MaxFiles = def.MaxFiles
+	}
+	if l.MaxXZDict == 0 {
+		l.MaxXZDict = def.MaxXZDict
 	}
 	if l.FetchTimeout == 0 {
 		l.FetchTimeout = def.FetchTimeout

@@ -25,8 +25,8 @@
 // digest, and only then is that copy extracted. A directory is copied into the
 // workspace and its TreeDigest computed over the copy. Extraction refuses absolute
 // names, "..", symlinks that leave the tree (alone or through a chain of links),
-// entries under a symlink, hard links, devices, FIFOs, duplicates, and anything over
-// the size and count limits.
+// entries under a symlink, hard links, devices, FIFOs, duplicates, an xz dictionary
+// over Limits.MaxXZDict, and anything over the size and count limits.
 //
 // # The build
 //

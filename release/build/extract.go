@@ -11,7 +11,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/ulikunitz/xz"
+	"github.com/chainiac/chainiac/release/mar"
 )
 
 // extractArchive unpacks a .tar.gz or .tar.xz (told apart by their magic bytes) into
@@ -24,21 +24,27 @@ func extractArchive(ctx context.Context, archive, dst string, limits Limits) err
 		return fmt.Errorf("build: %w", err)
 	}
 	defer f.Close()
-	br := bufio.NewReader(f)
-	magic, _ := br.Peek(6)
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("build: %w", err)
+	}
+	var magic [6]byte
+	n, _ := f.ReadAt(magic[:], 0)
 	var in io.Reader
 	switch {
-	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
-		gz, err := gzip.NewReader(br)
+	case n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
+		gz, err := gzip.NewReader(bufio.NewReader(f))
 		if err != nil {
 			return fmt.Errorf("%w: gzip: %v", ErrUnsafeSource, err)
 		}
 		defer gz.Close()
 		in = gz
-	case len(magic) == 6 && string(magic) == "\xfd7zXZ\x00":
-		xr, err := xz.NewReader(br)
+	case n == 6 && string(magic[:]) == "\xfd7zXZ\x00":
+		// Not xz.NewReader: it allocates whatever dictionary a block header asks for
+		// (up to 4 GiB). mar's reader refuses one over the limit before decoding.
+		xr, err := mar.NewXZReader(newWindowReaderAt(f, 1<<20), st.Size(), limits.MaxXZDict)
 		if err != nil {
-			return fmt.Errorf("%w: xz: %v", ErrUnsafeSource, err)
+			return fmt.Errorf("%w: %v", ErrUnsafeSource, err)
 		}
 		in = xr
 	default:

@@ -36,7 +36,7 @@ func FuzzExtractArchive(f *testing.F) {
 		if err := os.Mkdir(dst, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		limits := Limits{MaxSourceBytes: 1 << 20, MaxExtractedBytes: 1 << 20, MaxFiles: 100}
+		limits := Limits{MaxSourceBytes: 1 << 20, MaxExtractedBytes: 1 << 20, MaxFiles: 100, MaxXZDict: 8 << 20}
 		if err := extractArchive(context.Background(), archive, dst, limits); err == nil {
 			_ = checkSymlinks(dst)
 		}

@@ -121,3 +121,22 @@ func TestXZCheckTypesAndMangling(t *testing.T) {
 		})
 	}
 }
+
+// NewXZReader is the same forward reader for a whole xz file, as release/build uses
+// for source archives.
+func TestNewXZReader(t *testing.T) {
+	content := bytes.Repeat([]byte("source "), 1000)
+	raw := xzBytes(t, content)
+	r, err := NewXZReader(bytes.NewReader(raw), int64(len(raw)), DefaultMaxXZDict)
+	require.NoError(t, err)
+	got, err := io.ReadAll(r)
+	require.NoError(t, err)
+	require.Equal(t, content, got)
+
+	r, err = NewXZReader(bytes.NewReader(raw), int64(len(raw)), 1<<20)
+	if err == nil {
+		_, err = io.ReadAll(r)
+	}
+	require.ErrorIs(t, err, ErrCompression)
+	require.ErrorContains(t, err, "dictionary")
+}
