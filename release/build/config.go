@@ -21,7 +21,7 @@ const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 type Limits struct {
 	MaxSourceBytes    int64         // archive size (download or local file)
 	MaxExtractedBytes int64         // sum of regular file sizes in the source tree
-	MaxFiles          int           // entries in the source tree
+	MaxFiles          int           // entries in the source tree, unlisted directories included
 	MaxXZDict         int64         // LZMA2 dictionary a .tar.xz may ask for (allocated up front)
 	FetchTimeout      time.Duration // whole download, including the response body
 }

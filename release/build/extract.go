@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/chainiac/chainiac/release/mar"
 )
@@ -54,8 +56,17 @@ func extractArchive(ctx context.Context, archive, dst string, limits Limits) err
 }
 
 func extractTar(ctx context.Context, tr *tar.Reader, dst string, limits Limits) error {
-	var files int
+	// entries counts headers and the directories made for them that the archive did
+	// not list: a deep name makes one directory per component.
+	var entries int
 	var total int64
+	count := func(n int) error {
+		entries += n
+		if entries > limits.MaxFiles {
+			return fmt.Errorf("%w: more than %d entries", ErrUnsafeSource, limits.MaxFiles)
+		}
+		return nil
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -70,15 +81,18 @@ func extractTar(ctx context.Context, tr *tar.Reader, dst string, limits Limits) 
 		if hdr.Typeflag == tar.TypeXGlobalHeader {
 			continue // git archive stores the commit ID here; it names no file
 		}
-		files++
-		if files > limits.MaxFiles {
-			return fmt.Errorf("%w: more than %d entries", ErrUnsafeSource, limits.MaxFiles)
+		if err := count(1); err != nil {
+			return err
 		}
 		name, err := cleanEntryName(hdr.Name)
 		if err != nil {
 			return err
 		}
-		if err := noSymlinkParents(dst, name); err != nil {
+		made, err := makeParents(dst, name)
+		if err != nil {
+			return err
+		}
+		if err := count(made); err != nil {
 			return err
 		}
 		target := filepath.Join(dst, filepath.FromSlash(name))
@@ -104,9 +118,6 @@ func extractTar(ctx context.Context, tr *tar.Reader, dst string, limits Limits) 
 			if err := checkLinkTarget(name, hdr.Linkname); err != nil {
 				return err
 			}
-			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-				return fmt.Errorf("build: %w", err)
-			}
 			if err := os.Symlink(hdr.Linkname, target); err != nil {
 				return fmt.Errorf("%w: %v", ErrUnsafeSource, err)
 			}
@@ -116,10 +127,41 @@ func extractTar(ctx context.Context, tr *tar.Reader, dst string, limits Limits) 
 	}
 }
 
-// mkdirNoLink creates a directory, accepting an existing directory but never an
-// existing symlink in its place.
+// makeParents creates the missing directories above the slash path rel below root, one
+// at a time, and returns how many it made. An existing symlink or non-directory on the
+// way is refused, so that nothing is ever created through a link.
+func makeParents(root, rel string) (int, error) {
+	made := 0
+	dir := root
+	parts := strings.Split(rel, "/")
+	for _, part := range parts[:len(parts)-1] {
+		dir = filepath.Join(dir, part)
+		st, err := os.Lstat(dir)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				return made, fmt.Errorf("%w: %v", ErrUnsafeSource, err)
+			}
+			made++
+		case err != nil:
+			return made, fmt.Errorf("build: %w", err)
+		case st.Mode()&os.ModeSymlink != 0:
+			return made, fmt.Errorf("%w: %q lies under the symlink %q", ErrUnsafeSource, rel, part)
+		case !st.IsDir():
+			return made, fmt.Errorf("%w: %q lies under the non-directory %q", ErrUnsafeSource, rel, part)
+		}
+	}
+	return made, nil
+}
+
+// mkdirNoLink creates a directory whose parent exists, accepting an existing directory
+// but never an existing symlink in its place.
 func mkdirNoLink(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	err := os.Mkdir(dir, 0o755)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("%w: %v", ErrUnsafeSource, err)
 	}
 	st, err := os.Lstat(dir)
@@ -133,11 +175,8 @@ func mkdirNoLink(dir string) error {
 }
 
 // writeFile creates a new file (O_EXCL: no duplicates, no writing through a final
-// symlink) with exactly size bytes from r.
+// symlink) with exactly size bytes from r. The parent directory exists.
 func writeFile(target string, r io.Reader, size int64, exec bool) error {
-	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-		return fmt.Errorf("%w: %v", ErrUnsafeSource, err)
-	}
 	mode := os.FileMode(0o644)
 	if exec {
 		mode = 0o755

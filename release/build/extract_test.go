@@ -125,3 +125,35 @@ func TestResolveInside(t *testing.T) {
 	require.NoError(t, os.Symlink("b/../../../..", filepath.Join(root, "escape")))
 	assert.ErrorIs(t, checkSymlinks(root), ErrUnsafeSource)
 }
+
+// Directories an archive never lists but whose files need them count as entries too:
+// otherwise a few thousand deep names make millions of directories within MaxFiles.
+// A directory listed before its files is counted once.
+func TestEntryLimitCountsImplicitDirectories(t *testing.T) {
+	build := script("build.sh", makeMAR+"\n")
+	for _, c := range []struct {
+		name    string
+		entries []tarEntry
+		ok      bool
+	}{
+		{"listed directories", []tarEntry{build, dir("a/"), dir("a/b/"), file("a/b/f", "x")}, true},
+		{"implicit directories", []tarEntry{build, file("a/b/f", "x")}, true},
+		{"one implicit directory too many", []tarEntry{build, file("a/b/c/f", "x")}, false},
+		{"implicit parents of a listed directory", []tarEntry{build, dir("a/b/c/d/")}, false},
+		{"implicit parents of a symlink", []tarEntry{build, symlink("a/b/c/l", "x")}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r, err := NewRunner(Config{WorkDir: t.TempDir(), Limits: Limits{MaxFiles: 4}})
+			require.NoError(t, err)
+			src, sum := writeSource(t, tarGz(t, c.entries...), "src.tar.gz")
+			res, err := r.Run(context.Background(), testRecipe("./build.sh"), manifestFor(sum), src)
+			if c.ok {
+				require.NoError(t, err)
+				require.NoError(t, res.Close())
+				return
+			}
+			require.ErrorIs(t, err, ErrUnsafeSource)
+			require.ErrorContains(t, err, "more than 4 entries")
+		})
+	}
+}
