@@ -1,6 +1,9 @@
 package build
 
-import "sync"
+import (
+	"math"
+	"sync"
+)
 
 // tailBuffer keeps the last max bytes written and counts what it dropped. It never
 // blocks or fails, so a noisy build cannot stall on a full pipe.
@@ -11,7 +14,12 @@ type tailBuffer struct {
 	dropped int64
 }
 
-func newTailBuffer(max int64) *tailBuffer { return &tailBuffer{max: int(max)} }
+// newTailBuffer keeps the last max bytes. A limit beyond what memory could hold is
+// clamped, so that trimming at twice the limit cannot overflow (a recipe may set
+// MaxLogBytes to math.MaxInt64 to mean "everything").
+func newTailBuffer(max int64) *tailBuffer {
+	return &tailBuffer{max: int(min(max, math.MaxInt/2))}
+}
 
 func (b *tailBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
