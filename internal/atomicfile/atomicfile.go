@@ -10,35 +10,14 @@ import (
 
 // Write creates or replaces the file at path with what fill writes into
 // the temporary file it is given, with permissions perm.
-func Write(path string, perm fs.FileMode, fill func(f *os.File) error) (err error) {
-	dir, base := filepath.Split(filepath.Clean(path))
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+func Write(path string, perm fs.FileMode, fill func(f *os.File) error) error {
+	dir, base := split(path)
+	tmp, err := writeTemp(dir, base, perm, fill)
 	if err != nil {
-		return fmt.Errorf("atomicfile: %w", err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = os.Remove(tmp)
-		}
-	}()
-	if err := fill(f); err != nil {
 		return err
 	}
-	if err := f.Chmod(perm); err != nil {
-		return fmt.Errorf("atomicfile: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("atomicfile: sync %s: %w", tmp, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("atomicfile: close %s: %w", tmp, err)
-	}
 	if err := os.Rename(tmp, path); err != nil {
+		_ = os.Remove(tmp)
 		return fmt.Errorf("atomicfile: %w", err)
 	}
 	return SyncDir(dir)
@@ -46,21 +25,15 @@ func Write(path string, perm fs.FileMode, fill func(f *os.File) error) (err erro
 
 // WriteBytes creates or replaces the file at path with data.
 func WriteBytes(path string, data []byte, perm fs.FileMode) error {
-	return Write(path, perm, func(f *os.File) error {
-		_, err := f.Write(data)
-		return err
-	})
+	return Write(path, perm, writeData(data))
 }
 
 // WriteNew writes data to path only if nothing is there yet, so that a key file is
 // never silently overwritten. The error wraps fs.ErrExist if path exists.
 func WriteNew(path string, data []byte, perm fs.FileMode) error {
-	dir, base := filepath.Split(filepath.Clean(path))
-	if dir == "" {
-		dir = "."
-	}
-	tmp := filepath.Join(dir, "."+base+".new")
-	if err := WriteBytes(tmp, data, perm); err != nil {
+	dir, base := split(path)
+	tmp, err := writeTemp(dir, base, perm, writeData(data))
+	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp)
@@ -69,6 +42,49 @@ func WriteNew(path string, data []byte, perm fs.FileMode) error {
 		return fmt.Errorf("atomicfile: %w", err)
 	}
 	return SyncDir(dir)
+}
+
+func split(path string) (dir, base string) {
+	dir, base = filepath.Split(filepath.Clean(path))
+	if dir == "" {
+		dir = "."
+	}
+	return dir, base
+}
+
+func writeData(data []byte) func(*os.File) error {
+	return func(f *os.File) error {
+		_, err := f.Write(data)
+		return err
+	}
+}
+
+// writeTemp makes a temporary file of its own name in dir, fills it, sets perm and
+// fsyncs it, and returns its name; on error nothing is left.
+func writeTemp(dir, base string, perm fs.FileMode, fill func(f *os.File) error) (_ string, err error) {
+	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return "", fmt.Errorf("atomicfile: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = f.Close()
+			_ = os.Remove(f.Name())
+		}
+	}()
+	if err := fill(f); err != nil {
+		return "", err
+	}
+	if err := f.Chmod(perm); err != nil {
+		return "", fmt.Errorf("atomicfile: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		return "", fmt.Errorf("atomicfile: sync %s: %w", f.Name(), err)
+	}
+	if err := f.Close(); err != nil {
+		return "", fmt.Errorf("atomicfile: close %s: %w", f.Name(), err)
+	}
+	return f.Name(), nil
 }
 
 // WriteDir creates the directory path, filled by fill through the

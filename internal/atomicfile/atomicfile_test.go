@@ -107,3 +107,43 @@ func assertOnly(t *testing.T, dir string, names ...string) {
 	}
 	assert.Equal(t, names, got)
 }
+
+// WriteNew's temporary file has a name of its own: a file that happens to be called
+// like it is neither replaced nor removed, and keygens racing for one path leave the
+// winner's bytes in it, never another's.
+func TestWriteNewTouchesNothingElse(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "key")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, ".key.new"), []byte("precious"), 0o600))
+	require.NoError(t, WriteNew(path, []byte("secret"), 0o600))
+	b, err := os.ReadFile(filepath.Join(dir, ".key.new"))
+	require.NoError(t, err, "an unrelated file was removed")
+	assert.Equal(t, "precious", string(b))
+	assertOnly(t, dir, ".key.new", "key")
+
+	race := filepath.Join(dir, "raced")
+	const n = 16
+	type result struct {
+		i   int
+		err error
+	}
+	results := make(chan result, n)
+	for i := range n {
+		go func() { results <- result{i, WriteNew(race, []byte{byte(i)}, 0o600)} }()
+	}
+	winner := -1
+	for range n {
+		r := <-results
+		if r.err != nil {
+			require.ErrorIs(t, r.err, os.ErrExist)
+			continue
+		}
+		require.Equal(t, -1, winner, "two writers both succeeded")
+		winner = r.i
+	}
+	require.NotEqual(t, -1, winner, "one writer succeeds")
+	b, err = os.ReadFile(race)
+	require.NoError(t, err)
+	assert.Equal(t, []byte{byte(winner)}, b, "the file holds the winner's bytes")
+	assertOnly(t, dir, ".key.new", "key", "raced")
+}
