@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"time"
@@ -83,11 +82,17 @@ func setUpOnet() (string, error) {
 	if os.Getenv("DEBUG_LVL") == "" {
 		log.SetDebugVisible(0)
 	}
-	dir := filepath.Join(os.TempDir(), fmt.Sprintf("chainiac-onet-%d", os.Getpid()))
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	// A fresh name: a predictable one in a shared /tmp could be made, or linked
+	// elsewhere, by another user first.
+	dir, err := os.MkdirTemp("", "chainiac-onet-")
+	if err != nil {
 		return "", err
 	}
-	return dir, localnet.Register(dir)
+	if err := localnet.Register(dir); err != nil {
+		os.RemoveAll(dir)
+		return "", err
+	}
+	return dir, nil
 }
 
 func treeShown(cfg simulation.CosiConfig) string {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/csv"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -28,4 +29,23 @@ func TestSimulateCosiCSV(t *testing.T) {
 func TestSimulateCosiRejectsBadFlags(t *testing.T) {
 	_, err := runCLI(t, "simulate", "cosi", "--nodes", "1")
 	require.ErrorContains(t, err, "nodes")
+}
+
+// onet's databases go to a fresh private directory, never to a predictable name in a
+// shared temporary directory that another user could have made (or linked) first.
+func TestSimulateDatabaseDirIsFresh(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	planted := t.TempDir()
+	require.NoError(t, os.Symlink(planted, filepath.Join(tmp, fmt.Sprintf("chainiac-onet-%d", os.Getpid()))))
+	dir, err := setUpOnet()
+	require.NoError(t, err)
+	defer os.RemoveAll(dir)
+	st, err := os.Lstat(dir)
+	require.NoError(t, err)
+	require.True(t, st.IsDir(), "a real directory, not a planted symlink")
+	require.Equal(t, os.FileMode(0o700), st.Mode().Perm())
+	entries, err := os.ReadDir(tmp)
+	require.NoError(t, err)
+	require.Len(t, entries, 2, "the planted link and the fresh directory")
 }
