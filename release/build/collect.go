@@ -4,7 +4,9 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -42,13 +44,16 @@ func (r *Result) Keys() []release.TargetKey {
 	return keys
 }
 
-// collectOutputs finds the recipe's MAR files. Naming convention: every match of
-// OutputGlob is <any dirs>/<platform>/<locale>.mar, for example
-// out/linux-x86_64/ALL.mar; platform and locale follow the manifest's rules. Matches
-// must be regular files reached through real directories (no symlinks), each at most
-// release.MaxMARSize and together at most the recipe's MaxOutputBytes.
-func collectOutputs(buildDir string, recipe Recipe) (map[release.TargetKey]Rebuilt, error) {
-	matches, err := filepath.Glob(filepath.Join(buildDir, filepath.FromSlash(recipe.OutputGlob)))
+// collectOutputs finds the recipe's MAR files in the workspace ws, opened as root
+// before the build ran (so that a build that renames the workspace or swaps a
+// directory on the way for a symlink cannot point the node elsewhere); buildRel is
+// the build directory's slash path in it. Naming convention: every match of OutputGlob
+// is <any dirs>/<platform>/<locale>.mar, for example out/linux-x86_64/ALL.mar;
+// platform and locale follow the manifest's rules. Matches must be regular files
+// reached through real directories (no symlinks from the workspace down), each at
+// most release.MaxMARSize and together at most the recipe's MaxOutputBytes.
+func collectOutputs(root *os.Root, wsDir, buildRel string, recipe Recipe) (map[release.TargetKey]Rebuilt, error) {
+	matches, err := fs.Glob(root.FS(), path.Join(buildRel, recipe.OutputGlob))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrOutput, err)
 	}
@@ -60,16 +65,12 @@ func collectOutputs(buildDir string, recipe Recipe) (map[release.TargetKey]Rebui
 	}
 	out := make(map[release.TargetKey]Rebuilt, len(matches))
 	var total int64
-	for _, p := range matches {
-		rel, err := filepath.Rel(buildDir, p)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrOutput, err)
+	for _, m := range matches {
+		rel := strings.TrimPrefix(m, buildRel+"/")
+		if err := noSymlinkParents(root, m); err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrOutput, rel, err)
 		}
-		rel = filepath.ToSlash(rel)
-		if err := noSymlinkParents(buildDir, rel); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrOutput, err)
-		}
-		st, err := os.Lstat(p)
+		st, err := root.Lstat(m)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrOutput, err)
 		}
@@ -84,16 +85,17 @@ func collectOutputs(buildDir string, recipe Recipe) (map[release.TargetKey]Rebui
 			return nil, fmt.Errorf("%w: MAR files exceed the output limit of %d bytes", ErrOutput, recipe.MaxOutputBytes)
 		}
 		key := release.TargetKey{
-			Platform: filepath.Base(filepath.Dir(p)),
-			Locale:   strings.TrimSuffix(filepath.Base(p), ".mar"),
+			Platform: path.Base(path.Dir(m)),
+			Locale:   strings.TrimSuffix(path.Base(m), ".mar"),
 		}
 		if err := key.Validate(); err != nil {
 			return nil, fmt.Errorf("%w: %s: want <platform>/<locale>.mar: %v", ErrOutput, rel, err)
 		}
+		p := filepath.Join(wsDir, filepath.FromSlash(m))
 		if prev, dup := out[key]; dup {
-			return nil, fmt.Errorf("%w: %s and %s are both target %s", ErrOutput, prev.Path, rel, key)
+			return nil, fmt.Errorf("%w: %s and %s are both target %s", ErrOutput, prev.Path, p, key)
 		}
-		sum, err := hashMAR(p, st.Size())
+		sum, err := hashMAR(root, m, st)
 		if err != nil {
 			return nil, err
 		}
@@ -102,19 +104,23 @@ func collectOutputs(buildDir string, recipe Recipe) (map[release.TargetKey]Rebui
 	return out, nil
 }
 
-func hashMAR(p string, size int64) (release.Hash256, error) {
-	f, err := os.Open(p)
+// hashMAR hashes the file name of root, which must still be the file st describes.
+func hashMAR(root *os.Root, name string, st fs.FileInfo) (release.Hash256, error) {
+	f, err := root.Open(name)
 	if err != nil {
 		return release.Hash256{}, fmt.Errorf("%w: %v", ErrOutput, err)
 	}
 	defer f.Close()
+	if fst, err := f.Stat(); err != nil || !os.SameFile(st, fst) {
+		return release.Hash256{}, fmt.Errorf("%w: %s changed while collected", ErrOutput, name)
+	}
 	h := sha256.New()
-	n, err := io.Copy(h, io.LimitReader(f, size+1))
+	n, err := io.Copy(h, io.LimitReader(f, st.Size()+1))
 	if err != nil {
 		return release.Hash256{}, fmt.Errorf("%w: %v", ErrOutput, err)
 	}
-	if n != size {
-		return release.Hash256{}, fmt.Errorf("%w: %s changed size while hashed", ErrOutput, p)
+	if n != st.Size() {
+		return release.Hash256{}, fmt.Errorf("%w: %s changed size while hashed", ErrOutput, name)
 	}
 	return release.Hash256(h.Sum(nil)), nil
 }

@@ -48,25 +48,21 @@ func checkLinkTarget(linkName, target string) error {
 	return nil
 }
 
-// noSymlinkParents checks that no existing directory on the way from root to rel is a
-// symlink, so that creating rel cannot write through a link.
-func noSymlinkParents(root, rel string) error {
-	dir := root
+// noSymlinkParents checks that no directory on the way from root to the slash path
+// rel is a symlink.
+func noSymlinkParents(root *os.Root, rel string) error {
 	parts := strings.Split(rel, "/")
-	for _, part := range parts[:len(parts)-1] {
-		dir = filepath.Join(dir, part)
-		st, err := os.Lstat(dir)
-		if os.IsNotExist(err) {
-			return nil
-		}
+	for i := range parts[:len(parts)-1] {
+		dir := strings.Join(parts[:i+1], "/")
+		st, err := root.Lstat(dir)
 		if err != nil {
 			return err
 		}
 		if st.Mode()&os.ModeSymlink != 0 {
-			return fmt.Errorf("%w: %q lies under the symlink %q", ErrUnsafeSource, rel, part)
+			return fmt.Errorf("%q lies under the symlink %q", rel, dir)
 		}
 		if !st.IsDir() {
-			return fmt.Errorf("%w: %q lies under the non-directory %q", ErrUnsafeSource, rel, part)
+			return fmt.Errorf("%q lies under the non-directory %q", rel, dir)
 		}
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -64,12 +65,23 @@ func (r *Runner) run(ctx context.Context, ws *workspace, recipe Recipe, m *relea
 	if err := os.Remove(ws.archive); err != nil && !os.IsNotExist(err) {
 		return nil, fmt.Errorf("build: %w", err)
 	}
+	// Opened before the build runs: the build may rename or replace the workspace
+	// path, never this handle.
+	root, err := os.OpenRoot(ws.dir)
+	if err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	defer root.Close()
+	buildRel, err := filepath.Rel(ws.dir, buildDir)
+	if err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
 	log.Info("building", "dir", buildDir)
 	logTail, dropped, err := r.execute(ctx, ws, buildDir, recipe, m)
 	if err != nil {
 		return nil, err
 	}
-	mars, err := collectOutputs(buildDir, recipe)
+	mars, err := collectOutputs(root, ws.dir, filepath.ToSlash(buildRel), recipe)
 	if err != nil {
 		return nil, err
 	}
