@@ -78,11 +78,12 @@ func extractTar(ctx context.Context, tr *tar.Reader, dst string, limits Limits) 
 		if err != nil {
 			return fmt.Errorf("%w: tar: %v", ErrUnsafeSource, err)
 		}
-		if hdr.Typeflag == tar.TypeXGlobalHeader {
-			continue // git archive stores the commit ID here; it names no file
-		}
+		// A pax global header names no file, but its parse costs up to 1 MiB.
 		if err := count(1); err != nil {
 			return err
+		}
+		if hdr.Typeflag == tar.TypeXGlobalHeader {
+			continue // git archive stores the commit ID here
 		}
 		name, err := cleanEntryName(hdr.Name)
 		if err != nil {

@@ -128,7 +128,8 @@ func TestResolveInside(t *testing.T) {
 
 // Directories an archive never lists but whose files need them count as entries too:
 // otherwise a few thousand deep names make millions of directories within MaxFiles.
-// A directory listed before its files is counted once.
+// A directory listed before its files is counted once. pax global headers name no file
+// but cost a parse of up to 1 MiB each: they count too.
 func TestEntryLimitCountsImplicitDirectories(t *testing.T) {
 	build := script("build.sh", makeMAR+"\n")
 	for _, c := range []struct {
@@ -141,6 +142,8 @@ func TestEntryLimitCountsImplicitDirectories(t *testing.T) {
 		{"one implicit directory too many", []tarEntry{build, file("a/b/c/f", "x")}, false},
 		{"implicit parents of a listed directory", []tarEntry{build, dir("a/b/c/d/")}, false},
 		{"implicit parents of a symlink", []tarEntry{build, symlink("a/b/c/l", "x")}, false},
+		{"global headers", []tarEntry{build, global("1"), file("f", "x"), global("2")}, true},
+		{"too many global headers", []tarEntry{build, global("1"), global("2"), global("3"), global("4")}, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r, err := NewRunner(Config{WorkDir: t.TempDir(), Limits: Limits{MaxFiles: 4}})

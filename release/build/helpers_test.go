@@ -27,7 +27,8 @@ func file(name, body string) tarEntry { return tarEntry{name: name, body: body, 
 func script(name, body string) tarEntry {
 	return tarEntry{name: name, body: body, mode: 0o755}
 }
-func dir(name string) tarEntry { return tarEntry{name: name, typeflag: tar.TypeDir, mode: 0o755} }
+func dir(name string) tarEntry       { return tarEntry{name: name, typeflag: tar.TypeDir, mode: 0o755} }
+func global(comment string) tarEntry { return tarEntry{typeflag: tar.TypeXGlobalHeader, body: comment} }
 func symlink(name, target string) tarEntry {
 	return tarEntry{name: name, typeflag: tar.TypeSymlink, linkname: target, mode: 0o777}
 }
