@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"unicode/utf8"
 )
 
@@ -14,7 +15,8 @@ const MaxTagLen = 64
 var ErrTruncated = errors.New("wire: truncated input")
 
 // Encoder appends fields to a buffer. It never fails: limits are the decoder's job, and
-// encoders of chainiac types check their own invariants before encoding.
+// encoders of chainiac types check their own invariants before encoding. A length or
+// count over 2³²−1 is a programming error and panics.
 type Encoder struct {
 	buf []byte
 }
@@ -56,20 +58,30 @@ func (e *Encoder) Fixed(b []byte) *Encoder { e.buf = append(e.buf, b...); return
 
 // Bytes appends a u32 length and the bytes.
 func (e *Encoder) Bytes(b []byte) *Encoder {
-	e.Uint32(uint32(len(b)))
+	e.Uint32(u32Length(len(b)))
 	e.buf = append(e.buf, b...)
 	return e
 }
 
 // String appends a string as Bytes.
 func (e *Encoder) String(s string) *Encoder {
-	e.Uint32(uint32(len(s)))
+	e.Uint32(u32Length(len(s)))
 	e.buf = append(e.buf, s...)
 	return e
 }
 
 // Count appends a list length.
-func (e *Encoder) Count(n int) *Encoder { return e.Uint32(uint32(n)) }
+func (e *Encoder) Count(n int) *Encoder { return e.Uint32(u32Length(n)) }
+
+// u32Length is a length or count as its u32 field. One that does not fit would be
+// written truncated, and two messages would share an encoding: a programming error,
+// since encoders of chainiac types check their limits first.
+func u32Length(n int) uint32 {
+	if n < 0 || uint64(n) > math.MaxUint32 {
+		panic(fmt.Sprintf("wire: length %d does not fit a u32 field", n))
+	}
+	return uint32(n)
+}
 
 // Out returns the encoded message.
 func (e *Encoder) Out() []byte { return e.buf }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -148,4 +149,14 @@ func ExampleEncoder() {
 	n, s := d.Uint32(), d.String(64)
 	fmt.Println(n, s, d.Finish())
 	// Output: 7 hello <nil>
+}
+
+// A length or count that does not fit its u32 field would be written truncated, and
+// two different messages would share one encoding: that is a programming error.
+func TestEncoderRefusesLengthsOverU32(t *testing.T) {
+	n := math.MaxUint32
+	require.NotPanics(t, func() { NewEncoder(testTag).Count(n) })
+	n++
+	require.Panics(t, func() { NewEncoder(testTag).Count(n) })
+	require.Panics(t, func() { NewEncoder(testTag).Count(-1) })
 }
