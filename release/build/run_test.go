@@ -110,6 +110,22 @@ func TestTimeLimitKillsProcessGroup(t *testing.T) {
 	requireProcessGone(t, pidFile)
 }
 
+// A build that succeeds but leaves a process running in its group does not leave it
+// running: the group is killed after a normal exit too.
+func TestBackgroundProcessKilledAfterSuccess(t *testing.T) {
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	src := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(src, "build.sh"),
+		[]byte(fmt.Sprintf("sleep 600 >/dev/null 2>&1 &\necho $! > %s\n%s\n", pidFile, makeMAR)), 0o755))
+	sum, err := TreeDigest(src, DefaultLimits())
+	require.NoError(t, err)
+	r, _ := newTestRunner(t)
+	res, err := r.Run(context.Background(), testRecipe("./build.sh"), manifestFor(sum), src)
+	require.NoError(t, err)
+	require.NoError(t, res.Close())
+	requireProcessGone(t, pidFile)
+}
+
 func TestCancelStopsBuild(t *testing.T) {
 	pidFile := filepath.Join(t.TempDir(), "pid")
 	src := t.TempDir()
