@@ -77,6 +77,6 @@
 // The recipe runner protects the node's files from a malicious archive during
 // extraction, and bounds a build's time and output. It is not a sandbox: the build
 // command runs with the node's user rights and network, and a process that leaves
-// the process group (setsid) survives the kill. Run nodes' builds in a
+// the process group (setsid, setpgid) survives the kill. Run nodes' builds in a
 // container or VM that holds nothing else of value; see docs/release.md.
 package build
