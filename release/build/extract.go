@@ -44,7 +44,7 @@ func extractArchive(ctx context.Context, archive, dst string, limits Limits) err
 	case n == 6 && string(magic[:]) == "\xfd7zXZ\x00":
 		// Not xz.NewReader: it allocates whatever dictionary a block header asks for
 		// (up to 4 GiB). mar's reader refuses one over the limit before decoding.
-		xr, err := mar.NewXZReader(newWindowReaderAt(f, 1<<20), st.Size(), limits.MaxXZDict)
+		xr, err := mar.NewXZReader(f, st.Size(), limits.MaxXZDict)
 		if err != nil {
 			return fmt.Errorf("%w: %v", ErrUnsafeSource, err)
 		}

@@ -89,8 +89,13 @@ type xzReader struct {
 	err error
 }
 
+// xzWindow is the largest read-ahead window of an xz reader.
+const xzWindow = 1 << 20
+
 func newXZReader(r io.ReaderAt, size, maxDict int64) (*xzReader, error) {
-	x := &xzReader{r: r, size: size, maxDict: maxDict}
+	// The reader walks its input forwards, often a byte at a time: read it through a
+	// window so that a file-backed input costs one system call per window, not per byte.
+	x := &xzReader{r: newWindowReaderAt(r, int(min(size, xzWindow))), size: size, maxDict: maxDict}
 	if err := x.startStream(); err != nil {
 		return nil, err
 	}
