@@ -1,9 +1,3 @@
-// Package localnet runs a set of onet servers in one process over real TCP, bound to
-// 127.0.0.1 only. Tests and simulations use it instead of onet's LocalTest and
-// localhost platform, which start a websocket listener on every interface for each
-// server and poll for start-up with 50 ms sleeps (a minute for a thousand servers).
-//
-// Call Register once, before starting any Net, then Start.
 package localnet
 
 import (
@@ -34,7 +28,8 @@ var (
 
 // Register makes the localnet service known to onet and tells onet where to keep its
 // per-server databases. onet reads both process-wide, and only before servers start,
-// so a program calls this once, early (a TestMain, a command's set-up).
+// so a program calls this once, early (a TestMain, a command's set-up). Later calls
+// change nothing and return the first call's result: the first folder stays in use.
 func Register(dbDir string) error {
 	registerOnce.Do(func() {
 		if err := os.Setenv("CONODE_SERVICE_PATH", dbDir); err != nil {

@@ -40,7 +40,7 @@ func (e *SourceMismatchError) Unwrap() error { return ErrSourceMismatch }
 type BuildError struct {
 	Recipe     string
 	Cause      error // ErrTimeLimit, ErrBuildFailed, or the context's error
-	ExitCode   int   // -1 when killed
+	ExitCode   int   // -1 when the build did not exit by itself (killed, or never started)
 	Log        []byte
 	LogDropped int64
 }
@@ -49,7 +49,7 @@ func (e *BuildError) Error() string {
 	if e.ExitCode >= 0 {
 		return fmt.Sprintf("build: recipe %q: exit status %d: %v", e.Recipe, e.ExitCode, e.Cause)
 	}
-	return fmt.Sprintf("build: recipe %q: killed: %v", e.Recipe, e.Cause)
+	return fmt.Sprintf("build: recipe %q: did not exit normally: %v", e.Recipe, e.Cause)
 }
 
 // Unwrap exposes the cause for errors.Is.

@@ -105,7 +105,7 @@ func TestTimeLimitKillsProcessGroup(t *testing.T) {
 	var be *BuildError
 	require.ErrorAs(t, err, &be)
 	assert.Equal(t, -1, be.ExitCode)
-	assert.Contains(t, err.Error(), "killed: build: time limit exceeded (1s)")
+	assert.Contains(t, err.Error(), "did not exit normally: build: time limit exceeded (1s)")
 	requireEmptyDir(t, work)
 	requireProcessGone(t, pidFile)
 }
