@@ -118,7 +118,14 @@ func WriteDir(path string, fill func(dir string) error) (err error) {
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return fmt.Errorf("atomicfile: %w", err)
 	}
-	if err := SyncDir(tmp); err != nil {
+	// Every directory fill made, not only the top one: a rename is durable only for
+	// the entries each directory has synced.
+	if err := filepath.WalkDir(tmp, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return err
+		}
+		return SyncDir(p)
+	}); err != nil {
 		return err
 	}
 	// os.Rename refuses to replace a directory: remove the empty one
@@ -135,8 +142,7 @@ func WriteDir(path string, fill func(dir string) error) (err error) {
 }
 
 // SyncDir fsyncs a directory, making the creation, renaming or removal of its entries
-// durable. WriteDir syncs the directory it renames into place; a fill function that
-// creates subdirectories syncs those itself.
+// durable. WriteDir syncs every directory of what it renames into place.
 func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
