@@ -39,23 +39,7 @@ func TestProofFromEveryBlock(t *testing.T) {
 // shortestPath is the fewest hops from one block to another over every link the
 // parameters allow, by breadth-first search: the yardstick for BuildProof.
 func shortestPath(p skipchain.Params, from, to uint64) int {
-	dist := map[uint64]int{from: 0}
-	queue := []uint64{from}
-	for len(queue) > 0 {
-		cur := queue[0]
-		queue = queue[1:]
-		if cur == to {
-			return dist[cur]
-		}
-		for level := 0; level < int(p.Height(cur)); level++ {
-			next := cur + p.Span(level)
-			if _, seen := dist[next]; next <= to && !seen {
-				dist[next] = dist[cur] + 1
-				queue = append(queue, next)
-			}
-		}
-	}
-	return -1
+	return shortestPathWithout(p, nil, from, to)
 }
 
 // With every link present, BuildProof takes the highest link at every block: the
