@@ -11,7 +11,7 @@ require (
 	go.dedis.ch/kyber/v3 v3.1.0
 	go.dedis.ch/onet/v3 v3.2.10
 	go.etcd.io/bbolt v1.3.6
-	golang.org/x/crypto v0.0.0-20190325154230-a5d413f7728c
+	golang.org/x/crypto v0.54.0
 )
 
 require (
@@ -23,7 +23,7 @@ require (
 	go.dedis.ch/fixbuf v1.0.3 // indirect
 	go.dedis.ch/protobuf v1.0.11 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
-	golang.org/x/sys v0.0.0-20200923182605-d9f96fdee20d // indirect
+	golang.org/x/sys v0.47.0 // indirect
 	golang.org/x/xerrors v0.0.0-20191011141410-1b5146add898 // indirect
 	rsc.io/goversion v1.2.0 // indirect
 )
