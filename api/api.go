@@ -1,0 +1,189 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/chainiac/chainiac/internal/wire"
+	"github.com/chainiac/chainiac/skipchain"
+)
+
+// Media types: binary for programs, JSON for people (Accept: application/json or
+// ?format=json).
+const (
+	MediaBinary = "application/octet-stream"
+	MediaJSON   = "application/json"
+)
+
+// Prefix is the root of every chain's paths.
+const Prefix = "/v1/chains/"
+
+// ChainRoot is the directory of one chain: /v1/chains/{genesis hex}/.
+func ChainRoot(genesis skipchain.ID) string { return Prefix + genesis.String() + "/" }
+
+// Latest is the path of a chain's LatestRecord.
+func Latest(genesis skipchain.ID) string { return ChainRoot(genesis) + "latest" }
+
+// Timestamp is the path of a chain's newest cosigned timestamp.
+func Timestamp(genesis skipchain.ID) string { return ChainRoot(genesis) + "timestamp" }
+
+// Block is the path of block index with its forward links.
+func Block(genesis skipchain.ID, index uint64) string {
+	return ChainRoot(genesis) + "blocks/" + strconv.FormatUint(index, 10)
+}
+
+// Proposals is where the release team posts proposals (nodes only, never exported).
+func Proposals(genesis skipchain.ID) string { return ChainRoot(genesis) + "proposals" }
+
+// Resource is what a chain path names.
+type Resource int
+
+// The resources of a chain.
+const (
+	ResLatest Resource = iota + 1
+	ResTimestamp
+	ResBlock
+	ResProposals
+)
+
+// ErrNotFound is returned by ParsePath for a path that names nothing.
+var ErrNotFound = errors.New("api: no such path")
+
+// ParsePath reads a request path: the chain, the resource and, for a block, its index.
+// It accepts exactly the paths the functions above write (canonical decimal indices,
+// no trailing slash), so that one resource has one path, as a cache needs.
+func ParsePath(p string) (genesis skipchain.ID, res Resource, index uint64, err error) {
+	rest, ok := strings.CutPrefix(p, Prefix)
+	if !ok {
+		return genesis, 0, 0, ErrNotFound
+	}
+	hexID, rest, ok := strings.Cut(rest, "/")
+	if !ok || len(hexID) != 2*skipchain.IDSize || strings.ToLower(hexID) != hexID {
+		return genesis, 0, 0, ErrNotFound
+	}
+	if err := genesis.UnmarshalText([]byte(hexID)); err != nil {
+		return genesis, 0, 0, ErrNotFound
+	}
+	switch rest {
+	case "latest":
+		return genesis, ResLatest, 0, nil
+	case "timestamp":
+		return genesis, ResTimestamp, 0, nil
+	case "proposals":
+		return genesis, ResProposals, 0, nil
+	}
+	num, ok := strings.CutPrefix(rest, "blocks/")
+	if !ok || num == "" || (len(num) > 1 && num[0] == '0') {
+		return genesis, 0, 0, ErrNotFound
+	}
+	index, err = strconv.ParseUint(num, 10, 64)
+	if err != nil || strconv.FormatUint(index, 10) != num {
+		return genesis, 0, 0, ErrNotFound
+	}
+	return genesis, ResBlock, index, nil
+}
+
+const (
+	tagLatest      = "chainiac/v1/latest"
+	tagServedBlock = "chainiac/v1/served-block"
+)
+
+// MaxLatestSize bounds an encoded LatestRecord.
+const MaxLatestSize = 1 + len(tagLatest) + 8 + skipchain.IDSize
+
+// LatestRecord names a chain's newest block. It is not signed: a client uses it only
+// to decide what to fetch, and trusts the block through signatures.
+type LatestRecord struct {
+	Index uint64
+	ID    skipchain.ID
+}
+
+// Encode returns tag "chainiac/v1/latest" ‖ u64 index ‖ ID.
+func (l *LatestRecord) Encode() []byte {
+	return wire.NewEncoder(tagLatest).Uint64(l.Index).Fixed(l.ID[:]).Out()
+}
+
+// ParseLatest decodes a LatestRecord strictly.
+func ParseLatest(b []byte) (*LatestRecord, error) {
+	if len(b) > MaxLatestSize {
+		return nil, fmt.Errorf("api: latest: %d bytes, at most %d", len(b), MaxLatestSize)
+	}
+	var l LatestRecord
+	d := wire.NewDecoder(b, tagLatest)
+	l.Index = d.Field("index").Uint64()
+	d.Field("id").Fixed(l.ID[:])
+	if err := d.Finish(); err != nil {
+		return nil, fmt.Errorf("api: latest: %w", err)
+	}
+	return &l, nil
+}
+
+// MaxServedLinks bounds the forward links served with one block: one per level.
+const MaxServedLinks = skipchain.MaxMaxHeight
+
+// MaxServedBlockSize bounds an encoded ServedBlock.
+const MaxServedBlockSize = 1 + len(tagServedBlock) + 4 + skipchain.MaxBlockSize + 4 + MaxServedLinks*(4+skipchain.MaxLinkSize)
+
+// ServedBlock is a block with the forward links that leave it, as stored when served.
+// Links are added after the block (a higher link only when the block it reaches
+// exists), so the same block is served with more links later; the block itself never
+// changes.
+type ServedBlock struct {
+	Block *skipchain.Block
+	Links []*skipchain.ForwardLink // lowest level first
+}
+
+// Encode returns tag "chainiac/v1/served-block" ‖ bytes block ‖ list of bytes links.
+func (s *ServedBlock) Encode() []byte {
+	e := wire.NewEncoder(tagServedBlock).Bytes(s.Block.Encode()).Count(len(s.Links))
+	for _, l := range s.Links {
+		e.Bytes(l.Encode())
+	}
+	return e.Out()
+}
+
+// ParseServedBlock decodes a served block: the block is checked against its header
+// (skipchain.ParseBlock), each link decodes and leaves this block, at strictly
+// increasing levels. Signatures are not checked: the caller verifies each link with
+// the roster it trusts.
+func ParseServedBlock(b []byte) (*ServedBlock, error) {
+	if len(b) > MaxServedBlockSize {
+		return nil, fmt.Errorf("api: served block: %d bytes, at most %d", len(b), MaxServedBlockSize)
+	}
+	d := wire.NewDecoder(b, tagServedBlock)
+	blockBytes := d.Field("block").Bytes(skipchain.MaxBlockSize)
+	n := d.Field("links").Count(MaxServedLinks, 4)
+	linkBytes := make([][]byte, 0, n)
+	for i := 0; i < n; i++ {
+		linkBytes = append(linkBytes, d.Field(fmt.Sprintf("link %d", i)).Bytes(skipchain.MaxLinkSize))
+	}
+	if err := d.Finish(); err != nil {
+		return nil, fmt.Errorf("api: served block: %w", err)
+	}
+	blk, err := skipchain.ParseBlock(blockBytes)
+	if err != nil {
+		return nil, fmt.Errorf("api: served block: %w", err)
+	}
+	s := &ServedBlock{Block: blk}
+	last := uint64(0)
+	for i, lb := range linkBytes {
+		l, err := skipchain.ParseForwardLink(lb)
+		if err != nil {
+			return nil, fmt.Errorf("api: served block %d: link %d: %w", blk.Index(), i, err)
+		}
+		if l.From() != blk.ID() || l.FromIndex() != blk.Index() {
+			return nil, fmt.Errorf("api: served block %d: link %d does not leave this block", blk.Index(), i)
+		}
+		if _, err := l.Level(blk.Header().Params()); err != nil {
+			return nil, fmt.Errorf("api: served block %d: link %d: %w", blk.Index(), i, err)
+		}
+		if i > 0 && l.ToIndex() <= last {
+			return nil, fmt.Errorf("api: served block %d: links not in ascending level order", blk.Index())
+		}
+		last = l.ToIndex()
+		s.Links = append(s.Links, l)
+	}
+	return s, nil
+}

@@ -1,0 +1,168 @@
+package api
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/chainiac/chainiac/skipchain"
+	"github.com/chainiac/chainiac/skipchain/chaintest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestPaths(t *testing.T) {
+	var g skipchain.ID
+	for i := range g {
+		g[i] = byte(0xa0 + i)
+	}
+	root := "/v1/chains/" + g.String() + "/"
+	cases := []struct {
+		path  string
+		res   Resource
+		index uint64
+	}{
+		{Latest(g), ResLatest, 0},
+		{Timestamp(g), ResTimestamp, 0},
+		{Proposals(g), ResProposals, 0},
+		{Block(g, 0), ResBlock, 0},
+		{Block(g, 7), ResBlock, 7},
+		{Block(g, 1<<63), ResBlock, 1 << 63},
+	}
+	for _, c := range cases {
+		assert.True(t, len(c.path) > len(root) && c.path[:len(root)] == root)
+		gg, res, idx, err := ParsePath(c.path)
+		require.NoError(t, err, c.path)
+		assert.Equal(t, g, gg)
+		assert.Equal(t, c.res, res, c.path)
+		assert.Equal(t, c.index, idx, c.path)
+	}
+	bad := []string{
+		"", "/", "/v1/chains/", root, root + "blocks/", root + "blocks/01", root + "blocks/-1",
+		root + "blocks/+1", root + "blocks/18446744073709551616", root + "blocks/1/", root + "latest/",
+		root + "Latest", root + "blocks/1x", "/v1/chains/" + g.String()[:62] + "/latest",
+		"/v1/chains/" + bytesUpper(g.String()) + "/latest", "/v2/chains/" + g.String() + "/latest",
+		root + "blocks/../latest", root + "proof",
+	}
+	for _, p := range bad {
+		_, _, _, err := ParsePath(p)
+		require.ErrorIs(t, err, ErrNotFound, p)
+	}
+}
+
+func bytesUpper(s string) string { return string(bytes.ToUpper([]byte(s))) }
+
+func TestLatestRecord(t *testing.T) {
+	l := &LatestRecord{Index: 12, ID: skipchain.ID{1, 2, 3}}
+	got, err := ParseLatest(l.Encode())
+	require.NoError(t, err)
+	assert.Equal(t, l, got)
+	enc := l.Encode()
+	for i := range enc {
+		_, err := ParseLatest(enc[:i])
+		require.Error(t, err)
+	}
+	_, err = ParseLatest(append(enc, 0))
+	require.Error(t, err)
+}
+
+func TestServedBlock(t *testing.T) {
+	c := chaintest.Build(t, "roster R1 4; genesis; blocks 1..4")
+	store := c.MemStore(t, 4)
+	for i := uint64(0); i <= 4; i++ {
+		b, err := store.Block(i)
+		require.NoError(t, err)
+		links, err := store.Links(i)
+		require.NoError(t, err)
+		s := &ServedBlock{Block: b, Links: links}
+		got, err := ParseServedBlock(s.Encode())
+		require.NoError(t, err)
+		assert.Equal(t, s.Encode(), got.Encode())
+		assert.Len(t, got.Links, len(links))
+	}
+	b2, _ := store.Block(2)
+	l2, _ := store.Links(2)
+	l0, _ := store.Links(0)
+	require.Len(t, l0, 3, "genesis of a 4-block chain has links at levels 0, 1, 2")
+
+	t.Run("link of another block", func(t *testing.T) {
+		s := &ServedBlock{Block: b2, Links: l0[:1]}
+		_, err := ParseServedBlock(s.Encode())
+		require.ErrorContains(t, err, "does not leave this block")
+	})
+	t.Run("links out of order", func(t *testing.T) {
+		g, _ := store.Block(0)
+		s := &ServedBlock{Block: g, Links: []*skipchain.ForwardLink{l0[1], l0[0]}}
+		_, err := ParseServedBlock(s.Encode())
+		require.ErrorContains(t, err, "ascending level")
+		s = &ServedBlock{Block: g, Links: []*skipchain.ForwardLink{l0[0], l0[0]}}
+		_, err = ParseServedBlock(s.Encode())
+		require.ErrorContains(t, err, "ascending level")
+	})
+	t.Run("truncated and oversized", func(t *testing.T) {
+		enc := (&ServedBlock{Block: b2, Links: l2}).Encode()
+		for i := 0; i < len(enc); i += 7 {
+			_, err := ParseServedBlock(enc[:i])
+			require.Error(t, err)
+		}
+		_, err := ParseServedBlock(append(bytes.Clone(enc), 0))
+		require.Error(t, err)
+		_, err = ParseServedBlock(make([]byte, MaxServedBlockSize+1))
+		require.ErrorContains(t, err, "at most")
+	})
+}
+
+func FuzzParseServedBlock(f *testing.F) {
+	c := chaintest.Build(f, "roster R1 4; genesis; blocks 1..2")
+	store := c.MemStore(f, 2)
+	for i := uint64(0); i <= 2; i++ {
+		b, _ := store.Block(i)
+		links, _ := store.Links(i)
+		f.Add((&ServedBlock{Block: b, Links: links}).Encode())
+	}
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		s, err := ParseServedBlock(in)
+		if err != nil {
+			return
+		}
+		if !bytes.Equal(s.Encode(), in) {
+			t.Fatalf("re-encoding differs")
+		}
+	})
+}
+
+func FuzzParseLatest(f *testing.F) {
+	f.Add((&LatestRecord{Index: 3}).Encode())
+	f.Fuzz(func(t *testing.T, in []byte) {
+		l, err := ParseLatest(in)
+		if err == nil && !bytes.Equal(l.Encode(), in) {
+			t.Fatalf("re-encoding differs")
+		}
+	})
+}
+
+func FuzzParsePath(f *testing.F) {
+	g := skipchain.ID{9}
+	f.Add(Block(g, 12))
+	f.Add(Latest(g))
+	f.Fuzz(func(t *testing.T, p string) {
+		gg, res, idx, err := ParsePath(p)
+		if err != nil {
+			return
+		}
+		var again string
+		switch res {
+		case ResLatest:
+			again = Latest(gg)
+		case ResTimestamp:
+			again = Timestamp(gg)
+		case ResProposals:
+			again = Proposals(gg)
+		case ResBlock:
+			again = Block(gg, idx)
+		}
+		if again != p {
+			t.Fatalf("%q parses but is written %q", p, again)
+		}
+	})
+}
