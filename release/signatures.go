@@ -1,7 +1,6 @@
 package release
 
 import (
-	"crypto/ed25519"
 	"fmt"
 	"slices"
 
@@ -96,7 +95,7 @@ func (p *Policy) verifySignatures(what string, msg []byte, sigs []Signature) err
 			}
 		case counted[s.Key]:
 			// already counted: a second signature adds nothing
-		case ed25519.Verify(s.Key[:], msg, s.Signature[:]):
+		case verifyStrict(s.Key, msg, s.Signature) == nil:
 			counted[s.Key] = true
 		default:
 			if !reported[s.Key] {

@@ -1,8 +1,9 @@
 package skipchain
 
 import (
+	"errors"
 	"fmt"
-	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,7 +24,7 @@ const (
 // Member is one node of a roster: the key it signs with and where to reach it.
 type Member struct {
 	Key     cosi.PublicKey
-	Address string // onet style: "tls://host:port" or "tcp://host:port"
+	Address string // "tls://host:port" or "tcp://host:port"; see CheckAddress
 }
 
 // Roster is the ordered set of nodes that signs forward links from a block, with the
@@ -115,8 +116,24 @@ func ParseRoster(b []byte) (*Roster, error) {
 	return r, nil
 }
 
-// CheckAddress accepts onet-style addresses: "tls://" or "tcp://", a non-empty host,
-// ":" and a port from 1 to 65535, printable ASCII, at most MaxAddressLen bytes.
+// CheckAddress accepts exactly the addresses of this grammar (ABNF, RFC 5234), and
+// nothing else, so that one node has one spelling and every implementation agrees:
+//
+//	address  = scheme "://" host ":" port          ; at most MaxAddressLen bytes
+//	scheme   = "tls" / "tcp"
+//	host     = hostname / ipv4 / "[" ipv6 "]"
+//	hostname = label *("." label)                 ; the last label has a letter
+//	label    = ldh / ldh *(ldh / "-") ldh         ; 1 to 63 bytes
+//	ldh      = %x61-7A / DIGIT                    ; lowercase letters and digits
+//	ipv4     = dec-octet 3("." dec-octet)         ; 0 to 255, no leading zero
+//	ipv6     = the RFC 5952 section 4 text form of an IPv6 address: lowercase hex,
+//	           no leading zeros, the longest run of two or more zero groups
+//	           (the first of equal runs) written "::", no embedded IPv4 form
+//	port     = %x31-39 *3DIGIT                    ; 1 to 65535, no leading zero
+//
+// A host whose last label has no letter must be an ipv4 address: "1.2.3.999" is
+// neither. User information ("u@h"), paths ("a/b"), upper case, a trailing dot,
+// IPv6 zones and IPv4-mapped IPv6 addresses are all refused.
 func CheckAddress(a string) error {
 	if err := checkAddress(a); err != nil {
 		return fmt.Errorf("%w: %v", ErrMalformed, err)
@@ -128,11 +145,6 @@ func checkAddress(a string) error {
 	if len(a) > MaxAddressLen {
 		return fmt.Errorf("address of %d bytes exceeds %d", len(a), MaxAddressLen)
 	}
-	for i := 0; i < len(a); i++ {
-		if a[i] <= ' ' || a[i] > '~' {
-			return fmt.Errorf("address %q has a byte outside printable ASCII", a)
-		}
-	}
 	rest, ok := strings.CutPrefix(a, "tls://")
 	if !ok {
 		rest, ok = strings.CutPrefix(a, "tcp://")
@@ -140,18 +152,106 @@ func checkAddress(a string) error {
 	if !ok {
 		return fmt.Errorf("address %q does not start with tls:// or tcp://", a)
 	}
-	host, port, err := net.SplitHostPort(rest)
-	if err != nil {
+	colon := strings.LastIndexByte(rest, ':')
+	if colon < 0 {
+		return fmt.Errorf("address %q has no port", a)
+	}
+	host, port := rest[:colon], rest[colon+1:]
+	if err := checkPort(port); err != nil {
 		return fmt.Errorf("address %q: %v", a, err)
 	}
-	if host == "" {
-		return fmt.Errorf("address %q has no host", a)
-	}
-	p, err := strconv.Atoi(port)
-	if err != nil || p < 1 || p > 65535 || strconv.Itoa(p) != port {
-		return fmt.Errorf("address %q: port %q is not 1 to 65535", a, port)
+	if err := checkHost(host); err != nil {
+		return fmt.Errorf("address %q: %v", a, err)
 	}
 	return nil
+}
+
+func checkPort(port string) error {
+	if port == "" || len(port) > 5 || port[0] == '0' || !allDigits(port) {
+		return fmt.Errorf("port %q is not a decimal from 1 to 65535 without leading zeros", port)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p > 65535 {
+		return fmt.Errorf("port %q is not a decimal from 1 to 65535 without leading zeros", port)
+	}
+	return nil
+}
+
+func checkHost(host string) error {
+	if host == "" {
+		return errors.New("no host")
+	}
+	if inner, ok := strings.CutPrefix(host, "["); ok {
+		inner, ok = strings.CutSuffix(inner, "]")
+		if !ok {
+			return fmt.Errorf("host %q: unbalanced bracket", host)
+		}
+		return checkIPv6(inner)
+	}
+	labels := strings.Split(host, ".")
+	for _, l := range labels {
+		if err := checkLabel(l); err != nil {
+			return fmt.Errorf("host %q: %v", host, err)
+		}
+	}
+	if last := labels[len(labels)-1]; strings.IndexFunc(last, isLower) < 0 {
+		return checkIPv4(host, labels)
+	}
+	return nil
+}
+
+func checkLabel(l string) error {
+	switch {
+	case l == "":
+		return errors.New("empty label")
+	case len(l) > 63:
+		return fmt.Errorf("label of %d bytes exceeds 63", len(l))
+	case l[0] == '-' || l[len(l)-1] == '-':
+		return fmt.Errorf("label %q starts or ends with a hyphen", l)
+	}
+	for i := 0; i < len(l); i++ {
+		if c := l[i]; !isLower(rune(c)) && !isDigit(c) && c != '-' {
+			return fmt.Errorf("label %q has a byte other than a-z, 0-9 and '-'", l)
+		}
+	}
+	return nil
+}
+
+// checkIPv4 accepts four decimal octets without leading zeros; labels is host split
+// at the dots and already checked as labels.
+func checkIPv4(host string, labels []string) error {
+	if len(labels) != 4 {
+		return fmt.Errorf("host %q: a name's last label needs a letter, and it is not an IPv4 address", host)
+	}
+	for _, l := range labels {
+		if !allDigits(l) || len(l) > 3 || (len(l) > 1 && l[0] == '0') {
+			return fmt.Errorf("host %q: not an IPv4 address (octets 0 to 255, no leading zeros)", host)
+		}
+		if v, _ := strconv.Atoi(l); v > 255 {
+			return fmt.Errorf("host %q: not an IPv4 address (octets 0 to 255, no leading zeros)", host)
+		}
+	}
+	return nil
+}
+
+// checkIPv6 accepts the RFC 5952 form only, which is what netip.Addr.String writes
+// for an IPv6 address that is neither IPv4-mapped nor zoned.
+func checkIPv6(s string) error {
+	ip, err := netip.ParseAddr(s)
+	if err != nil || !ip.Is6() || ip.Is4In6() || ip.Zone() != "" || strings.Contains(s, ".") || ip.String() != s {
+		return fmt.Errorf("host [%s] is not an IPv6 address in RFC 5952 form", s)
+	}
+	return nil
+}
+
+func isLower(c rune) bool { return 'a' <= c && c <= 'z' }
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // ID is the SHA-256 of the canonical encoding.

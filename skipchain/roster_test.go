@@ -84,12 +84,12 @@ func TestNewRosterRefuses(t *testing.T) {
 		{"duplicate address", withAddr(ms[0].Address), 2, "same address"},
 		{"no scheme", withAddr("node:7770"), 2, "tls:// or tcp://"},
 		{"http scheme", withAddr("http://node:7770"), 2, "tls:// or tcp://"},
-		{"no port", withAddr("tls://node"), 2, "missing port"},
+		{"no port", withAddr("tls://node"), 2, "no port"},
 		{"port zero", withAddr("tls://node:0"), 2, "port"},
 		{"port too big", withAddr("tls://node:65536"), 2, "port"},
 		{"port with sign", withAddr("tls://node:+80"), 2, "port"},
 		{"no host", withAddr("tls://:80"), 2, "no host"},
-		{"space", withAddr("tls://no de:80"), 2, "printable"},
+		{"space", withAddr("tls://no de:80"), 2, "a-z, 0-9"},
 		{"too long", withAddr("tls://" + strings.Repeat("a", 250) + ":80"), 2, "exceeds"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -101,6 +101,87 @@ func TestNewRosterRefuses(t *testing.T) {
 	r, err := skipchain.NewRoster(withAddr("tls://[::1]:7770"), 2)
 	require.NoError(t, err, "IPv6 addresses are fine")
 	assert.Equal(t, "tls://[::1]:7770", r.Member(1).Address)
+}
+
+// TestCheckAddress pins the address grammar of CheckAddress (and wire-format.md):
+// every accepted form and one refusal for each way to leave it.
+func TestCheckAddress(t *testing.T) {
+	long := func(n int) string { return strings.Repeat("a", n) }
+	labels63 := long(63) + "." + long(63) + "." + long(63) + "." + long(61) // 253 bytes
+	require.Len(t, "tls://"+labels63[:243]+":65535", skipchain.MaxAddressLen)
+	for _, a := range []string{
+		"tcp://a:1",
+		"tls://node1.example.org:7770",
+		"tcp://a-b.c:65535",
+		"tcp://1a:80",             // a label may start with a digit
+		"tcp://x.1a:80",           // the last label only needs a letter
+		"tcp://localhost:7770",    // one label
+		"tcp://127.0.0.1:7770",    // IPv4
+		"tcp://0.0.0.0:1",         // zero octets are written "0"
+		"tcp://255.255.255.255:9", // the largest octets
+		"tls://[::1]:7770",
+		"tls://[::]:7770",
+		"tls://[2001:db8::1]:443",
+		"tls://[1:0:1:1:1:1:1:1]:1",          // one zero group is not shortened
+		"tls://[1::1:0:0:1:1]:1",             // the first of two equal runs is
+		"tls://" + long(63) + ".b:80",        // the longest label
+		"tls://" + labels63[:243] + ":65535", // MaxAddressLen bytes in all
+	} {
+		assert.NoError(t, skipchain.CheckAddress(a), "%q", a)
+	}
+	for _, tc := range []struct{ addr, want string }{
+		{"tcp://a/b:1", "a-z, 0-9"},   // a path
+		{"tcp://u@h:1", "a-z, 0-9"},   // user information
+		{"tcp://a:b:1", "a-z, 0-9"},   // a colon in the host
+		{"tcp://A:1", "a-z, 0-9"},     // upper case
+		{"tcp://a_b:1", "a-z, 0-9"},   // underscore
+		{"tcp://a.:1", "empty label"}, // trailing dot
+		{"tcp://.a:1", "empty label"},
+		{"tcp://a..b:1", "empty label"},
+		{"tcp://-a:1", "hyphen"},
+		{"tcp://a-:1", "hyphen"},
+		{"tcp://" + long(64) + ":1", "exceeds 63"},
+		{"tcp://" + labels63 + ":1", "exceeds 255"}, // a 253-byte host: 261 in all
+		{"tcp://123:1", "IPv4"},
+		{"tcp://1.2.3:1", "IPv4"},
+		{"tcp://1.2.3.4.5:1", "IPv4"},
+		{"tcp://1.2.3.256:1", "IPv4"},
+		{"tcp://1.2.3.04:1", "IPv4"},
+		{"tcp://1.2.3.999:1", "IPv4"},
+		{"tcp://a.1:1", "IPv4"},
+		{"tcp://[::1:1", "bracket"},
+		{"tcp://::1:1", "a-z, 0-9"}, // IPv6 without brackets
+		{"tls://[0:0:0:0:0:0:0:1]:1", "RFC 5952"},
+		{"tls://[2001:DB8::1]:1", "RFC 5952"},
+		{"tls://[2001:db8::01]:1", "RFC 5952"},
+		{"tls://[::ffff:1.2.3.4]:1", "RFC 5952"},
+		{"tls://[::1.2.3.4]:1", "RFC 5952"},
+		{"tls://[fe80::1%eth0]:1", "RFC 5952"},
+		{"tls://[1.2.3.4]:1", "RFC 5952"},
+		{"tls://[a]:1", "RFC 5952"},
+		{"tls://:1", "no host"},
+		{"tls://[]:1", "RFC 5952"},
+		{"tls://a", "no port"},
+		{"tls://a:", "port"},
+		{"tls://a:0", "port"},
+		{"tls://a:01", "port"},
+		{"tls://a:65536", "port"},
+		{"tls://a:100000", "port"},
+		{"tls://a:+1", "port"},
+		{"tls://a:1 ", "port"},
+		{"TLS://a:1", "tls:// or tcp://"},
+		{"udp://a:1", "tls:// or tcp://"},
+		{"tls:/a:1", "tls:// or tcp://"},
+		{"a:1", "tls:// or tcp://"},
+		{"tls://é.org:1", "a-z, 0-9"},
+		{"tls://a\x00:1", "a-z, 0-9"},
+	} {
+		err := skipchain.CheckAddress(tc.addr)
+		if assert.Error(t, err, "%q", tc.addr) {
+			assert.ErrorIs(t, err, skipchain.ErrMalformed)
+			assert.Contains(t, err.Error(), tc.want, "%q", tc.addr)
+		}
+	}
 }
 
 func TestParseRosterMalformed(t *testing.T) {
