@@ -1,0 +1,287 @@
+package node
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/chainiac/chainiac/api"
+	"github.com/chainiac/chainiac/skipchain"
+	"github.com/chainiac/chainiac/timeline"
+)
+
+// HTTP limits: the server never waits long for a slow client, except for the answer
+// to a proposal, which includes the rebuilds.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 30 * time.Second
+	idleTimeout       = 60 * time.Second
+	maxHeaderBytes    = 16 << 10
+	proposalTimeout   = 30 * time.Minute
+
+	// A block whose links are all signed never changes again; one that may still
+	// gain links, latest and the timestamp are cached briefly.
+	cacheFinal   = "public, max-age=31536000, immutable"
+	cacheGrowing = "public, max-age=30"
+	cacheShort   = "public, max-age=10"
+)
+
+func (n *Node) startHTTP() error {
+	l, err := net.Listen("tcp", n.cfg.HTTP)
+	if err != nil {
+		return fmt.Errorf("node: http %s: %w", n.cfg.HTTP, err)
+	}
+	n.httpAddr = l.Addr().String()
+	n.httpSrv = &http.Server{
+		Handler:           n.Handler(),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		BaseContext:       func(net.Listener) context.Context { return n.ctx },
+	}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		if err := n.httpSrv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			n.log.Error("http server stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+// baseURL is where members fetch what they miss from this node.
+func (n *Node) baseURL() string { return "http://" + n.httpAddr }
+
+// Handler is the node's HTTP API (see package api for the paths).
+func (n *Node) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(n.metrics.registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /v1/status", n.serveStatus)
+	mux.HandleFunc("POST "+api.Chains, n.serveGenesis)
+	mux.HandleFunc(api.Prefix, n.serveChain)
+	return n.countRequests(mux)
+}
+
+func (n *Node) serveChain(w http.ResponseWriter, r *http.Request) {
+	genesis, res, index, err := api.ParsePath(r.URL.Path)
+	if err != nil {
+		httpError(w, http.StatusNotFound, "no such path")
+		return
+	}
+	c := n.chainOf(genesis)
+	if c == nil {
+		httpError(w, http.StatusNotFound, "unknown chain")
+		return
+	}
+	if res == api.ResProposals {
+		if r.Method != http.MethodPost {
+			httpError(w, http.StatusMethodNotAllowed, "POST a proposal")
+			return
+		}
+		n.serveProposal(w, r, genesis)
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		httpError(w, http.StatusMethodNotAllowed, "GET only")
+		return
+	}
+	switch res {
+	case api.ResLatest:
+		h, err := c.store.Head()
+		if err != nil {
+			httpError(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+		l := &api.LatestRecord{Index: h.Index(), ID: h.ID()}
+		serve(w, r, cacheShort, l.Encode(), map[string]any{"index": l.Index, "id": l.ID})
+	case api.ResTimestamp:
+		ts := c.newestTimestamp()
+		if ts == nil {
+			httpError(w, http.StatusNotFound, "no timestamp yet")
+			return
+		}
+		serve(w, r, cacheShort, ts.Encode(), timestampJSON(ts, n.clock()))
+	case api.ResBlock:
+		sb, err := servedBlock(c, index)
+		if errors.Is(err, skipchain.ErrUnknownBlock) {
+			httpError(w, http.StatusNotFound, "no such block")
+			return
+		}
+		if err != nil {
+			httpError(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+		cache := cacheGrowing
+		if len(sb.Links) == int(sb.Block.Header().Height()) {
+			cache = cacheFinal
+		}
+		serve(w, r, cache, sb.Encode(), blockJSON(sb))
+	}
+}
+
+// serve writes binary for programs, JSON for people, with an ETag on the binary
+// form so caches revalidate for free.
+func serve(w http.ResponseWriter, r *http.Request, cache string, bin []byte, human any) {
+	w.Header().Set("Cache-Control", cache)
+	w.Header().Set("Vary", "Accept")
+	if wantsJSON(r) {
+		w.Header().Set("Content-Type", api.MediaJSON)
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(human)
+		return
+	}
+	sum := sha256.Sum256(bin)
+	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
+	w.Header().Set("ETag", etag)
+	if r.Header.Get("If-None-Match") == etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.Header().Set("Content-Type", api.MediaBinary)
+	w.Header().Set("Content-Length", strconv.Itoa(len(bin)))
+	if r.Method == http.MethodHead {
+		return
+	}
+	_, _ = w.Write(bin)
+}
+
+func wantsJSON(r *http.Request) bool {
+	return r.URL.Query().Get("format") == "json" || strings.Contains(r.Header.Get("Accept"), api.MediaJSON)
+}
+
+func httpError(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	fmt.Fprintln(w, msg)
+}
+
+// readBody reads at most max bytes of a request body, refusing a longer one.
+func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, bool) {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			httpError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body over %d bytes", max))
+		} else {
+			httpError(w, http.StatusBadRequest, err.Error())
+		}
+		return nil, false
+	}
+	return b, true
+}
+
+func (n *Node) serveProposal(w http.ResponseWriter, r *http.Request, genesis skipchain.ID) {
+	b, ok := readBody(w, r, int64(api.MaxProposalSize))
+	if !ok {
+		return
+	}
+	p, body, err := api.ParseProposal(b)
+	if err != nil {
+		httpError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(proposalTimeout))
+	ctx, cancel := context.WithTimeout(r.Context(), proposalTimeout)
+	defer cancel()
+	res, err := n.Propose(ctx, genesis, p, body)
+	switch {
+	case errors.Is(err, errBusy):
+		w.Header().Set("Retry-After", "10")
+		httpError(w, http.StatusServiceUnavailable, err.Error())
+		return
+	case err != nil:
+		// Refused by this node's own checks before any round: the proposal is wrong.
+		writeJSON(w, http.StatusUnprocessableEntity, &api.ProposalResult{Kind: p.Kind, Error: err.Error()})
+		return
+	}
+	code := http.StatusOK
+	if !res.Accepted {
+		code = http.StatusUnprocessableEntity
+	}
+	writeJSON(w, code, res)
+}
+
+func (n *Node) serveGenesis(w http.ResponseWriter, r *http.Request) {
+	b, ok := readBody(w, r, int64(1+len("chainiac/v1/genesis-request")+4+skipchain.MaxBlockSize))
+	if !ok {
+		return
+	}
+	g, err := api.ParseGenesisRequest(b)
+	if err != nil {
+		httpError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*n.cfg.RoundTimeout.Duration)
+	defer cancel()
+	res, err := n.CreateChain(ctx, g.Genesis)
+	if err != nil {
+		writeJSON(w, http.StatusUnprocessableEntity, &api.ProposalResult{Kind: timeline.KindGenesis, Error: err.Error()})
+		return
+	}
+	code := http.StatusOK
+	if !res.Accepted {
+		code = http.StatusUnprocessableEntity
+	}
+	writeJSON(w, code, res)
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", api.MediaJSON)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// statusWriter remembers the status code for the request counter.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	s.code = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+func (n *Node) countRequests(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		h.ServeHTTP(sw, r)
+		n.metrics.httpRequests.WithLabelValues(pathClass(r), strconv.Itoa(sw.code)).Inc()
+	})
+}
+
+// pathClass names a request path without its variable parts, so the counter's label
+// values stay few.
+func pathClass(r *http.Request) string {
+	switch p := r.URL.Path; {
+	case p == "/metrics", p == "/v1/status", p == api.Chains:
+		return p
+	case strings.HasPrefix(p, api.Prefix):
+		if _, res, _, err := api.ParsePath(p); err == nil {
+			return map[api.Resource]string{api.ResLatest: "latest", api.ResTimestamp: "timestamp",
+				api.ResBlock: "blocks", api.ResProposals: "proposals"}[res]
+		}
+	}
+	return "other"
+}

@@ -1,0 +1,129 @@
+package node
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+
+	"github.com/chainiac/chainiac/cosi"
+	"github.com/chainiac/chainiac/internal/atomicfile"
+	"github.com/chainiac/chainiac/skipchain"
+)
+
+var errAlreadySigned = errors.New("already signed another block at this position")
+
+// intents remembers, durably, which block this node signed links into at each
+// position not yet stored. An honest member must never sign two different blocks at
+// one position: with both signed by a threshold, the roster would have forked. The
+// record is written and synced before the share leaves the node, so a crash and a
+// restart cannot make it sign a second block; it is removed once a block is stored
+// at that position.
+type intents struct {
+	dir string
+	mu  sync.Mutex
+}
+
+func newIntents(dir string) (*intents, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("node: %w", err)
+	}
+	return &intents{dir: dir}, nil
+}
+
+func (in *intents) path(genesis skipchain.ID, index uint64) string {
+	return filepath.Join(in.dir, genesis.String()+"-"+strconv.FormatUint(index, 10))
+}
+
+// record allows signing for block id at (genesis, index): it succeeds if nothing
+// was signed there yet (and records id) or the same block was.
+func (in *intents) record(genesis skipchain.ID, index uint64, id skipchain.ID) error {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	p := in.path(genesis, index)
+	if old, err := os.ReadFile(p); err == nil {
+		if bytes.Equal(old, id[:]) {
+			return nil
+		}
+		var prev skipchain.ID
+		copy(prev[:], old)
+		return fmt.Errorf("%w %d: block %s", errAlreadySigned, index, prev.Short())
+	}
+	return atomicfile.WriteNew(p, id[:], 0o600)
+}
+
+func (in *intents) forget(genesis skipchain.ID, index uint64) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	_ = os.Remove(in.path(genesis, index))
+}
+
+// verdicts caches a node's decision on proposed blocks, so the links at several
+// levels into one block cost one rebuild. Bounded: the oldest decisions go first.
+type verdicts struct {
+	mu    sync.Mutex
+	order []skipchain.ID
+	m     map[skipchain.ID]error
+}
+
+const maxVerdicts = 64
+
+func newVerdicts() *verdicts { return &verdicts{m: map[skipchain.ID]error{}} }
+
+func (v *verdicts) get(id skipchain.ID) (error, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	err, ok := v.m[id]
+	return err, ok
+}
+
+func (v *verdicts) put(id skipchain.ID, err error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if _, ok := v.m[id]; !ok {
+		v.order = append(v.order, id)
+		if len(v.order) > maxVerdicts {
+			delete(v.m, v.order[0])
+			v.order = v.order[1:]
+		}
+	}
+	v.m[id] = err
+}
+
+// rosters caches the BDN weights of the rosters rounds are signed by, by their keys.
+type rosters struct {
+	mu sync.Mutex
+	m  map[[32]byte]*cosi.Roster
+}
+
+const maxRosters = 16
+
+func (r *rosters) get(keys []cosi.PublicKey) (*cosi.Roster, error) {
+	h := sha256.New()
+	for _, k := range keys {
+		h.Write(k.Bytes())
+	}
+	var id [32]byte
+	h.Sum(id[:0])
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c, ok := r.m[id]; ok {
+		return c, nil
+	}
+	c, err := cosi.NewRoster(keys)
+	if err != nil {
+		return nil, err
+	}
+	if len(r.m) >= maxRosters {
+		for k := range r.m {
+			delete(r.m, k)
+			break
+		}
+	}
+	r.m[id] = c
+	return c, nil
+}

@@ -1,0 +1,287 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/chainiac/chainiac/cosi"
+	"github.com/chainiac/chainiac/cosi/protocol"
+	"github.com/chainiac/chainiac/release"
+	"github.com/chainiac/chainiac/release/build"
+	"github.com/chainiac/chainiac/skipchain"
+	"github.com/chainiac/chainiac/timeline"
+)
+
+type contextT = context.Context
+
+// A node is asked to sign two kinds of message, told apart by their domain tag:
+//
+//   - a forward link into a proposed block (skipchain.LinkMessage). It signs only if
+//     the block follows its own head by the skipchain and timeline rules, its own
+//     rebuild of a release matches, the roster asked to sign is the from-block's, and
+//     it never signed another block at that position.
+//   - a timestamp (timeline.Timestamp.Message). It first stores the block the round
+//     carries, if it does not have it yet, with the links into it (verified); then
+//     signs only if the timestamp names its own head, with that block's roster, at a
+//     time within MaxClockSkew of its clock. A timestamp round that reaches the
+//     threshold therefore also proves that a threshold stored the block.
+//
+// A genesis is created by a timestamp round over it: each member checks the genesis
+// by the timeline rules, and that it is a member, before storing it.
+func (n *Node) check(ctx context.Context, req protocol.CheckRequest, treeKeys []cosi.PublicKey) (err error) {
+	defer func() {
+		if err != nil {
+			n.metrics.refusals.WithLabelValues(reasonClass(err)).Inc()
+			n.log.Info("refusing to sign", "kind", messageKind(req.Message), "reason", err)
+		}
+	}()
+	data, err := parseRoundData(req.Data)
+	if err != nil {
+		return err
+	}
+	switch messageKind(req.Message) {
+	case linkTag:
+		return n.checkLink(ctx, req.Message, data, treeKeys)
+	case timestampTag:
+		return n.checkTimestamp(ctx, req.Message, data, treeKeys)
+	}
+	return fmt.Errorf("message of unknown kind %q", messageKind(req.Message))
+}
+
+const timestampTag = "chainiac/v1/timestamp"
+
+// sameKeys reports whether the tree's keys are exactly the roster's, in order.
+func sameKeys(r *skipchain.Roster, keys []cosi.PublicKey) bool {
+	if r.Len() != len(keys) {
+		return false
+	}
+	for i, k := range r.Keys() {
+		if !k.Equal(keys[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func (n *Node) checkLink(ctx context.Context, msg []byte, data *roundData, treeKeys []cosi.PublicKey) error {
+	from, to, toIndex, rosterID, err := parseLinkMessage(msg)
+	if err != nil {
+		return fmt.Errorf("link message: %w", err)
+	}
+	b := data.Block
+	if b == nil || b.ID() != to || b.Index() != toIndex || b.Header().RosterID() != rosterID {
+		return errors.New("the round's block is not the block the link names")
+	}
+	c := n.chainOf(b.Header().Genesis())
+	if c == nil {
+		return fmt.Errorf("%w %s", errUnknownChain, b.Header().Genesis().Short())
+	}
+	if err := n.checkLinkPosition(ctx, c, b, from, data.CatchUp, treeKeys); err != nil {
+		return err
+	}
+	// The rebuild runs without the chain's lock: it may take minutes, and the node
+	// keeps serving and storing meanwhile.
+	if b.Header().PayloadKind() == timeline.KindRelease {
+		if err := n.verdict(ctx, c, b, data.Source); err != nil {
+			return err
+		}
+	}
+	if err := c.lock(ctx); err != nil {
+		return err
+	}
+	defer c.mu.Unlock()
+	if c.state.Head().Index()+1 != b.Index() {
+		return fmt.Errorf("the chain moved to block %d during the check", c.state.Head().Index())
+	}
+	return n.intents.record(c.genesis, b.Index(), b.ID())
+}
+
+// checkLinkPosition checks, under the chain's lock, everything about a link into b
+// but the rebuild: the block follows the head by the chain rules, the link leaves a
+// block b links back to, and the round's roster is that block's.
+func (n *Node) checkLinkPosition(ctx context.Context, c *chain, b *skipchain.Block, from skipchain.ID, source string, treeKeys []cosi.PublicKey) error {
+	if err := c.lock(ctx); err != nil {
+		return err
+	}
+	defer c.mu.Unlock()
+	if err := n.catchUp(ctx, c, source, b.Index()-1); err != nil {
+		return fmt.Errorf("catching up to block %d: %w", b.Index()-1, err)
+	}
+	head := c.state.Head()
+	if b.Index() != head.Index()+1 {
+		return fmt.Errorf("block %d does not follow this node's head %d", b.Index(), head.Index())
+	}
+	level := -1
+	for l, pos := range c.state.Genesis().Params().LinksInto(b.Index()) {
+		if h, err := c.store.Header(pos.From); err == nil && h.ID() == from {
+			level = l
+			break
+		}
+	}
+	if level < 0 {
+		return fmt.Errorf("link from %s is not a link into block %d", from.Short(), b.Index())
+	}
+	fromBlock, err := c.store.Block(b.Index() - c.state.Genesis().Params().Span(level))
+	if err != nil {
+		return err
+	}
+	if !sameKeys(fromBlock.Roster(), treeKeys) {
+		return fmt.Errorf("the round's roster is not the roster of block %d, which signs this link", fromBlock.Index())
+	}
+	return c.validate(b)
+}
+
+// verdict rebuilds a proposed release once: links at several levels into the same
+// block reuse the outcome.
+func (n *Node) verdict(ctx context.Context, c *chain, b *skipchain.Block, source string) error {
+	if err, ok := n.verdicts.get(b.ID()); ok {
+		return err
+	}
+	err := n.rebuildRelease(ctx, c, b, source)
+	if ctx.Err() == nil {
+		// A decision cut short by the round's deadline is not remembered.
+		n.verdicts.put(b.ID(), err)
+	}
+	return err
+}
+
+func (n *Node) rebuildRelease(ctx context.Context, c *chain, b *skipchain.Block, source string) error {
+	p, err := timeline.ParsePayload(timeline.KindRelease, b.Payload())
+	if err != nil {
+		return err
+	}
+	// The developer signatures were checked with the policy in force by validate;
+	// here the manifest is only read.
+	m, err := release.ParseManifest(p.Release.Manifest)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	err = n.rebuild.rebuild(ctx, m, source)
+	n.metrics.rebuildTime.Observe(time.Since(start).Seconds())
+	switch {
+	case err == nil:
+		n.metrics.rebuilds.WithLabelValues("match").Inc()
+		n.log.Info("rebuilt release", "version", m.Version, "targets", len(m.Targets), "seconds", time.Since(start).Seconds())
+	case isMismatch(err):
+		n.metrics.rebuilds.WithLabelValues("mismatch").Inc()
+	default:
+		n.metrics.rebuilds.WithLabelValues("error").Inc()
+	}
+	if err != nil {
+		return fmt.Errorf("rebuild of %s %s: %w", m.Product, m.Version, err)
+	}
+	return nil
+}
+
+func (n *Node) checkTimestamp(ctx context.Context, msg []byte, data *roundData, treeKeys []cosi.PublicKey) error {
+	ts, err := timeline.ParseTimestampMessage(msg)
+	if err != nil {
+		return fmt.Errorf("timestamp message: %w", err)
+	}
+	if d := n.clock().Sub(ts.Time); d > n.cfg.MaxClockSkew.Duration || d < -n.cfg.MaxClockSkew.Duration {
+		return fmt.Errorf("timestamp time %s is %s from this node's clock, more than %s", ts.Time.Format(time.RFC3339), d.Round(time.Second), n.cfg.MaxClockSkew.Duration)
+	}
+	c := n.chainOf(ts.Genesis)
+	if c == nil {
+		if data.Block == nil || data.Block.Index() != 0 || data.Block.ID() != ts.Genesis {
+			return fmt.Errorf("%w %s", errUnknownChain, ts.Genesis.Short())
+		}
+		if c, err = n.adoptGenesis(data.Block); err != nil {
+			return err
+		}
+	}
+	if err := c.lock(ctx); err != nil {
+		return err
+	}
+	defer c.mu.Unlock()
+	if b := data.Block; b != nil && b.Index() > 0 && b.Index() == ts.Index {
+		if err := n.catchUp(ctx, c, data.CatchUp, b.Index()-1); err != nil {
+			return fmt.Errorf("catching up to block %d: %w", b.Index()-1, err)
+		}
+		if c.state.Head().Index() == b.Index()-1 {
+			if err := n.store(c, b, data.Links); err != nil {
+				return err
+			}
+		}
+	} else if err := n.catchUp(ctx, c, data.CatchUp, ts.Index); err != nil {
+		return fmt.Errorf("catching up to block %d: %w", ts.Index, err)
+	}
+	head := c.state.Head()
+	if head.Index() != ts.Index || head.ID() != ts.Head {
+		return fmt.Errorf("timestamp names block %d %s, this node's head is block %d %s", ts.Index, ts.Head.Short(), head.Index(), head.ID().Short())
+	}
+	if head.RosterID() != ts.RosterID || !sameKeys(c.state.Roster(), treeKeys) {
+		return errors.New("the round's roster is not the roster in force")
+	}
+	if data.Timestamp != nil {
+		_, _ = c.offerTimestamp(data.Timestamp)
+	}
+	return nil
+}
+
+// adoptGenesis stores a genesis this node is asked to sign for, if it obeys the
+// timeline rules and names this node as a member.
+func (n *Node) adoptGenesis(g *skipchain.Block) (*chain, error) {
+	if _, err := timeline.NewState(g); err != nil {
+		return nil, err
+	}
+	member := false
+	for _, k := range g.Roster().Keys() {
+		member = member || k.Equal(n.key.Public())
+	}
+	if !member {
+		return nil, errors.New("this node is not in the genesis roster")
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if c, ok := n.chains[g.ID()]; ok {
+		return c, nil
+	}
+	c, err := createChain(n.chainDir, g)
+	if err != nil {
+		return nil, err
+	}
+	n.chains[g.ID()] = c
+	n.log.Info("created chain", "genesis", g.ID().String(), "members", g.Roster().Len())
+	return c, nil
+}
+
+// store appends a block with the links into it (verified by the store) and drops the
+// intent for its position. Called with c.mu held.
+func (n *Node) store(c *chain, b *skipchain.Block, links []*skipchain.ForwardLink) error {
+	if err := c.appendBlock(b, links); err != nil {
+		return err
+	}
+	n.intents.forget(c.genesis, b.Index())
+	n.log.Info("stored block", "index", b.Index(), "id", b.ID().Short(), "kind", b.Header().PayloadKind())
+	n.exportLater(c)
+	return nil
+}
+
+// isMismatch reports whether a rebuild failed on evidence (the release does not match)
+// rather than on an I/O or build error.
+func isMismatch(err error) bool {
+	return errors.Is(err, build.ErrRebuildMismatch)
+}
+
+func reasonClass(err error) string {
+	var re *release.ThresholdError
+	switch {
+	case isMismatch(err):
+		return "rebuild_mismatch"
+	case errors.As(err, &re):
+		return "developer_threshold"
+	case errors.Is(err, timeline.ErrRefused), errors.Is(err, timeline.ErrInvalidPayload):
+		return "chain_rules"
+	case errors.Is(err, skipchain.ErrInvalidBlock), errors.Is(err, skipchain.ErrMalformed):
+		return "block"
+	case errors.Is(err, errUnknownChain):
+		return "unknown_chain"
+	case errors.Is(err, errAlreadySigned):
+		return "position_taken"
+	}
+	return "other"
+}
