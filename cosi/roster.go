@@ -25,6 +25,7 @@ type Roster struct {
 	coefs    []kyber.Scalar // c_i + 1
 	weighted []kyber.Point  // (c_i + 1)·pk_i
 	total    kyber.Point    // Σ weighted
+	id       RosterID
 }
 
 // NewRoster builds a roster. Keys must be valid (non-zero) and distinct: a signer
@@ -39,6 +40,7 @@ func NewRoster(keys []PublicKey) (*Roster, error) {
 		coefs:    make([]kyber.Scalar, len(keys)),
 		weighted: make([]kyber.Point, len(keys)),
 		total:    suite.G2().Point().Null(),
+		id:       rosterID(keys),
 	}
 	for i, k := range keys {
 		if k.IsZero() {

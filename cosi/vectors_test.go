@@ -21,6 +21,12 @@ type vectors struct {
 	Message     string   `json:"message"`
 	Full        string   `json:"signature_all"`
 	Threshold   string   `json:"signature_members_0_1_3"`
+	// A refusal by member 2 of the same message (docs/wire-format.md).
+	RosterID       string `json:"roster_id"`
+	Round          string `json:"refusal_round_id"`
+	Reason         string `json:"refusal_reason"`
+	RefusalMessage string `json:"refusal_message_member_2"`
+	Refusal        string `json:"refusal_member_2"`
 }
 
 func makeVectors(t *testing.T) vectors {
@@ -37,6 +43,15 @@ func makeVectors(t *testing.T) vectors {
 	r := testRoster(t, keys)
 	v.Full = hex.EncodeToString(sign(t, keys, r, []byte(v.Message), upTo(4)).Encode())
 	v.Threshold = hex.EncodeToString(sign(t, keys, r, []byte(v.Message), []int{0, 1, 3}).Encode())
+	round, err := NewRoundID(rnd)
+	require.NoError(t, err)
+	v.RosterID = r.ID().String()
+	v.Round = round.String()
+	v.Reason = "rebuild differs: platform/linux-x86_64 én-US"
+	v.RefusalMessage = hex.EncodeToString(refusalMessage(r.ID(), round, []byte(v.Message), v.Reason))
+	ref, err := keys[2].Refuse(r, round, []byte(v.Message), v.Reason)
+	require.NoError(t, err)
+	v.Refusal = hex.EncodeToString(ref.Encode())
 	return v
 }
 
@@ -65,4 +80,20 @@ func TestKnownAnswers(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, Verify(r, []byte(want.Message), sig, DefaultPolicy(4)))
 	}
+
+	// The stored refusal verifies offline from the stored keys, round ID, message and
+	// reason, and signs exactly the stored refusal message.
+	require.Equal(t, want.RosterID, r.ID().String())
+	var round RoundID
+	require.NoError(t, round.UnmarshalText([]byte(want.Round)))
+	raw, err := hex.DecodeString(want.Refusal)
+	require.NoError(t, err)
+	ref, err := ParseSignature(raw)
+	require.NoError(t, err)
+	member, err := VerifyRefusal(r, round, []byte(want.Message), want.Reason, ref)
+	require.NoError(t, err)
+	require.Equal(t, 2, member)
+	signed, err := hex.DecodeString(want.RefusalMessage)
+	require.NoError(t, err)
+	require.NoError(t, VerifyPartial(r, signed, ref), "the refusal signs the stored refusal message")
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,19 +26,47 @@ func TestMain(m *testing.M) { onettest.Main(m) }
 type behaviour int
 
 const (
-	honest    behaviour = iota
-	refuses             // its check says no
-	dead                // its server is closed before the round
-	silent              // runs a protocol that never answers
-	garbage             // answers with bytes that are not a signature
-	wrongSign           // answers with a valid point that is not its share
-	stuck               // its check ignores its context and returns too late
-	liar                // signs, asks nobody, and reports its whole subtree failed
-	swallows            // forwards the announcement to its children, never replies
-	hurries             // replies with its share, and tells the root it has 1 ms left
-	blames              // a sub-leader: a bad share of its own, and its leaves reported failed
-	forges              // signs, and sends the root a reply from a tree node that does not exist
+	honest        behaviour = iota
+	refuses                 // its check says no
+	dead                    // its server is closed before the round
+	silent                  // runs a protocol that never answers
+	garbage                 // answers with bytes that are not a signature
+	wrongSign               // answers with a valid point that is not its share
+	stuck                   // its check ignores its context and returns too late
+	liar                    // signs, asks nobody, and reports its whole subtree failed
+	swallows                // forwards the announcement to its children, never replies
+	hurries                 // replies with its share, and tells the root it has 1 ms left
+	blames                  // a sub-leader: a bad share of its own, and its leaves reported failed
+	forges                  // signs, and sends the root a reply from a tree node that does not exist
+	invents                 // asks nobody, and answers that its whole subtree (itself included) refused, with signatures that do not verify
+	forgets                 // signs, asks nobody, and says nothing of its subtree
+	rogue                   // a leaf: announces to every node but the root and its ancestors, then signs
+	slowLookup              // honest, but its roster look-up waits until a rogue member has announced
+	numBehaviours           // not a behaviour: the number of them, for the test that each is implemented
 )
+
+// behaviourKind says how the cluster makes a member behave.
+type behaviourKind int
+
+const (
+	byEnv       behaviourKind = iota // the honest protocol with a test Env (its Check decides)
+	byStopping                       // the honest protocol on a server closed before the round
+	byByzantine                      // the misbehaving implementation below
+)
+
+// kindOf says how behaviour b is implemented; an unknown behaviour is an error, so a
+// test cannot list a misbehaviour that quietly runs the honest protocol.
+func kindOf(b behaviour) (behaviourKind, error) {
+	switch b {
+	case honest, refuses, stuck, slowLookup:
+		return byEnv, nil
+	case dead:
+		return byStopping, nil
+	case silent, garbage, wrongSign, liar, swallows, hurries, blames, forges, invents, forgets, rogue:
+		return byByzantine, nil
+	}
+	return 0, fmt.Errorf("behaviour %d is not implemented", b)
+}
 
 // cluster is a set of onet servers on 127.0.0.1, each with a cosi key, running the
 // protocol.
@@ -44,6 +74,14 @@ type cluster struct {
 	net    *localnet.Net
 	keys   []*cosi.PrivateKey
 	roster *cosi.Roster
+	// misbehaved counts, per member, the announcements its misbehaving implementation
+	// answered: a test can check that the misbehaviour it lists really ran.
+	misbehaved []atomic.Int32
+	// rogueSent is closed once a rogue member has sent its announcements;
+	// rogueReplies counts the replies rogue members got for them.
+	rogueSent     chan struct{}
+	rogueSentOnce sync.Once
+	rogueReplies  atomic.Int32
 }
 
 var testRef = []byte("test-roster")
@@ -57,7 +95,7 @@ func newCluster(t *testing.T, n int, roles map[int]behaviour) *cluster {
 	ln, err := localnet.Start(n)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, ln.Close()) })
-	c := &cluster{net: ln}
+	c := &cluster{net: ln, rogueSent: make(chan struct{})}
 	pubs := make([]cosi.PublicKey, n)
 	for i := range ln.Servers {
 		k, err := cosi.GenerateKey(testrand.New(fmt.Sprintf("%d/%d", n, i)))
@@ -67,21 +105,25 @@ func newCluster(t *testing.T, n int, roles map[int]behaviour) *cluster {
 	}
 	c.roster, err = cosi.NewRoster(pubs)
 	require.NoError(t, err)
+	c.misbehaved = make([]atomic.Int32, n)
 	for i, srv := range ln.Servers {
+		kind, err := kindOf(roles[i])
+		require.NoError(t, err, "member %d", i)
 		var factory onet.NewProtocol
-		switch roles[i] {
-		case silent, garbage, wrongSign, swallows, hurries, blames, forges:
-			factory = byzantineFactory(roles[i], c.keys[i], c.roster)
-		default:
+		switch kind {
+		case byByzantine:
+			factory = byzantineFactory(c, i, roles[i])
+		case byEnv, byStopping:
 			factory = func(tni *onet.TreeNodeInstance) (onet.ProtocolInstance, error) {
 				return New(tni, c.env(i, roles[i]))
 			}
 		}
-		_, err := srv.ProtocolRegister(testProtocol, factory)
+		_, err = srv.ProtocolRegister(testProtocol, factory)
 		require.NoError(t, err)
 	}
 	for i, b := range roles {
-		if b == dead {
+		require.Less(t, i, n, "role for member %d of %d", i, n)
+		if kind, _ := kindOf(b); kind == byStopping {
 			require.NoError(t, ln.Stop(i))
 		}
 	}
@@ -97,6 +139,14 @@ func (c *cluster) env(i int, b behaviour) Env {
 			return c.keys[i], nil
 		},
 		Roster: func(ref []byte) (*cosi.Roster, error) {
+			if b == slowLookup {
+				// Slow enough that a rogue's announcement reaches our children first.
+				select {
+				case <-c.rogueSent:
+				case <-time.After(5 * time.Second):
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
 			if string(ref) != string(testRef) {
 				return nil, errors.New("unknown roster")
 			}
@@ -140,10 +190,10 @@ func (c *cluster) signOver(t *testing.T, tree *onet.Tree, msg []byte, policy cos
 }
 
 // byzantineFactory returns a protocol that answers every announcement wrongly.
-func byzantineFactory(b behaviour, key *cosi.PrivateKey, r *cosi.Roster) onet.NewProtocol {
+func byzantineFactory(c *cluster, i int, b behaviour) onet.NewProtocol {
 	return func(tni *onet.TreeNodeInstance) (onet.ProtocolInstance, error) {
-		bz := &byzantine{TreeNodeInstance: tni, behaviour: b, key: key, roster: r}
-		return bz, tni.RegisterHandler(bz.onAnnounce)
+		bz := &byzantine{TreeNodeInstance: tni, behaviour: b, key: c.keys[i], roster: c.roster, c: c, ran: &c.misbehaved[i]}
+		return bz, tni.RegisterHandlers(bz.onAnnounce, bz.onReply)
 	}
 }
 
@@ -152,16 +202,64 @@ type byzantine struct {
 	behaviour behaviour
 	key       *cosi.PrivateKey
 	roster    *cosi.Roster
+	c         *cluster
+	ran       *atomic.Int32
+}
+
+// onReply counts the replies to a rogue's announcements. The rogue's instance stays
+// open for them until the first one or until its server closes.
+func (bz *byzantine) onReply(m replyMsg) error {
+	if bz.behaviour == rogue {
+		bz.c.rogueReplies.Add(1)
+		bz.Done()
+	}
+	return nil
 }
 
 func (bz *byzantine) Start() error { return nil }
 
 func (bz *byzantine) onAnnounce(m announceMsg) error {
-	defer bz.Done()
+	if bz.behaviour != rogue {
+		defer bz.Done()
+	}
+	bz.ran.Add(1)
 	var reply Reply
 	switch bz.behaviour {
+	default:
+		panic(fmt.Sprintf("behaviour %d has no misbehaving implementation", bz.behaviour))
 	case silent:
 		return nil
+	case rogue:
+		ancestors := map[onet.TreeNodeID]bool{bz.TreeNode().ID: true}
+		for a := bz.TreeNode(); a != nil; a = a.Parent {
+			ancestors[a.ID] = true
+		}
+		a := m.Announce
+		a.BudgetMs = 1
+		for _, n := range bz.Tree().List() {
+			if !ancestors[n.ID] {
+				if err := bz.SendTo(n, &a); err != nil {
+					return err
+				}
+			}
+		}
+		bz.c.rogueSentOnce.Do(func() { close(bz.c.rogueSent) })
+		s, err := bz.key.Sign(bz.roster, m.Message)
+		if err != nil {
+			return err
+		}
+		reply.Signature = s.Encode()
+	case forgets:
+		s, err := bz.key.Sign(bz.roster, m.Message)
+		if err != nil {
+			return err
+		}
+		reply.Signature = s.Encode()
+	case invents:
+		for _, mem := range sortedKeys(subtreeMembers(bz.TreeNode())) {
+			reply.Refusals = append(reply.Refusals, RefusalMsg{Member: int32(mem),
+				Reason: "refused, says its parent", Signature: bz.inventedSignature(mem)})
+		}
 	case swallows:
 		a := m.Announce
 		a.BudgetMs = m.BudgetMs * 6 / 10
@@ -222,6 +320,21 @@ func (bz *byzantine) onAnnounce(m announceMsg) error {
 		}
 	}
 	return bz.SendTo(m.TreeNode, &reply)
+}
+
+// inventedSignature is what a sub-leader that invents a refusal for member mem can
+// send: a well-formed signature whose mask names mem, but whose point is the
+// sub-leader's own share of something else, so it does not verify.
+func (bz *byzantine) inventedSignature(mem int) []byte {
+	s, err := bz.key.Sign(bz.roster, []byte("an invented refusal"))
+	if err != nil {
+		panic(err) // the key is in the roster: cannot happen
+	}
+	enc := s.Encode()
+	bitmap := enc[cosi.PointSize+2:]
+	clear(bitmap)
+	bitmap[mem/8] |= 1 << (mem % 8)
+	return enc
 }
 
 // sendFromNowhere sends msg to a node of this round, claiming to come from a tree node

@@ -10,6 +10,8 @@ import (
 	"go.dedis.ch/onet/v3/network"
 )
 
+var fuzzRound = cosi.RoundID{1, 2, 3}
+
 // FuzzAccept feeds arbitrary replies to the check a node runs on every reply from its
 // peers: nothing may panic, and whatever is accepted names only members of the
 // sender's subtree, each once.
@@ -21,6 +23,11 @@ func FuzzAccept(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	refusal, err := keys[4].Refuse(roster, fuzzRound, msg, "refused")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good.Encode(), int32(4), "refused", refusal.Encode(), int32(5), "dead")
 	f.Add(good.Encode(), int32(4), "refused", []byte{}, int32(5), "dead")
 	f.Add(both.Encode(), int32(5), "", both.Encode(), int32(5), "twice")
 	f.Add([]byte("garbage"), int32(-1), "x", []byte{1}, int32(99), "y")
@@ -29,7 +36,7 @@ func FuzzAccept(f *testing.F) {
 		r := &round{
 			roster:      roster,
 			me:          0,
-			g:           newGather(roster, msg),
+			g:           newGather(roster, fuzzRound, msg),
 			replyAt:     time.Now().Add(-time.Second), // no time left: no asking again
 			pending:     map[onet.TreeNodeID]askedNode{},
 			byMember:    map[int]onet.TreeNodeID{},

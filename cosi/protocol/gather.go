@@ -17,11 +17,12 @@ import (
 // only if that fails, each partial on its own.
 type gather struct {
 	roster  *cosi.Roster
+	round   cosi.RoundID
 	msg     []byte
 	agg     *cosi.Signature // verified partials so far, nil if none
 	pending []partialFrom   // added since the last settle
 	claimed map[int]bool    // members counted in agg, pending, refusals or failures
-	refusal map[int]RefusalMsg
+	refusal map[int]Refusal // verified, see checkRefusal
 	failure map[int]string
 }
 
@@ -30,26 +31,44 @@ type partialFrom struct {
 	sender int // the member whose reply carried it
 	// What the same reply said of the sender's other members. It is as credible as the
 	// partial: recorded when the partial verifies, released with it when it does not.
-	refusals []RefusalMsg
+	refusals []Refusal
 	failures []FailureMsg
 }
 
-func newGather(r *cosi.Roster, msg []byte) *gather {
+func newGather(r *cosi.Roster, round cosi.RoundID, msg []byte) *gather {
 	return &gather{
 		roster:  r,
+		round:   round,
 		msg:     msg,
 		claimed: map[int]bool{},
-		refusal: map[int]RefusalMsg{},
+		refusal: map[int]Refusal{},
 		failure: map[int]string{},
 	}
 }
 
+// checkRefusal verifies a reported refusal: member m's key must have signed its
+// reason for this round, roster and message.
+func (g *gather) checkRefusal(r RefusalMsg) (Refusal, error) {
+	sig, err := cosi.ParseSignature(r.Signature)
+	if err != nil {
+		return Refusal{}, err
+	}
+	m, err := cosi.VerifyRefusal(g.roster, g.round, g.msg, r.Reason, sig)
+	if err != nil {
+		return Refusal{}, err
+	}
+	if m != int(r.Member) {
+		return Refusal{}, fmt.Errorf("refusal signed by member %d, not %d", m, r.Member)
+	}
+	return Refusal{Member: m, Key: g.roster.Key(m), Reason: r.Reason, Signature: sig}, nil
+}
+
 // addReply records sender's reply: its partial signature (nil if nobody signed), and
-// the refusals and failures it reports. allowed is the set of members the sender may
+// the verified refusals (checkRefusal) and failures it reports. allowed is the set of members the sender may
 // speak for (its subtree); a reply naming anyone else, or anyone already counted, is
 // refused and nothing of it is recorded. With a partial, the whole reply waits for
 // settle; without one, the refusals and failures are recorded at once.
-func (g *gather) addReply(sender int, allowed map[int]bool, sig *cosi.Signature, refusals []RefusalMsg, failures []FailureMsg) error {
+func (g *gather) addReply(sender int, allowed map[int]bool, sig *cosi.Signature, refusals []Refusal, failures []FailureMsg) error {
 	var members []int
 	if sig != nil {
 		if sig.Mask().Len() != g.roster.Len() {
@@ -58,7 +77,7 @@ func (g *gather) addReply(sender int, allowed map[int]bool, sig *cosi.Signature,
 		members = sig.Mask().Members()
 	}
 	for _, r := range refusals {
-		members = append(members, int(r.Member))
+		members = append(members, r.Member)
 	}
 	for _, f := range failures {
 		members = append(members, int(f.Member))
@@ -82,10 +101,9 @@ func (g *gather) addReply(sender int, allowed map[int]bool, sig *cosi.Signature,
 }
 
 // record stores refusals and failures whose members are already claimed.
-func (g *gather) record(refusals []RefusalMsg, failures []FailureMsg) {
+func (g *gather) record(refusals []Refusal, failures []FailureMsg) {
 	for _, r := range refusals {
-		r.Reason = truncateReason(r.Reason)
-		g.refusal[int(r.Member)] = r
+		g.refusal[r.Member] = r
 	}
 	for _, f := range failures {
 		g.failure[int(f.Member)] = truncateReason(f.Reason)
@@ -99,7 +117,7 @@ func (p partialFrom) members() map[int]bool {
 		out[m] = true
 	}
 	for _, r := range p.refusals {
-		out[int(r.Member)] = true
+		out[r.Member] = true
 	}
 	for _, f := range p.failures {
 		out[int(f.Member)] = true
@@ -125,16 +143,14 @@ func (g *gather) addOwn(member int, sig *cosi.Signature) error {
 	return nil
 }
 
-// addRefusal records a refusal as reported; the root verifies refusals before it
-// reports them (verifyRefusals).
-func (g *gather) addRefusal(allowed map[int]bool, r RefusalMsg) bool {
-	m := int(r.Member)
-	if !allowed[m] || g.claimed[m] {
+// addOwnRefusal records this node's own refusal (which needs no verification),
+// unless the node already counted.
+func (g *gather) addOwnRefusal(r Refusal) bool {
+	if g.claimed[r.Member] {
 		return false
 	}
-	g.claimed[m] = true
-	r.Reason = truncateReason(r.Reason)
-	g.refusal[m] = r
+	g.claimed[r.Member] = true
+	g.refusal[r.Member] = r
 	return true
 }
 
@@ -230,7 +246,8 @@ func (g *gather) reply() Reply {
 		r.Signature = g.agg.Encode()
 	}
 	for _, m := range sortedKeys(g.refusal) {
-		r.Refusals = append(r.Refusals, g.refusal[m])
+		ref := g.refusal[m]
+		r.Refusals = append(r.Refusals, RefusalMsg{Member: int32(m), Reason: ref.Reason, Signature: ref.Signature.Encode()})
 	}
 	for _, m := range sortedKeys(g.failure) {
 		r.Failures = append(r.Failures, FailureMsg{Member: int32(m), Reason: g.failure[m]})
@@ -238,22 +255,11 @@ func (g *gather) reply() Reply {
 	return r
 }
 
-// verifiedRefusals checks every reported refusal's signature. A refusal that does not
-// verify becomes a failure of that member: a parent cannot make a member refuse.
-func (g *gather) verifiedRefusals() []Refusal {
+// refusals lists the recorded refusals, all verified, in member order.
+func (g *gather) refusals() []Refusal {
 	var out []Refusal
 	for _, m := range sortedKeys(g.refusal) {
-		r := g.refusal[m]
-		sig, err := cosi.ParseSignature(r.Signature)
-		ok := err == nil && sig.Mask().Count() == 1 && sig.Mask().Has(m) &&
-			cosi.VerifyPartial(g.roster, refusalMessage(g.msg, r.Reason), sig) == nil
-		if !ok {
-			delete(g.refusal, m)
-			delete(g.claimed, m)
-			g.fail(m, "refusal with an invalid signature")
-			continue
-		}
-		out = append(out, Refusal{Member: m, Key: g.roster.Key(m), Reason: r.Reason})
+		out = append(out, g.refusal[m])
 	}
 	return out
 }

@@ -3,10 +3,14 @@ package protocol
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/chainiac/chainiac/cosi"
+	"github.com/chainiac/chainiac/internal/localnet"
 	"github.com/chainiac/chainiac/internal/testrand"
 	"github.com/stretchr/testify/require"
+	"go.dedis.ch/onet/v3"
+	"go.dedis.ch/onet/v3/network"
 )
 
 func gatherKeys(t testing.TB, n int) ([]*cosi.PrivateKey, *cosi.Roster) {
@@ -41,7 +45,7 @@ func set(ms ...int) map[int]bool {
 func TestGatherCountsEachMemberOnce(t *testing.T) {
 	keys, r := gatherKeys(t, 4)
 	msg := []byte("m")
-	g := newGather(r, msg)
+	g := newGather(r, testRound, msg)
 	require.NoError(t, g.addOwn(0, share(t, keys[0], r, msg)))
 	require.Error(t, g.addOwn(0, share(t, keys[0], r, msg)), "own share twice")
 
@@ -49,7 +53,7 @@ func TestGatherCountsEachMemberOnce(t *testing.T) {
 	require.Error(t, g.addReply(1, set(2, 3), s1, nil, nil), "a partial for a member outside the sender's subtree")
 	require.NoError(t, g.addReply(1, set(1), s1, nil, nil))
 	require.Error(t, g.addReply(1, set(1), s1, nil, nil), "the same signer again")
-	require.Error(t, g.addReply(2, set(2, 3), nil, []RefusalMsg{{Member: 2}}, []FailureMsg{{Member: 2}}),
+	require.Error(t, g.addReply(2, set(2, 3), nil, []Refusal{{Member: 2}}, []FailureMsg{{Member: 2}}),
 		"one member both refused and failed")
 	require.Empty(t, g.settle())
 	require.Equal(t, 2, g.signed())
@@ -60,7 +64,7 @@ func TestGatherCountsEachMemberOnce(t *testing.T) {
 func TestGatherBadPartialReleasesItsReply(t *testing.T) {
 	keys, r := gatherKeys(t, 6)
 	msg := []byte("m")
-	g := newGather(r, msg)
+	g := newGather(r, testRound, msg)
 	good := share(t, keys[1], r, msg)
 	bad := share(t, keys[2], r, []byte("other"))
 	require.NoError(t, g.addReply(1, set(1), good, nil, nil))
@@ -83,28 +87,94 @@ func TestGatherBadPartialReleasesItsReply(t *testing.T) {
 	require.NoError(t, cosi.VerifyPartial(r, msg, g.agg))
 }
 
-// A parent cannot make a member refuse: a refusal must be signed by the member itself.
-func TestGatherForgedRefusalBecomesFailure(t *testing.T) {
-	keys, r := gatherKeys(t, 3)
-	msg := []byte("m")
-	g := newGather(r, msg)
-	reason := "rebuild differs"
-	genuine := share(t, keys[1], r, refusalMessage(msg, reason)).Encode()
-	byParent := share(t, keys[0], r, refusalMessage(msg, reason)).Encode()
-	require.NoError(t, g.addReply(1, set(1, 2), nil, []RefusalMsg{
-		{Member: 1, Reason: reason, Signature: genuine},
-		{Member: 2, Reason: reason, Signature: byParent},
-	}, nil))
-	refusals := g.verifiedRefusals()
-	require.Len(t, refusals, 1)
-	require.Equal(t, 1, refusals[0].Member)
-	require.Contains(t, g.failures(), Failure{Member: 2, Reason: "refusal with an invalid signature"})
+var testRound = cosi.RoundID{0xc0, 0x51}
 
-	// Nor can a refusal for one message, or one reason, stand for another.
-	g = newGather(r, []byte("another message"))
-	require.NoError(t, g.addReply(1, set(1), nil, []RefusalMsg{{Member: 1, Reason: reason, Signature: genuine}}, nil))
-	require.Empty(t, g.verifiedRefusals())
-	g = newGather(r, msg)
-	require.NoError(t, g.addReply(1, set(1), nil, []RefusalMsg{{Member: 1, Reason: "another reason", Signature: genuine}}, nil))
-	require.Empty(t, g.verifiedRefusals())
+func refusal(t testing.TB, k *cosi.PrivateKey, r *cosi.Roster, round cosi.RoundID, msg []byte, reason string) []byte {
+	t.Helper()
+	s, err := k.Refuse(r, round, msg, reason)
+	require.NoError(t, err)
+	return s.Encode()
+}
+
+// A parent cannot make a member refuse: a refusal must be signed by the member itself,
+// for this round, this roster, this message and this reason.
+func TestGatherChecksRefusals(t *testing.T) {
+	keys, r := gatherKeys(t, 3)
+	otherKeys, other := gatherKeys(t, 4)
+	msg := []byte("m")
+	reason := "rebuild differs"
+	g := newGather(r, testRound, msg)
+	genuine := refusal(t, keys[1], r, testRound, msg, reason)
+	v, err := g.checkRefusal(RefusalMsg{Member: 1, Reason: reason, Signature: genuine})
+	require.NoError(t, err)
+	require.Equal(t, 1, v.Member)
+	require.True(t, v.Key.Equal(keys[1].Public()))
+	require.Equal(t, reason, v.Reason)
+	require.Equal(t, genuine, v.Signature.Encode())
+
+	for name, bad := range map[string]RefusalMsg{
+		"signed by the parent":  {Member: 2, Reason: reason, Signature: refusal(t, keys[0], r, testRound, msg, reason)},
+		"named for another":     {Member: 2, Reason: reason, Signature: genuine},
+		"another reason":        {Member: 1, Reason: "another reason", Signature: genuine},
+		"another round":         {Member: 1, Reason: reason, Signature: refusal(t, keys[1], r, cosi.RoundID{9}, msg, reason)},
+		"another message":       {Member: 1, Reason: reason, Signature: refusal(t, keys[1], r, testRound, []byte("n"), reason)},
+		"a share, not refusal":  {Member: 1, Reason: reason, Signature: share(t, keys[1], r, msg).Encode()},
+		"garbage":               {Member: 1, Reason: reason, Signature: []byte("not a signature")},
+		"no signature":          {Member: 1, Reason: reason},
+		"other roster's bitmap": {Member: 1, Reason: reason, Signature: share(t, otherKeys[1], other, msg).Encode()},
+	} {
+		_, err := g.checkRefusal(bad)
+		require.Error(t, err, name)
+	}
+	// Nor under another roster with the same key: the refusal signs the roster ID.
+	_, err = newGather(rosterWith(t, keys[1].Public(), other), testRound, msg).checkRefusal(RefusalMsg{Member: 1, Reason: reason, Signature: genuine})
+	require.Error(t, err)
+}
+
+// rosterWith returns a roster of the same size as r whose member 1 is k.
+func rosterWith(t testing.TB, k cosi.PublicKey, r *cosi.Roster) *cosi.Roster {
+	t.Helper()
+	keys := r.Keys()[:3]
+	keys[1] = k
+	out, err := cosi.NewRoster(keys)
+	require.NoError(t, err)
+	return out
+}
+
+// A reply's refusals are verified when it arrives: one that does not verify does not
+// count as lost, and when there is no time to ask its member, the member is recorded
+// as failed, never as refusing.
+func TestAcceptVerifiesRefusalsOnArrival(t *testing.T) {
+	keys, roster := gatherKeys(t, 5)
+	msg := []byte("m")
+	reason := "rebuild differs"
+	r := &round{
+		roster:      roster,
+		g:           newGather(roster, testRound, msg),
+		replyAt:     time.Now().Add(-time.Second), // no time left: no asking again
+		pending:     map[onet.TreeNodeID]askedNode{},
+		byMember:    map[int]onet.TreeNodeID{},
+		provisional: map[int]string{},
+	}
+	sender := network.NewServerIdentity(localnet.Suite.Point().Base(), network.NewTCPAddress("127.0.0.1:1"))
+	asked := askedNode{node: onet.NewTreeNode(1, sender), allowed: set(1, 2, 3, 4)}
+	require.NoError(t, r.accept(asked, Reply{
+		Signature: share(t, keys[1], roster, msg).Encode(),
+		Refusals: []RefusalMsg{
+			{Member: 2, Reason: reason, Signature: refusal(t, keys[2], roster, testRound, msg, reason)},
+			{Member: 3, Reason: reason, Signature: refusal(t, keys[1], roster, testRound, msg, reason)},
+			{Member: 4, Reason: reason, Signature: []byte("invented")},
+		},
+	}))
+	require.Equal(t, 0, r.g.lost(), "nothing counts before the partial verified")
+	require.Equal(t, 3, r.g.unverifiedLost())
+	require.Empty(t, r.g.settle())
+	require.Equal(t, 1, r.g.signed())
+	refusals := r.g.refusals()
+	require.Len(t, refusals, 1)
+	require.Equal(t, 2, refusals[0].Member)
+	require.Equal(t, []Failure{
+		{Member: 3, Reason: "refusal with an invalid signature"},
+		{Member: 4, Reason: "refusal with an invalid signature"},
+	}, r.g.failures())
 }

@@ -1,14 +1,12 @@
 package protocol
 
 import (
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/chainiac/chainiac/cosi"
-	"github.com/chainiac/chainiac/internal/wire"
 	"go.dedis.ch/onet/v3"
 )
 
@@ -19,7 +17,7 @@ const (
 	MaxMessageSize   = 64 << 10 // the bytes to sign
 	MaxDataSize      = 4 << 20  // application data for the check (a manifest, say)
 	MaxRosterRefSize = 64
-	MaxReasonSize    = 256
+	MaxReasonSize    = cosi.MaxReasonSize
 	MaxBudget        = 10 * time.Minute
 )
 
@@ -27,6 +25,7 @@ const (
 // answers and reply to the sender within Budget.
 type Announce struct {
 	RosterRef []byte // the application's name for the signing roster
+	Round     []byte // the cosi.RoundID chosen by the root, which every refusal signs
 	Message   []byte
 	Data      []byte
 	BudgetMs  int64 // how long the receiver has to reply, counted from receipt
@@ -43,7 +42,7 @@ type Reply struct {
 type RefusalMsg struct {
 	Member    int32
 	Reason    string
-	Signature []byte // the member's cosi share over refusalMessage
+	Signature []byte // encoded cosi.Signature by the member, see cosi.VerifyRefusal
 }
 
 // FailureMsg is a parent's report that a member did not take part, or sent a share
@@ -71,24 +70,28 @@ func (a *Announce) validate() error {
 		return fmt.Errorf("data of %d bytes", len(a.Data))
 	case len(a.RosterRef) > MaxRosterRefSize:
 		return fmt.Errorf("roster reference of %d bytes", len(a.RosterRef))
+	case len(a.Round) != len(cosi.RoundID{}):
+		return fmt.Errorf("round ID of %d bytes", len(a.Round))
 	case a.BudgetMs < 1 || time.Duration(a.BudgetMs)*time.Millisecond > MaxBudget:
 		return fmt.Errorf("budget of %d ms", a.BudgetMs)
 	}
 	return nil
 }
 
-// refusalMessage is what a refusing member signs: the message it refuses and why, under
-// its own domain tag so a refusal can never pass for a signature on the message.
-func refusalMessage(msg []byte, reason string) []byte {
-	h := sha256.Sum256(msg)
-	return wire.NewEncoder("chainiac/v1/cosi-refusal").Fixed(h[:]).String(reason).Out()
+func (a *Announce) round() cosi.RoundID {
+	var id cosi.RoundID
+	copy(id[:], a.Round)
+	return id
 }
 
-// Refusal is a verified refusal: the member's key signed Reason for this message.
+// Refusal is a verified refusal: the member's key signed Reason for this round's
+// message, roster and round ID. Whoever gets it can check it again offline with
+// cosi.VerifyRefusal(roster, round, message, Reason, Signature).
 type Refusal struct {
-	Member int
-	Key    cosi.PublicKey
-	Reason string
+	Member    int
+	Key       cosi.PublicKey
+	Reason    string
+	Signature *cosi.Signature
 }
 
 // Failure is a member that did not contribute, as observed by the protocol.

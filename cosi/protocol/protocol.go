@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"sync"
@@ -36,11 +37,16 @@ type Request struct {
 	Data      []byte
 	Policy    cosi.Policy
 	Timeout   time.Duration // DefaultTimeout if zero
+	// Round names this round in every refusal. It must be fresh for every round; a
+	// proposer who wants proof that a refusal is fresh chooses it. If zero, the root
+	// draws one from crypto/rand.
+	Round cosi.RoundID
 }
 
 // Result is the outcome of a round that reached its threshold.
 type Result struct {
 	Signature *cosi.Signature
+	Round     cosi.RoundID // what the refusals sign, with the roster and the message
 	Refusals  []Refusal
 	Failures  []Failure
 }
@@ -49,6 +55,7 @@ type Result struct {
 // failed.
 type RoundError struct {
 	Signed, Needed int
+	Round          cosi.RoundID // what the refusals sign, with the roster and the message
 	Refusals       []Refusal
 	Failures       []Failure
 }
@@ -229,7 +236,15 @@ func (p *Protocol) dispatchRoot() (err error) {
 	if req.Timeout == 0 {
 		req.Timeout = DefaultTimeout
 	}
-	a := Announce{RosterRef: req.RosterRef, Message: req.Message, Data: req.Data,
+	if req.Round == (cosi.RoundID{}) {
+		id, err := cosi.NewRoundID(rand.Reader)
+		if err != nil {
+			p.finish(nil, fmt.Errorf("protocol: %w", err))
+			return nil
+		}
+		req.Round = id
+	}
+	a := Announce{RosterRef: req.RosterRef, Round: req.Round[:], Message: req.Message, Data: req.Data,
 		BudgetMs: req.Timeout.Milliseconds()}
 	if err := a.validate(); err != nil {
 		p.finish(nil, fmt.Errorf("protocol: request: %w", err))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chainiac/chainiac/cosi"
+	"github.com/chainiac/chainiac/internal/golden"
 	"github.com/stretchr/testify/require"
 )
 
@@ -184,6 +185,27 @@ func refusedMembers(rs []Refusal) []int {
 	return out
 }
 
+// A member may announce only to its subtree: a node that took an announcement from
+// anyone else would answer that member (with the budget it chose) instead of its
+// parent. Here a leaf announces, with a budget of 1 ms, to every node that is not its
+// ancestor, and it does so before the leaves of the other subtree hear from their
+// (slow) sub-leader: nobody may answer it, and everyone signs.
+func TestAnnouncementFromNonAncestorIgnored(t *testing.T) {
+	n := 5
+	tree, err := NewTree(dummyRoster(t, n), DefaultSubtrees(n))
+	require.NoError(t, err)
+	slow, other := tree.Root.Children[0], tree.Root.Children[1]
+	require.NotEmpty(t, slow.Children)
+	roles := map[int]behaviour{slow.RosterIndex: slowLookup, other.Children[0].RosterIndex: rogue}
+	c := newCluster(t, n, roles)
+	msg := []byte("announcement from a non-ancestor")
+	res, err := c.sign(t, msg, cosi.Policy{Threshold: n}, 5*time.Second)
+	require.Positive(t, c.misbehaved[other.Children[0].RosterIndex].Load())
+	require.NoError(t, err)
+	requireValid(t, c, msg, res)
+	require.Zero(t, c.rogueReplies.Load(), "a node answered an announcement from a non-ancestor")
+}
+
 // One member must not be able to cut the root's round short by announcing to it.
 func TestAnnouncementToRootIgnored(t *testing.T) {
 	n := 16
@@ -275,6 +297,10 @@ func TestMisbehavingSubLeaderCannotSilenceItsLeaves(t *testing.T) {
 			"a reply whose partial does not verify is discarded whole, hearsay included"},
 		{"liar: good share, reports its leaves failed", liar, 5 * time.Second, true,
 			"a failure reported by another member is hearsay until the member is asked"},
+		{"forgets: good share, says nothing of its leaves", forgets, 5 * time.Second, false,
+			"a reply must account for the sender's whole subtree, or it is discarded whole"},
+		{"invents: refusals for its whole subtree that do not verify", invents, 5 * time.Second, false,
+			"a refusal counts only once its signature verified; the others are asked directly"},
 	}
 	n := 16
 	tree, err := NewTree(dummyRoster(t, n), DefaultSubtrees(n))
@@ -289,6 +315,7 @@ func TestMisbehavingSubLeaderCannotSilenceItsLeaves(t *testing.T) {
 				need = n
 			}
 			res, err := c.sign(t, msg, cosi.Policy{Threshold: need}, tc.timeout)
+			require.Positive(t, c.misbehaved[leader.RosterIndex].Load(), "the sub-leader never ran its misbehaviour")
 			require.NoError(t, err, tc.rationale)
 			requireValid(t, c, msg, res)
 			for _, leaf := range leader.Children {
@@ -299,5 +326,79 @@ func TestMisbehavingSubLeaderCannotSilenceItsLeaves(t *testing.T) {
 				require.Contains(t, failedMembers(res.Failures), leader.RosterIndex)
 			}
 		})
+	}
+}
+
+// Every behaviour a test can list has an implementation, and a name without one is an
+// error at set-up (newCluster fails the test), not a member quietly running the honest
+// protocol.
+func TestEveryBehaviourIsImplemented(t *testing.T) {
+	for b := honest; b < numBehaviours; b++ {
+		_, err := kindOf(b)
+		require.NoError(t, err, "behaviour %d", b)
+	}
+	_, err := kindOf(numBehaviours)
+	require.Error(t, err)
+}
+
+// faultySubLeaders makes as many sub-leaders faulty as f = ⌊(n−1)/3⌋ allows, and the
+// rest of the f faulty members leaves, all with behaviour b. It returns the roles and
+// the faulty members.
+func faultySubLeaders(t *testing.T, n int, b behaviour, leaders int) (map[int]behaviour, []int) {
+	t.Helper()
+	tree, err := NewTree(dummyRoster(t, n), DefaultSubtrees(n))
+	require.NoError(t, err)
+	subs := tree.Root.Children
+	require.LessOrEqual(t, leaders, len(subs))
+	roles := map[int]behaviour{}
+	for _, s := range subs[:leaders] {
+		roles[s.RosterIndex] = b
+	}
+	// The remaining faulty members are leaves, taken round-robin across the subtrees.
+	for depth := 0; len(roles) < faulty(n); depth++ {
+		progressed := false
+		for _, s := range subs {
+			if depth < len(s.Children) && len(roles) < faulty(n) {
+				roles[s.Children[depth].RosterIndex] = b
+				progressed = true
+			}
+		}
+		require.True(t, progressed, "not enough leaves for %d faulty members", faulty(n))
+	}
+	return roles, sortedKeys(roles)
+}
+
+// A sub-leader that answers "every member of my subtree refused" with signatures that
+// do not verify accounts for each member exactly once: if its refusals were counted
+// before being verified, the root would give up on the threshold before asking
+// anyone. With f faulty members in all, as many of them sub-leaders as there are, the
+// round must still succeed with every honest member's share.
+func TestInventedRefusalsDoNotSilenceHonestLeaves(t *testing.T) {
+	for _, n := range sizes {
+		subs := DefaultSubtrees(n)
+		maxLeaders := min(subs, faulty(n))
+		leaders := []int{maxLeaders}
+		if golden.Exhaustive() {
+			leaders = nil
+			for k := 1; k <= maxLeaders; k++ {
+				leaders = append(leaders, k)
+			}
+		}
+		for _, k := range leaders {
+			t.Run(fmt.Sprintf("n=%d/faulty-sub-leaders=%d", n, k), func(t *testing.T) {
+				roles, bad := faultySubLeaders(t, n, invents, k)
+				c := newCluster(t, n, roles)
+				msg := []byte("invented refusals")
+				res, err := c.sign(t, msg, cosi.DefaultPolicy(n), 10*time.Second)
+				require.NoError(t, err)
+				requireValid(t, c, msg, res)
+				for m := 0; m < n; m++ {
+					_, isBad := roles[m]
+					require.Equal(t, !isBad, res.Signature.Mask().Has(m), "member %d", m)
+				}
+				require.Empty(t, res.Refusals, "no refusal verified")
+				require.Equal(t, bad, failedMembers(res.Failures))
+			})
+		}
 	}
 }

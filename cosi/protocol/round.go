@@ -59,7 +59,7 @@ func (p *Protocol) newRound(a Announce) (*round, error) {
 	now := time.Now()
 	return &round{
 		p: p, ann: a, roster: roster, key: key, me: me,
-		g:           newGather(roster, a.Message),
+		g:           newGather(roster, a.round(), a.Message),
 		start:       now,
 		waitAt:      now.Add(scale(budget, waitShare)),
 		replyAt:     now.Add(scale(budget, replyShare)),
@@ -248,12 +248,12 @@ func (r *round) ownAnswer(checkErr error) {
 		return
 	}
 	reason := truncateReason(checkErr.Error())
-	sig, err := r.key.Sign(r.roster, refusalMessage(r.ann.Message, reason))
+	sig, err := r.key.Refuse(r.roster, r.ann.round(), r.ann.Message, reason)
 	if err != nil {
 		r.g.fail(r.me, err.Error())
 		return
 	}
-	r.g.addRefusal(map[int]bool{r.me: true}, RefusalMsg{Member: int32(r.me), Reason: reason, Signature: sig.Encode()})
+	r.g.addOwnRefusal(Refusal{Member: r.me, Key: r.key.Public(), Reason: reason, Signature: sig})
 }
 
 func (r *round) onReply(m replyMsg) {
@@ -314,25 +314,47 @@ func (r *round) accept(asked askedNode, reply Reply) error {
 	if len(accounted) != len(asked.allowed) {
 		return fmt.Errorf("reply accounts for %d of %d members", len(accounted), len(asked.allowed))
 	}
-	// A sender's word that someone else in its subtree failed is hearsay: a lying
-	// sub-leader could silence its leaves that way. While there is time, ask them.
+	// A refusal counts only once it verified under its member's key: a sub-leader that
+	// invents refusals for its subtree must not make the threshold look unreachable.
+	// A sender's word that someone else in its subtree failed, or a refusal of someone
+	// else that does not verify, is hearsay: a lying sub-leader could silence its
+	// leaves that way. While there is time, ask them directly.
 	sender := asked.node.RosterIndex
+	canAsk := func(m int) bool {
+		return m != sender && time.Until(r.replyAt) > 0 && r.treeNode(m) != nil
+	}
+	var refusals []Refusal
 	var reported, hearsay []FailureMsg
+	for _, ref := range reply.Refusals {
+		v, err := r.g.checkRefusal(ref)
+		if err == nil {
+			refusals = append(refusals, v)
+			continue
+		}
+		f := FailureMsg{Member: ref.Member, Reason: "refusal with an invalid signature"}
+		if canAsk(int(ref.Member)) {
+			hearsay = append(hearsay, f)
+		} else {
+			reported = append(reported, f)
+		}
+	}
 	for _, f := range reply.Failures {
-		if int(f.Member) != sender && time.Until(r.replyAt) > 0 && r.treeNode(int(f.Member)) != nil {
+		if canAsk(int(f.Member)) {
 			hearsay = append(hearsay, f)
 			continue
 		}
 		reported = append(reported, f)
 	}
-	if err := r.g.addReply(sender, asked.allowed, sig, reply.Refusals, reported); err != nil {
+	if err := r.g.addReply(sender, asked.allowed, sig, refusals, reported); err != nil {
 		return err
 	}
 	var again []*onet.TreeNode
 	for _, f := range hearsay {
 		// The reason stands if the member does not answer us either.
 		r.provisional[int(f.Member)] = fmt.Sprintf("%s (reported by member %d)", truncateReason(f.Reason), sender)
-		again = append(again, r.treeNode(int(f.Member)))
+		// Asked for itself alone: whatever its subtree said came in this reply.
+		n := r.treeNode(int(f.Member))
+		again = append(again, onet.NewTreeNode(n.RosterIndex, n.ServerIdentity))
 	}
 	r.askAgain(again, scale(time.Until(r.replyAt), childShare))
 	return nil
@@ -401,7 +423,7 @@ func (r *round) progress() (*Result, error, bool) {
 	}
 	if r.g.signed() >= need {
 		r.confirmHearsay()
-		return &Result{Signature: r.g.agg, Refusals: r.g.verifiedRefusals(), Failures: r.g.failures()}, nil, true
+		return &Result{Signature: r.g.agg, Round: r.ann.round(), Refusals: r.g.refusals(), Failures: r.g.failures()}, nil, true
 	}
 	if everyone {
 		r.confirmHearsay()
@@ -411,8 +433,8 @@ func (r *round) progress() (*Result, error, bool) {
 	}
 	if r.roster.Len()-r.g.lost() < need || everyone {
 		r.confirmHearsay()
-		return nil, &RoundError{Signed: r.g.signed(), Needed: need,
-			Refusals: r.g.verifiedRefusals(), Failures: r.g.failures()}, true
+		return nil, &RoundError{Signed: r.g.signed(), Needed: need, Round: r.ann.round(),
+			Refusals: r.g.refusals(), Failures: r.g.failures()}, true
 	}
 	return nil, nil, false
 }

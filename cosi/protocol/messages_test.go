@@ -1,0 +1,40 @@
+package protocol
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// Every bound of an announcement is checked, and a value exactly at a bound passes.
+func TestAnnounceValidate(t *testing.T) {
+	valid := func() Announce {
+		return Announce{RosterRef: []byte("ref"), Round: make([]byte, 32), Message: []byte("m"), BudgetMs: 1000}
+	}
+	a := valid()
+	require.NoError(t, a.validate())
+	at := Announce{RosterRef: bytes.Repeat([]byte{1}, MaxRosterRefSize), Round: make([]byte, 32),
+		Message: make([]byte, MaxMessageSize), Data: make([]byte, MaxDataSize), BudgetMs: MaxBudget.Milliseconds()}
+	require.NoError(t, at.validate(), "every field at its bound")
+	a.BudgetMs = 1
+	require.NoError(t, a.validate(), "the smallest budget")
+
+	for name, mangle := range map[string]func(*Announce){
+		"no message":            func(a *Announce) { a.Message = nil },
+		"message too long":      func(a *Announce) { a.Message = make([]byte, MaxMessageSize+1) },
+		"data too long":         func(a *Announce) { a.Data = make([]byte, MaxDataSize+1) },
+		"roster ref too long":   func(a *Announce) { a.RosterRef = make([]byte, MaxRosterRefSize+1) },
+		"round ID too short":    func(a *Announce) { a.Round = make([]byte, 31) },
+		"round ID too long":     func(a *Announce) { a.Round = make([]byte, 33) },
+		"no round ID":           func(a *Announce) { a.Round = nil },
+		"no budget":             func(a *Announce) { a.BudgetMs = 0 },
+		"negative budget":       func(a *Announce) { a.BudgetMs = -1 },
+		"budget over the limit": func(a *Announce) { a.BudgetMs = (MaxBudget + time.Millisecond).Milliseconds() },
+	} {
+		a := valid()
+		mangle(&a)
+		require.Error(t, a.validate(), name)
+	}
+}
