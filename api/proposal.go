@@ -83,11 +83,14 @@ func ParseProposal(b []byte) (*Proposal, any, error) {
 	return p, body, nil
 }
 
-// Refusal is one member's refusal, as a node reports it to a proposer.
+// Refusal is one member's signed refusal, as a node reports it to a proposer. It can
+// be checked offline with cosi.VerifyRefusal(roster, round, message, reason, signature),
+// the round and message being the RoundReport's.
 type Refusal struct {
-	Member int    `json:"member"`
-	Key    string `json:"key"`
-	Reason string `json:"reason"`
+	Member    int    `json:"member"`
+	Key       string `json:"key"`
+	Reason    string `json:"reason"`
+	Signature string `json:"signature"` // hex of the cosi signature encoding
 }
 
 // Failure is a member that did not answer, as the leader saw it.
@@ -99,6 +102,8 @@ type Failure struct {
 // RoundReport is one signing round of a proposal.
 type RoundReport struct {
 	What     string    `json:"what"` // "link 4→5 level 0", "timestamp 5", ...
+	Round    string    `json:"round,omitempty"`   // hex round ID
+	Message  string    `json:"message,omitempty"` // hex of the bytes asked to sign
 	OK       bool      `json:"ok"`
 	Signers  int       `json:"signers"`
 	Members  int       `json:"members"`

@@ -22,6 +22,7 @@ const (
 	DefaultTimestampInterval = time.Hour
 	DefaultMaxClockSkew      = 5 * time.Minute
 	DefaultRoundTimeout      = 30 * time.Second
+	DefaultLinger            = 10 * time.Second
 	DefaultRebuilds          = 1
 	DefaultMaxProposals      = 4
 
@@ -50,6 +51,9 @@ type Config struct {
 	TimestampInterval Duration `toml:"timestamp_interval,omitempty"`
 	MaxClockSkew      Duration `toml:"max_clock_skew,omitempty"`
 	RoundTimeout      Duration `toml:"round_timeout,omitempty"`
+	// Linger is how long a round this node leads keeps gathering after reaching its
+	// threshold, so that slower members' signatures and refusals are reported too.
+	Linger Duration `toml:"linger,omitempty"`
 	// Rebuilds is how many rebuilds run at once; MaxProposals how many proposals the
 	// HTTP API accepts at once (each waits for its chain's turn).
 	Rebuilds     int `toml:"rebuilds,omitempty"`
@@ -140,6 +144,7 @@ func (c *Config) validate() error {
 		{&c.TimestampInterval, DefaultTimestampInterval},
 		{&c.MaxClockSkew, DefaultMaxClockSkew},
 		{&c.RoundTimeout, DefaultRoundTimeout},
+		{&c.Linger, DefaultLinger},
 	}
 	for _, x := range defaults {
 		if x.d.Duration == 0 {

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -20,20 +21,21 @@ var errBusy = errors.New("node: too many proposals in flight; retry later")
 
 // round runs one signing round led by this node over roster and reports it. The
 // signature is verified before it is returned.
-func (n *Node) round(ctx context.Context, roster *skipchain.Roster, what string, msg []byte, data *roundData) (*protocol.Result, api.RoundReport) {
+func (n *Node) round(ctx context.Context, roster *skipchain.Roster, what string, msg []byte, data *roundData, linger time.Duration) (*protocol.Result, api.RoundReport) {
 	start := time.Now()
-	rep := api.RoundReport{What: what, Members: roster.Len(), Needed: roster.Threshold()}
-	res, err := n.sign(ctx, roster, msg, data)
+	rep := api.RoundReport{What: what, Members: roster.Len(), Needed: roster.Threshold(), Message: hex.EncodeToString(msg)}
+	res, err := n.sign(ctx, roster, msg, data, linger)
 	rep.Seconds = time.Since(start).Seconds()
 	kind := roundKind(msg)
 	var re *protocol.RoundError
 	switch {
 	case err == nil:
 		rep.OK, rep.Signers = true, res.Signature.Mask().Count()
+		rep.Round = res.Round.String()
 		rep.Refusals, rep.Failures = reportRefusals(res.Refusals), reportFailures(res.Failures)
 		n.metrics.round(kind, "signed", time.Since(start))
 	case errors.As(err, &re):
-		rep.Signers = re.Signed
+		rep.Signers, rep.Round = re.Signed, re.Round.String()
 		rep.Refusals, rep.Failures = reportRefusals(re.Refusals), reportFailures(re.Failures)
 		rep.Error = err.Error()
 		n.metrics.round(kind, "refused", time.Since(start))
@@ -68,7 +70,7 @@ func (d *roundData) genesis() skipchain.ID {
 	return d.Block.Header().Genesis()
 }
 
-func (n *Node) sign(ctx context.Context, roster *skipchain.Roster, msg []byte, data *roundData) (*protocol.Result, error) {
+func (n *Node) sign(ctx context.Context, roster *skipchain.Roster, msg []byte, data *roundData, linger time.Duration) (*protocol.Result, error) {
 	me := -1
 	ids := make([]*network.ServerIdentity, roster.Len())
 	for i, m := range roster.Members() {
@@ -96,7 +98,7 @@ func (n *Node) sign(ctx context.Context, roster *skipchain.Roster, msg []byte, d
 	id := roster.ID()
 	p.Request = protocol.Request{
 		RosterRef: id[:], Message: msg, Data: data.encode(),
-		Policy: roster.Policy(), Timeout: n.cfg.RoundTimeout.Duration,
+		Policy: roster.Policy(), Timeout: n.cfg.RoundTimeout.Duration, Linger: linger,
 	}
 	if err := p.Start(); err != nil {
 		return nil, err
@@ -114,7 +116,7 @@ func (n *Node) sign(ctx context.Context, roster *skipchain.Roster, msg []byte, d
 func reportRefusals(rs []protocol.Refusal) []api.Refusal {
 	out := make([]api.Refusal, len(rs))
 	for i, r := range rs {
-		out[i] = api.Refusal{Member: r.Member, Key: r.Key.String(), Reason: r.Reason}
+		out[i] = api.Refusal{Member: r.Member, Key: r.Key.String(), Reason: r.Reason, Signature: hex.EncodeToString(r.Signature.Encode())}
 	}
 	return out
 }
@@ -136,7 +138,7 @@ func (n *Node) CreateChain(ctx context.Context, g *skipchain.Block) (*api.Propos
 	out := &api.ProposalResult{Kind: timeline.KindGenesis, Index: 0, ID: g.ID().String()}
 	ts := timeline.NewTimestamp(g.Header(), n.clock())
 	data := &roundData{Block: g, CatchUp: n.baseURL()}
-	res, rep := n.round(ctx, g.Roster(), "genesis", ts.Message(), data)
+	res, rep := n.round(ctx, g.Roster(), "genesis", ts.Message(), data, n.cfg.Linger.Duration)
 	out.Rounds = append(out.Rounds, rep)
 	if res == nil {
 		out.Error = "the genesis roster did not cosign the genesis: " + rep.Error
@@ -195,7 +197,7 @@ func (n *Node) Propose(ctx context.Context, genesis skipchain.ID, p *api.Proposa
 		}
 		msg := skipchain.LinkMessage(from.ID(), b.ID(), b.Index(), b.Header().RosterID())
 		what := fmt.Sprintf("link %d→%d level %d", from.Index(), b.Index(), level)
-		res, rep := n.round(ctx, fromBlock.Roster(), what, msg, data)
+		res, rep := n.round(ctx, fromBlock.Roster(), what, msg, data, n.cfg.Linger.Duration)
 		out.Rounds = append(out.Rounds, rep)
 		if res == nil {
 			if level == 0 {
@@ -223,7 +225,7 @@ func (n *Node) Propose(ctx context.Context, genesis skipchain.ID, p *api.Proposa
 	}
 	ts := timeline.NewTimestamp(b.Header(), n.clock())
 	data = &roundData{Block: b, Links: links, CatchUp: n.baseURL(), Timestamp: c.newestTimestamp()}
-	res, rep := n.round(ctx, b.Roster(), fmt.Sprintf("timestamp %d (stored)", b.Index()), ts.Message(), data)
+	res, rep := n.round(ctx, b.Roster(), fmt.Sprintf("timestamp %d (stored)", b.Index()), ts.Message(), data, n.cfg.Linger.Duration)
 	out.Rounds = append(out.Rounds, rep)
 	if res == nil {
 		out.Error = "the block is signed but fewer than a threshold of its roster stored it: " + rep.Error
@@ -342,7 +344,7 @@ func (n *Node) renewTimestamp(c *chain) {
 			data.Block, data.Links = b, links
 		}
 	}
-	res, _ := n.round(n.ctx, roster, fmt.Sprintf("timestamp %d", head.Index()), ts.Message(), data)
+	res, _ := n.round(n.ctx, roster, fmt.Sprintf("timestamp %d", head.Index()), ts.Message(), data, 0)
 	if res == nil {
 		return
 	}

@@ -93,6 +93,22 @@ func ParseTimestamp(b []byte) (*Timestamp, error) {
 	if err := d.Finish(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidTimestamp, err)
 	}
+	t, err := ParseTimestampMessage(msg)
+	if err != nil {
+		return nil, err
+	}
+	if t.Signature, err = cosi.ParseSignature(sig); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidTimestamp, err)
+	}
+	return t, nil
+}
+
+// ParseTimestampMessage decodes the statement a roster is asked to sign (Message),
+// without a signature: what a member checks before it signs.
+func ParseTimestampMessage(msg []byte) (*Timestamp, error) {
+	if len(msg) > timestampMessageSize {
+		return nil, fmt.Errorf("%w: message of %d bytes, at most %d", ErrInvalidTimestamp, len(msg), timestampMessageSize)
+	}
 	t := &Timestamp{}
 	m := wire.NewDecoder(msg, tagTimestamp)
 	m.Field("genesis").Fixed(t.Genesis[:])
@@ -107,10 +123,6 @@ func ParseTimestamp(b []byte) (*Timestamp, error) {
 		return nil, fmt.Errorf("%w: time %d after year 9999", ErrInvalidTimestamp, secs)
 	}
 	t.Time = time.Unix(int64(secs), 0).UTC()
-	var err error
-	if t.Signature, err = cosi.ParseSignature(sig); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidTimestamp, err)
-	}
 	return t, nil
 }
 

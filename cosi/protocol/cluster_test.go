@@ -42,6 +42,7 @@ const (
 	forgets                 // signs, asks nobody, and says nothing of its subtree
 	rogue                   // a leaf: announces to every node but the root and its ancestors, then signs
 	slowLookup              // honest, but its roster look-up waits until a rogue member has announced
+	lateRefuses             // its check says no, after the others have signed
 	numBehaviours           // not a behaviour: the number of them, for the test that each is implemented
 )
 
@@ -58,7 +59,7 @@ const (
 // test cannot list a misbehaviour that quietly runs the honest protocol.
 func kindOf(b behaviour) (behaviourKind, error) {
 	switch b {
-	case honest, refuses, stuck, slowLookup:
+	case honest, refuses, stuck, slowLookup, lateRefuses:
 		return byEnv, nil
 	case dead:
 		return byStopping, nil
@@ -82,6 +83,8 @@ type cluster struct {
 	rogueSent     chan struct{}
 	rogueSentOnce sync.Once
 	rogueReplies  atomic.Int32
+	// linger is every round's Request.Linger.
+	linger time.Duration
 }
 
 var testRef = []byte("test-roster")
@@ -160,6 +163,13 @@ func (c *cluster) env(i int, b behaviour) Env {
 			if b == refuses {
 				return fmt.Errorf("member %d: rebuild differs", i)
 			}
+			if b == lateRefuses {
+				select {
+				case <-time.After(300 * time.Millisecond):
+				case <-ctx.Done():
+				}
+				return fmt.Errorf("member %d: late rebuild differs", i)
+			}
 			if string(req.Data) != "data" {
 				return errors.New("wrong data")
 			}
@@ -182,7 +192,7 @@ func (c *cluster) signOver(t *testing.T, tree *onet.Tree, msg []byte, policy cos
 	pi, err := c.net.CreateProtocol(0, testProtocol, tree)
 	require.NoError(t, err)
 	p := pi.(*Protocol)
-	p.Request = Request{RosterRef: testRef, Message: msg, Data: []byte("data"), Policy: policy, Timeout: timeout}
+	p.Request = Request{RosterRef: testRef, Message: msg, Data: []byte("data"), Policy: policy, Timeout: timeout, Linger: c.linger}
 	require.NoError(t, p.Start())
 	ctx, cancel := context.WithTimeout(context.Background(), timeout+5*time.Second)
 	defer cancel()

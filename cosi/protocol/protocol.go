@@ -41,6 +41,11 @@ type Request struct {
 	// proposer who wants proof that a refusal is fresh chooses it. If zero, the root
 	// draws one from crypto/rand.
 	Round cosi.RoundID
+	// Linger keeps the root gathering for up to this long after the threshold is
+	// reached (never past the round's deadline), so that the members still checking
+	// are reported too: their signatures join the aggregate and their refusals reach
+	// the caller. Zero ends the round as soon as the threshold is reached.
+	Linger time.Duration
 }
 
 // Result is the outcome of a round that reached its threshold.
@@ -260,6 +265,7 @@ func (p *Protocol) dispatchRoot() (err error) {
 		return nil
 	}
 	r.policy = &req.Policy
+	r.linger = req.Linger
 	p.finish(r.run())
 	return nil
 }

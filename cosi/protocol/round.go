@@ -20,7 +20,11 @@ type round struct {
 	key    *cosi.PrivateKey
 	me     int
 	g      *gather
-	policy *cosi.Policy // set at the root only
+	policy *cosi.Policy  // set at the root only
+	linger time.Duration // at the root: how long to keep gathering past the threshold
+
+	lingerUntil time.Time        // set when the threshold was first reached
+	lingerC     <-chan time.Time // fires at lingerUntil; nil until then
 
 	start, waitAt, replyAt time.Time
 
@@ -104,6 +108,8 @@ func (r *round) run() (*Result, error) {
 			r.onReply(m)
 		case <-r.p.announces:
 			// Honest ancestors ask again through a fresh instance (see askAgain).
+		case <-r.lingerC:
+			// Lingering is over: progress ends the round.
 		case <-waitTimer.C:
 			r.giveUpOnSilent("no reply in time")
 		case <-replyTimer.C:
@@ -420,6 +426,18 @@ func (r *round) progress() (*Result, error, bool) {
 	if mayDecide || everyone {
 		r.settle()
 		everyone = len(r.pending) == 0 && r.checked
+	}
+	if r.g.signed() >= need && !everyone && r.linger > 0 {
+		if r.lingerUntil.IsZero() {
+			r.lingerUntil = time.Now().Add(r.linger)
+			if r.lingerUntil.After(r.replyAt) {
+				r.lingerUntil = r.replyAt
+			}
+			r.lingerC = time.After(time.Until(r.lingerUntil))
+		}
+		if time.Now().Before(r.lingerUntil) {
+			return nil, nil, false
+		}
 	}
 	if r.g.signed() >= need {
 		r.confirmHearsay()
