@@ -19,7 +19,8 @@ genesis block and install only what the cothority witnessed.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newBuildCmd(), newMarCmd(), newReleaseCmd(), newSimulateCmd())
+	root.AddCommand(newBuildCmd(), newMarCmd(), newReleaseCmd(), newSimulateCmd(),
+		newNodeCmd(), newChainCmd(), newExportCmd())
 	for _, c := range root.Commands() {
 		requireSubcommand(c)
 	}

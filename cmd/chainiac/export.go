@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/chainiac/chainiac/api"
+	"github.com/chainiac/chainiac/skipchain"
+	"github.com/chainiac/chainiac/timeline"
+)
+
+func newExportCmd() *cobra.Command {
+	var nodeURL, out, genesisHex string
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "export --node URL --out DIR [--genesis ID]",
+		Short: "Copy chains from a node into a directory any web server can serve",
+		Long: `Fetch the latest record, every block and the newest timestamp of each chain a
+node holds (or only of --genesis) and write them under DIR at the paths the node
+serves them at, so that a plain web server or CDN rooted at DIR serves the same
+bytes. Nothing is written before it checks out: every block must follow the one
+before it by the chain rules (index, genesis, parameters, back-links), every
+forward link must be signed by its block's roster, and the timestamp must be
+signed by the roster of the block it names. Running it again only adds files or
+atomically replaces those whose content changed (blocks gain forward links).`,
+		Example: `  chainiac export --node http://127.0.0.1:7771 --out /srv/www/chainiac
+  chainiac export --node 127.0.0.1:7771 --out site --genesis 3f1c...e2`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := newNodeClient(nodeURL, timeout)
+			if err != nil {
+				return fmt.Errorf("export: %w", err)
+			}
+			ctx := contextOf(cmd)
+			var chains []skipchain.ID
+			if genesisHex != "" {
+				var g skipchain.ID
+				if err := g.UnmarshalText([]byte(genesisHex)); err != nil {
+					return fmt.Errorf("export: --genesis: %w", err)
+				}
+				chains = append(chains, g)
+			} else {
+				st, _, err := c.status(ctx)
+				if err != nil {
+					return fmt.Errorf("export: %w", err)
+				}
+				for _, cs := range st.Chains {
+					var g skipchain.ID
+					if err := g.UnmarshalText([]byte(cs.Genesis)); err != nil {
+						return fmt.Errorf("export: status names chain %q: %w", cs.Genesis, err)
+					}
+					chains = append(chains, g)
+				}
+				if len(chains) == 0 {
+					return errors.New("export: the node holds no chain")
+				}
+			}
+			for _, g := range chains {
+				snap, err := fetchChain(ctx, c, g)
+				if err != nil {
+					return fmt.Errorf("export: chain %s: %w", g.Short(), err)
+				}
+				wrote, err := snap.write(out)
+				if err != nil {
+					return fmt.Errorf("export: chain %s: %w", g.Short(), err)
+				}
+				reportExport(cmd.OutOrStdout(), g, snap, wrote)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&nodeURL, "node", "", "HTTP URL (or HOST:PORT) of the node to copy from")
+	f.StringVar(&out, "out", "", "directory to write the static copy into")
+	f.StringVar(&genesisHex, "genesis", "", "export only this chain (genesis ID, 64 hex digits)")
+	f.DurationVar(&timeout, "timeout", time.Minute, "give up on each request after this long")
+	for _, name := range []string{"node", "out"} {
+		_ = cmd.MarkFlagRequired(name)
+	}
+	return cmd
+}
+
+// chainSnapshot is one chain as fetched from a node and verified: the encodings
+// exactly as served, ready to be written.
+type chainSnapshot struct {
+	genesis   skipchain.ID
+	latest    []byte
+	blocks    [][]byte // served block encodings, index order
+	timestamp []byte   // nil if the node has none yet
+	tsIndex   uint64
+}
+
+// fetchChain fetches a chain's timestamp, latest record and blocks 0..latest, and
+// verifies them. The timestamp is fetched first and latest next, so that a chain
+// growing meanwhile still gives a timestamp no newer than latest.
+func fetchChain(ctx context.Context, c *nodeClient, g skipchain.ID) (*chainSnapshot, error) {
+	s := &chainSnapshot{genesis: g}
+	var ts *timeline.Timestamp
+	tsBytes, err := c.get(ctx, api.Timestamp(g), api.MediaBinary, int64(timeline.MaxTimestampSize))
+	switch {
+	case errors.Is(err, errNotFound):
+	case err != nil:
+		return nil, err
+	default:
+		if ts, err = timeline.ParseTimestamp(tsBytes); err != nil {
+			return nil, fmt.Errorf("timestamp: %w", err)
+		}
+		if ts.Genesis != g {
+			return nil, fmt.Errorf("timestamp is of chain %s", ts.Genesis.Short())
+		}
+		s.timestamp, s.tsIndex = tsBytes, ts.Index
+	}
+	s.latest, err = c.get(ctx, api.Latest(g), api.MediaBinary, int64(api.MaxLatestSize))
+	if err != nil {
+		return nil, err
+	}
+	latest, err := api.ParseLatest(s.latest)
+	if err != nil {
+		return nil, err
+	}
+	if ts != nil && ts.Index > latest.Index {
+		return nil, fmt.Errorf("the node's timestamp names block %d, after its latest block %d", ts.Index, latest.Index)
+	}
+	blocks := make([]*skipchain.Block, 0, latest.Index+1)
+	served := make([]*api.ServedBlock, 0, latest.Index+1)
+	for i := uint64(0); i <= latest.Index; i++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		b, err := c.get(ctx, api.Block(g, i), api.MediaBinary, int64(api.MaxServedBlockSize))
+		if err != nil {
+			return nil, err
+		}
+		sb, err := api.ParseServedBlock(b)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkServed(g, blocks, i, sb); err != nil {
+			return nil, err
+		}
+		blocks, served = append(blocks, sb.Block), append(served, sb)
+		s.blocks = append(s.blocks, b)
+	}
+	if head := blocks[latest.Index]; head.ID() != latest.ID {
+		return nil, fmt.Errorf("latest names block %d as %s, the node served %s", latest.Index, latest.ID.Short(), head.ID().Short())
+	}
+	// Links leave a block before the blocks they reach were checked; check each
+	// against its target now that every block is known.
+	for i, sb := range served {
+		for _, l := range sb.Links {
+			if l.ToIndex() > latest.Index {
+				err = skipchain.VerifyLinkSignature(sb.Block.Roster(), l)
+			} else {
+				err = skipchain.CheckLink(sb.Block, blocks[l.ToIndex()].Header(), l)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("block %d: %w", i, err)
+			}
+		}
+	}
+	if ts != nil {
+		b := blocks[ts.Index]
+		if err := ts.Describes(b.Header()); err != nil {
+			return nil, fmt.Errorf("timestamp: %w", err)
+		}
+		if err := ts.Verify(b.Roster()); err != nil {
+			return nil, fmt.Errorf("timestamp: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// checkServed checks that served block i is block i of chain g and follows the
+// blocks before it (prev holds blocks 0..i-1, checked) by the chain rules.
+func checkServed(g skipchain.ID, prev []*skipchain.Block, i uint64, sb *api.ServedBlock) error {
+	b := sb.Block
+	if b.Index() != i {
+		return fmt.Errorf("asked for block %d, the node served block %d", i, b.Index())
+	}
+	if i == 0 {
+		if b.ID() != g {
+			return fmt.Errorf("the node served genesis %s for chain %s", b.ID().Short(), g.Short())
+		}
+		if _, err := timeline.NewState(b); err != nil {
+			return fmt.Errorf("genesis: %w", err)
+		}
+		return nil
+	}
+	genesis := prev[0].Header()
+	var back []*skipchain.Header
+	for _, pos := range genesis.Params().LinksInto(i) {
+		back = append(back, prev[pos.From].Header())
+	}
+	if err := skipchain.CheckSuccessor(genesis, back, b.Header()); err != nil {
+		return err
+	}
+	return nil
+}
+
+// write writes the snapshot with api.WriteStatic: blocks first, then the timestamp,
+// latest last, so that a reader of the directory who sees latest finds every block
+// it names. It returns how many files it wrote.
+func (s *chainSnapshot) write(dir string) (int, error) {
+	wrote := 0
+	put := func(path string, data []byte) error {
+		w, err := api.WriteStatic(dir, path, data)
+		if w {
+			wrote++
+		}
+		return err
+	}
+	for i, b := range s.blocks {
+		if err := put(api.Block(s.genesis, uint64(i)), b); err != nil {
+			return wrote, err
+		}
+	}
+	if s.timestamp != nil {
+		if err := put(api.Timestamp(s.genesis), s.timestamp); err != nil {
+			return wrote, err
+		}
+	}
+	if err := put(api.Latest(s.genesis), s.latest); err != nil {
+		return wrote, err
+	}
+	return wrote, nil
+}
+
+func reportExport(w io.Writer, g skipchain.ID, s *chainSnapshot, wrote int) {
+	ts := "no timestamp"
+	if s.timestamp != nil {
+		ts = fmt.Sprintf("timestamp of block %d", s.tsIndex)
+	}
+	fmt.Fprintf(w, "chain %s: blocks 0..%d, %s; %d files written\n", g, len(s.blocks)-1, ts, wrote)
+}
