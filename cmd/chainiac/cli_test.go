@@ -13,7 +13,8 @@ import (
 
 // TestMain runs the tests, or, when the recipe runner starts this test binary as
 // `chainiac build reference` (see TestReleaseCheckAfterRebuild), acts as the chainiac
-// binary for that one command.
+// binary for that one command. The chainiac binary built for the multi-process tests
+// (chainiacBinary) is removed after the tests.
 func TestMain(m *testing.M) {
 	if len(os.Args) == 3 && os.Args[1] == "build" && os.Args[2] == "reference" {
 		root := newRootCmd()
@@ -24,7 +25,9 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	onettest.Main(m)
+	code := onettest.Run(m)
+	removeBinary()
+	os.Exit(code)
 }
 
 // runCLI runs the chainiac command tree in-process and returns what it printed.

@@ -9,17 +9,23 @@ import (
 	"go.dedis.ch/onet/v3/log"
 )
 
-// Main runs the tests with onet's goroutine-leak check. pprof's profile writer is
-// exempt, so that -cpuprofile works.
-func Main(m *testing.M) {
+// Main runs the tests with onet's goroutine-leak check and exits with their status.
+// pprof's profile writer is exempt, so that -cpuprofile works.
+func Main(m *testing.M) { os.Exit(Run(m)) }
+
+// Run is Main without the exit, for a TestMain that has its own clean-up to do after
+// the tests: it returns the exit status (onet's leak check still exits the process
+// itself when goroutines leaked).
+func Run(m *testing.M) int {
 	dir, err := os.MkdirTemp("", "chainiac-onet-db-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		return 1
 	}
+	defer os.RemoveAll(dir)
 	if err := localnet.Register(dir); err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		return 1
 	}
 	log.AddUserUninterestingGoroutine("runtime/pprof.profileWriter")
 	if os.Getenv("DEBUG_LVL") == "" {
@@ -29,6 +35,5 @@ func Main(m *testing.M) {
 	if code == 0 {
 		log.AfterTest(nil) // exits the process if goroutines leaked
 	}
-	os.RemoveAll(dir)
-	os.Exit(code)
+	return code
 }

@@ -1,0 +1,324 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/chainiac/chainiac/api"
+	"github.com/chainiac/chainiac/internal/sample"
+	"github.com/chainiac/chainiac/release"
+	"github.com/chainiac/chainiac/release/mar"
+	"github.com/chainiac/chainiac/skipchain"
+	"github.com/chainiac/chainiac/timeline"
+)
+
+// procCluster is n `chainiac node run` processes set up by `chainiac node setup`,
+// a 2-of-3 developer policy made with `chainiac release keygen`, and the release
+// team's download server.
+type procCluster struct {
+	t       *testing.T
+	work    string
+	configs []string
+	https   []string // fixed HTTP addresses, so a restarted node serves at the same one
+	procs   []*nodeProc
+	group   string // group file path
+	policy  string // policy file path
+	devs    []*release.Signer
+	files   *sample.Server
+	genesis skipchain.ID
+}
+
+func newProcCluster(t *testing.T, n int) *procCluster {
+	c := &procCluster{t: t, work: t.TempDir()}
+	var group bytes.Buffer
+	for i := 0; i < n; i++ {
+		dir := filepath.Join(c.work, fmt.Sprintf("node%d", i))
+		httpAddr := freePort(t)
+		entry := mustRunBin(t, "node", "setup", "--address", freePort(t), "--http", httpAddr,
+			"--dir", dir, "--description", fmt.Sprintf("node %d", i), "--reference-recipe")
+		require.Contains(t, entry, "[[servers]]")
+		group.WriteString(entry)
+		cfg := filepath.Join(dir, "node.toml")
+		// Short rounds: a member that is down costs the round timeout, and a round
+		// lingers after its threshold for the last signatures.
+		setConfig(t, cfg, "linger", `"1s"`)
+		setConfig(t, cfg, "round_timeout", `"15s"`)
+		c.configs, c.https = append(c.configs, cfg), append(c.https, httpAddr)
+		c.procs = append(c.procs, nil)
+	}
+	c.group = filepath.Join(c.work, "group.toml")
+	require.NoError(t, os.WriteFile(c.group, group.Bytes(), 0o644))
+
+	var keys []release.DeveloperKey
+	for i := 0; i < 3; i++ {
+		keyFile := filepath.Join(c.work, fmt.Sprintf("dev%d.key", i))
+		pub := strings.TrimSpace(mustRunBin(t, "release", "keygen", "-o", keyFile))
+		b, err := os.ReadFile(keyFile)
+		require.NoError(t, err)
+		s, err := release.ParseKeyFile(b)
+		require.NoError(t, err)
+		require.Equal(t, pub, s.Public().String(), "keygen prints the public key")
+		c.devs, keys = append(c.devs, s), append(keys, s.Public())
+	}
+	policy, err := release.NewPolicy(keys, 2)
+	require.NoError(t, err)
+	c.policy = filepath.Join(c.work, "policy.toml")
+	require.NoError(t, os.WriteFile(c.policy, policy.MarshalPolicyFile(), 0o644))
+
+	c.files, err = sample.NewServer()
+	require.NoError(t, err)
+	t.Cleanup(func() { c.files.Close() })
+	for i := range c.procs {
+		c.start(i)
+	}
+	return c
+}
+
+// start runs node i and waits until its HTTP API answers.
+func (c *procCluster) start(i int) {
+	t := c.t
+	p := startNodeProc(t, c.configs[i])
+	require.Equal(t, c.https[i], p.waitReady(), "the ready line names the configured HTTP address")
+	code, body := httpGet(t, c.url(i)+"/v1/status")
+	require.Equal(t, http.StatusOK, code, string(body))
+	c.procs[i] = p
+}
+
+func (c *procCluster) url(i int) string { return "http://" + c.https[i] }
+
+func (c *procCluster) release(version string) *sample.Release {
+	pem, err := os.ReadFile("../../release/build/testdata/mar-signing-key.pem")
+	require.NoError(c.t, err)
+	key, err := mar.ParsePrivateKeyPEM(pem)
+	require.NoError(c.t, err)
+	r, err := sample.Make(context.Background(), sample.Options{
+		Version: version, Channel: "release", BaseURL: c.files.URL(), MARKey: key,
+		Developers: c.devs[:2], WorkDir: filepath.Join(c.work, "team"),
+	})
+	require.NoError(c.t, err)
+	c.files.Publish(r.Files)
+	return r
+}
+
+// propose posts a release proposal to node i, as the release team would.
+func (c *procCluster) propose(i int, r *sample.Release) (*api.ProposalResult, error) {
+	p := &api.Proposal{Kind: timeline.KindRelease, Body: r.Signed.Encode(), Source: r.SourceURL}
+	client, err := newNodeClient(c.url(i), 2*time.Minute)
+	if err != nil {
+		return nil, err
+	}
+	return client.postResult(context.Background(), api.Proposals(c.genesis), p.Encode())
+}
+
+func (c *procCluster) mustAccept(i int, r *sample.Release, index uint64) {
+	res, err := c.propose(i, r)
+	require.NoError(c.t, err)
+	require.True(c.t, res.Accepted, "%+v", res)
+	require.Equal(c.t, index, res.Index, "%+v", res)
+	for _, rr := range res.Rounds {
+		require.True(c.t, rr.OK, "%+v", rr)
+	}
+}
+
+// latest is node i's LatestRecord.
+func (c *procCluster) latest(i int) *api.LatestRecord {
+	code, b := httpGet(c.t, c.url(i)+api.Latest(c.genesis))
+	require.Equal(c.t, http.StatusOK, code, "node %d: %s", i, b)
+	l, err := api.ParseLatest(b)
+	require.NoError(c.t, err)
+	return l
+}
+
+// waitSameHead waits, bounded, until every node's latest is block index with one ID.
+func (c *procCluster) waitSameHead(index uint64) skipchain.ID {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var ids []skipchain.ID
+		for i := range c.procs {
+			if l := c.latest(i); l.Index == index {
+				ids = append(ids, l.ID)
+			}
+		}
+		if len(ids) == len(c.procs) {
+			for _, id := range ids {
+				require.Equal(c.t, ids[0], id, "two nodes hold different blocks at index %d", index)
+			}
+			return ids[0]
+		}
+		require.True(c.t, time.Now().Before(deadline), "nodes did not all reach block %d", index)
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// blocks are node i's served blocks 0..last, as bytes.
+func (c *procCluster) blocks(i int, last uint64) [][]byte {
+	var out [][]byte
+	for j := uint64(0); j <= last; j++ {
+		code, b := httpGet(c.t, c.url(i)+api.Block(c.genesis, j))
+		require.Equal(c.t, http.StatusOK, code, "node %d block %d: %s", i, j, b)
+		out = append(out, b)
+	}
+	return out
+}
+
+func TestNodeProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs four node processes")
+	}
+	c := newProcCluster(t, 4)
+
+	t.Run("chain create", func(t *testing.T) {
+		out := mustRunBin(t, "chain", "create", "--roster", c.group, "--policy", c.policy,
+			"--product", sample.Product, "--node", c.url(0))
+		c.genesis = parseID(t, out)
+		require.Equal(t, c.genesis, c.waitSameHead(0), "every node stored the genesis")
+	})
+
+	t.Run("releases", func(t *testing.T) {
+		for v, version := range []string{"1.0", "1.1", "2.0"} {
+			c.mustAccept(v%4, c.release(version), uint64(v+1))
+		}
+		c.waitSameHead(3)
+	})
+
+	t.Run("status", func(t *testing.T) {
+		out := mustRunBin(t, "node", "status", "--node", c.url(1), "--json")
+		var st api.Status
+		require.NoError(t, json.Unmarshal([]byte(out), &st), out)
+		require.Len(t, st.Chains, 1)
+		cs := st.Chains[0]
+		require.Equal(t, c.genesis.String(), cs.Genesis)
+		require.EqualValues(t, 3, cs.Height)
+		require.Equal(t, c.latest(1).ID.String(), cs.Head)
+		require.Len(t, cs.Roster, 4)
+		require.Equal(t, 3, cs.Needed)
+		require.NotEmpty(t, cs.RecentRounds, "node 1 led the rounds of release 1.1")
+
+		human := mustRunBin(t, "node", "status", "--node", c.url(1))
+		require.Contains(t, human, "chain "+c.genesis.String()+" ("+sample.Product+")")
+		require.Contains(t, human, "height     3, head "+cs.Head+" ("+timeline.KindRelease+")")
+		require.Contains(t, human, "roster     4 members, threshold 3")
+		require.Contains(t, human, "signed 4/4")
+	})
+
+	t.Run("export", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "site")
+		first := mustRunBin(t, "export", "--node", c.url(2), "--out", out)
+		require.Contains(t, first, "blocks 0..3")
+		files := exportedFiles(t, out)
+		require.Len(t, files, 4+2, "blocks 0..3, latest and the timestamp: %v", files)
+		// Byte for byte what the node serves, at the path it serves it.
+		for rel, data := range files {
+			code, served := httpGet(t, c.url(2)+"/"+rel)
+			require.Equal(t, http.StatusOK, code, rel)
+			require.Equal(t, served, data, rel)
+		}
+		times := fileTimes(t, out)
+		again := mustRunBin(t, "export", "--node", c.url(2), "--out", out)
+		require.Contains(t, again, "0 files written")
+		require.Equal(t, files, exportedFiles(t, out))
+		require.Equal(t, times, fileTimes(t, out), "a second export rewrote files")
+	})
+
+	t.Run("lifecycle", func(t *testing.T) {
+		// A second node on the same directory refuses to start, and the first runs on.
+		_, errOut, code := runBin(t, "node", "run", "--config", c.configs[3])
+		require.Equal(t, 1, code)
+		require.Contains(t, errOut, "is in use by another node process")
+		head := c.latest(3)
+
+		start := time.Now()
+		c.procs[3].signal(syscall.SIGTERM)
+		require.Equal(t, 0, c.procs[3].wait(20*time.Second), c.procs[3].stderr.String())
+		t.Logf("node 3 shut down in %s", time.Since(start))
+		require.Contains(t, c.procs[3].stderr.String(), "node stopped")
+		c.start(3)
+		require.Equal(t, head, c.latest(3), "the restarted node serves the same head")
+	})
+
+	t.Run("sigkill during a proposal", func(t *testing.T) {
+		before := c.blocks(2, 3)
+		r := c.release("2.1")
+		type answer struct {
+			res *api.ProposalResult
+			err error
+		}
+		answers := make(chan answer, 1)
+		posted := make(chan struct{})
+		go func() {
+			close(posted)
+			res, err := c.propose(0, r)
+			answers <- answer{res, err}
+		}()
+		<-posted
+		time.Sleep(200 * time.Millisecond) // the leader is rebuilding or in its rounds
+		c.procs[2].kill()
+		var a answer
+		select {
+		case a = <-answers:
+		case <-time.After(2 * time.Minute):
+			t.Fatal("no answer to the proposal")
+		}
+		require.NoError(t, a.err)
+		t.Logf("proposal with node 2 killed: accepted=%v error=%q", a.res.Accepted, a.res.Error)
+
+		c.start(2)
+		after := c.latest(2)
+		require.GreaterOrEqual(t, after.Index, uint64(3))
+		require.Equal(t, before, c.blocks(2, 3), "the killed node lost or changed nothing it stored")
+
+		next := uint64(4)
+		if a.res.Accepted {
+			next = 5
+		}
+		c.mustAccept(1, c.release("3.0"), next)
+		c.waitSameHead(next)
+	})
+}
+
+// exportedFiles maps each file under dir (slash path) to its content.
+func exportedFiles(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	require.NoError(t, filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		out[filepath.ToSlash(rel)], err = os.ReadFile(p)
+		return err
+	}))
+	return out
+}
+
+func fileTimes(t *testing.T, dir string) map[string]time.Time {
+	t.Helper()
+	out := map[string]time.Time{}
+	require.NoError(t, filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		st, err := d.Info()
+		if err != nil {
+			return err
+		}
+		out[p] = st.ModTime()
+		return nil
+	}))
+	return out
+}
