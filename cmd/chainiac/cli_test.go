@@ -48,7 +48,7 @@ func runCLI(t *testing.T, args ...string) (string, error) {
 // A group without its subcommand, or with a mistyped one, is an error: a script must
 // never take `chainiac release verfy` for a passed verification.
 func TestGroupsRefuseMissingAndUnknownSubcommands(t *testing.T) {
-	for _, group := range []string{"build", "mar", "release", "simulate"} {
+	for _, group := range []string{"build", "chain", "mar", "node", "release", "simulate"} {
 		t.Run(group, func(t *testing.T) {
 			_, err := runCLI(t, group, "verfy", "file")
 			require.ErrorContains(t, err, `unknown command "verfy" for "chainiac `+group+`"`)
