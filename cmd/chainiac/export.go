@@ -147,7 +147,7 @@ func fetchChain(ctx context.Context, c *nodeClient, g skipchain.ID) (*chainSnaps
 		s.blocks = append(s.blocks, b)
 	}
 	if head := blocks[latest.Index]; head.ID() != latest.ID {
-		return nil, fmt.Errorf("latest names block %d as %s, the node served %s", latest.Index, latest.ID.Short(), head.ID().Short())
+		return nil, fmt.Errorf("latest names block %d as %s, the node served %s", latest.Index, latest.ID, head.ID())
 	}
 	// Links leave a block before the blocks they reach were checked; check each
 	// against its target now that every block is known.

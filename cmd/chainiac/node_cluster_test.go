@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -230,6 +232,59 @@ func TestNodeProcesses(t *testing.T) {
 		require.Contains(t, again, "0 files written")
 		require.Equal(t, files, exportedFiles(t, out))
 		require.Equal(t, times, fileTimes(t, out), "a second export rewrote files")
+	})
+
+	t.Run("export refuses a mangled copy", func(t *testing.T) {
+		block := func(i uint64) []byte {
+			_, b := httpGet(t, c.url(2)+api.Block(c.genesis, i))
+			return b
+		}
+		flipLast := func(b []byte) []byte {
+			b = bytes.Clone(b)
+			b[len(b)-1] ^= 1
+			return b
+		}
+		for _, tc := range []struct {
+			name   string
+			path   string
+			mangle func([]byte) []byte
+			want   string
+		}{
+			{"another block at an index", api.Block(c.genesis, 2), func([]byte) []byte { return block(3) }, "asked for block 2, the node served block 3"},
+			{"a link signature", api.Block(c.genesis, 1), flipLast, "block 1: skipchain: invalid forward link: 1→2: signature by roster"},
+			{"the timestamp signature", api.Timestamp(c.genesis), flipLast, "timestamp: timeline: invalid timestamp: block 3"},
+			{"latest", api.Latest(c.genesis), flipLast, "latest names block 3"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					resp, err := testHTTP.Get(c.url(2) + r.URL.Path)
+					if err != nil {
+						http.Error(w, err.Error(), http.StatusBadGateway)
+						return
+					}
+					defer resp.Body.Close()
+					b, err := io.ReadAll(resp.Body)
+					if err != nil {
+						http.Error(w, err.Error(), http.StatusBadGateway)
+						return
+					}
+					if r.URL.Path == tc.path {
+						b = tc.mangle(b)
+					}
+					w.Header().Set("Content-Type", api.MediaBinary)
+					w.WriteHeader(resp.StatusCode)
+					_, _ = w.Write(b)
+				}))
+				defer proxy.Close()
+				out := filepath.Join(t.TempDir(), "site")
+				_, errOut, code := runBin(t, "export", "--node", proxy.URL, "--out", out, "--genesis", c.genesis.String())
+				require.Equal(t, 1, code, errOut)
+				require.Contains(t, errOut, tc.want)
+				t.Logf("refused: %s", errOut)
+				_, err := os.Stat(out)
+				require.True(t, os.IsNotExist(err), "nothing written")
+			})
+		}
 	})
 
 	t.Run("lifecycle", func(t *testing.T) {
