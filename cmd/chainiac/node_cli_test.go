@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -166,4 +168,47 @@ func TestChainCreateRefusesBadInputs(t *testing.T) {
 			require.ErrorContains(t, err, tc.want)
 		})
 	}
+}
+
+// A genesis the roster did not cosign: every round's error, refusal and failure goes
+// to standard error, and the command fails with the node's reason.
+func TestChainCreatePrintsRefusals(t *testing.T) {
+	dir := t.TempDir()
+	entry, err := runCLI(t, "node", "setup", "--address", "127.0.0.1:7770", "--http", "127.0.0.1:7771", "--dir", filepath.Join(dir, "n"))
+	require.NoError(t, err)
+	group := filepath.Join(dir, "group.toml")
+	require.NoError(t, os.WriteFile(group, []byte(entry), 0o644))
+	s, err := release.GenerateDeveloperKey(testrand.New("chain create refusals"))
+	require.NoError(t, err)
+	p, err := release.NewPolicy([]release.DeveloperKey{s.Public()}, 1)
+	require.NoError(t, err)
+	policy := filepath.Join(dir, "policy.toml")
+	require.NoError(t, os.WriteFile(policy, p.MarshalPolicyFile(), 0o644))
+
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", api.MediaJSON)
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		_ = json.NewEncoder(w).Encode(&api.ProposalResult{
+			Kind: "chainiac/v1/genesis", Error: "the genesis roster did not cosign the genesis: protocol: 1 signed, 3 needed",
+			Rounds: []api.RoundReport{{
+				What: "genesis", Signers: 1, Members: 4, Needed: 3, Error: "protocol: 1 signed, 3 needed",
+				Refusals: []api.Refusal{{Member: 2, Key: "abcd", Reason: "unknown product\nsecond line"}},
+				Failures: []api.Failure{{Member: 3, Reason: "no reply in time"}},
+			}},
+		})
+	}))
+	defer srv.Close()
+	root := newRootCmd()
+	var out, errOut bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	root.SetArgs([]string{"chain", "create", "--roster", group, "--policy", policy, "--product", "p", "--node", srv.URL})
+	err = root.Execute()
+	require.EqualError(t, err, "chain create: the genesis roster did not cosign the genesis: protocol: 1 signed, 3 needed")
+	require.Empty(t, out.String(), "no genesis ID for a chain that was not created")
+	require.Equal(t, `round genesis: failed by 1 of 4 (threshold 3) in 0.00s
+  error: protocol: 1 signed, 3 needed
+  member 2 (abcd) refused: unknown product second line
+  member 3 did not answer: no reply in time
+`, errOut.String())
 }
