@@ -115,17 +115,17 @@ func (c *procCluster) release(version string) *sample.Release {
 }
 
 // propose posts a release proposal to node i, as the release team would.
-func (c *procCluster) propose(i int, r *sample.Release) (*api.ProposalResult, error) {
+func (c *procCluster) propose(ctx context.Context, i int, r *sample.Release) (*api.ProposalResult, error) {
 	p := &api.Proposal{Kind: timeline.KindRelease, Body: r.Signed.Encode(), Source: r.SourceURL}
 	client, err := newNodeClient(c.url(i), 2*time.Minute)
 	if err != nil {
 		return nil, err
 	}
-	return client.postResult(context.Background(), api.Proposals(c.genesis), p.Encode())
+	return client.postResult(ctx, api.Proposals(c.genesis), p.Encode())
 }
 
 func (c *procCluster) mustAccept(i int, r *sample.Release, index uint64) {
-	res, err := c.propose(i, r)
+	res, err := c.propose(context.Background(), i, r)
 	require.NoError(c.t, err)
 	require.True(c.t, res.Accepted, "%+v", res)
 	require.Equal(c.t, index, res.Index, "%+v", res)
@@ -312,9 +312,11 @@ func TestNodeProcesses(t *testing.T) {
 		}
 		answers := make(chan answer, 1)
 		posted := make(chan struct{})
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel() // the poster's owner: it returns when the test does
 		go func() {
 			close(posted)
-			res, err := c.propose(0, r)
+			res, err := c.propose(ctx, 0, r)
 			answers <- answer{res, err}
 		}()
 		<-posted
