@@ -3,6 +3,7 @@ package mar
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -182,4 +183,29 @@ func TestOpenEntryRefusesForeignEntry(t *testing.T) {
 	a := openBytes(t, readTestdata(t, fixtureXZ))
 	_, err := a.OpenEntry(Entry{Name: "forged", Offset: 0, Size: 20}, Limits{})
 	require.ErrorContains(t, err, "not in this archive's content area")
+}
+
+// The section count (4 bytes) must fit between the end of the signature block and
+// the index: a signature block ending 0 to 3 bytes before the index is refused, one
+// ending 4 bytes before it leaves room for a count of zero.
+func TestSignatureBlockEndsJustBeforeIndex(t *testing.T) {
+	// header 0-15, signature count 16-19, signature header 20-27, signature data
+	// 28-(28+L), section count, then the index at indexAt with an empty entry list.
+	const L = 64
+	const indexAt = 28 + L + 4
+	base := rawMAR{sigs: []Signature{{Algorithm: RSASHA384, Data: bytes.Repeat([]byte{7}, L)}}}.encode()
+	require.Equal(t, uint32(indexAt), binary.BigEndian.Uint32(base[4:]))
+	a := openBytes(t, base)
+	require.Len(t, a.Signatures(), 1)
+	require.Empty(t, a.Entries())
+
+	for gap := range 4 {
+		t.Run(itoa(gap), func(t *testing.T) {
+			// The signature swallows the section count but for gap bytes.
+			b := putU32(bytes.Clone(base), 24, uint32(L+4-gap))
+			_, err := Open(bytes.NewReader(b), int64(len(b)))
+			require.ErrorIs(t, err, ErrFormat)
+			require.ErrorContains(t, err, fmt.Sprintf("section count at %d not before index offset %d", indexAt-gap, indexAt))
+		})
+	}
 }
