@@ -161,3 +161,36 @@ func TestCompareStrippedAcrossBuffers(t *testing.T) {
 		assert.ErrorContains(t, err, fmt.Sprintf("read unsigned archive at offset %d:", off))
 	}
 }
+
+// A signed archive whose file ends early, or fails, while it is stripped, compared or
+// verified gives an I/O error (io.ErrUnexpectedEOF for the early end), never a
+// mismatch or a bad signature: the missing bytes were never seen.
+func TestSignedSourceEndsEarly(t *testing.T) {
+	unsigned := writeBytes(t, sampleInfo, sampleFiles(), WriteOptions{})
+	key := privateKey(t, "key2048-pkcs8.pem")
+	signed := signBytes(t, unsigned, key)
+	u := openBytes(t, unsigned)
+	app, _ := openBytes(t, signed).Entry("bin/app")
+	disk := errors.New("input/output error")
+	for _, at := range []int64{int64(app.Offset), int64(app.Offset) + int64(app.Size) - 1} {
+		for _, tc := range []struct {
+			err, want error
+		}{{nil, io.ErrUnexpectedEOF}, {disk, disk}} {
+			s, err := Open(&failingReaderAt{b: signed, from: at, to: at + 1, err: tc.err}, int64(len(signed)))
+			require.NoError(t, err, "opening reads no entry contents")
+
+			err = CompareStripped(s, u)
+			require.ErrorIs(t, err, tc.want, "at %d", at)
+			assert.NotErrorIs(t, err, ErrMismatch)
+			assert.ErrorContains(t, err, "mar: compare: read signed archive")
+
+			require.ErrorIs(t, Strip(io.Discard, s), tc.want)
+
+			err = Verify(s, &key.PublicKey)
+			require.ErrorIs(t, err, tc.want)
+			assert.NotErrorIs(t, err, ErrBadSignature)
+			var se *SignatureError
+			assert.False(t, errors.As(err, &se))
+		}
+	}
+}
