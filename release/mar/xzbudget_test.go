@@ -123,13 +123,19 @@ func TestXZEmptyBlocksAllocateLittle(t *testing.T) {
 	require.Less(t, allocated, uint64(4<<20), "decoding %d bytes of empty blocks allocated %d bytes", len(raw), allocated)
 }
 
-// A block that declares its uncompressed size needs no dictionary larger than that.
+// A block that declares its uncompressed size needs no dictionary larger than that;
+// it still gets as much as it uses (here matches 20000 bytes back).
 func TestXZDeclaredSizeBoundsDictionary(t *testing.T) {
-	content := bytes.Repeat([]byte("0123456789abcdef"), 64) // 1 KiB
+	r := pseudoRandom(20000, 9)
+	content := append(bytes.Clone(r), r...)
 	blocks := make([]xzBlock, 8)
 	var want []byte
 	for i := range blocks {
-		blocks[i] = xzBlock{prop: xzProp64MiB, declU: int64(len(content)), lzma2: uncompressedChunks(content), uncomp: int64(len(content))}
+		data := lzma2Of(t, content)
+		if i%2 == 1 {
+			data = uncompressedChunks(content)
+		}
+		blocks[i] = xzBlock{prop: xzProp64MiB, declU: int64(len(content)), lzma2: data, uncomp: int64(len(content))}
 		want = append(want, content...)
 	}
 	allocated, got, err := allocatedReading(t, xzStreamOf(blocks...), DefaultMaxXZDict)
@@ -241,4 +247,66 @@ func TestXZBadChunkHeaders(t *testing.T) {
 			require.ErrorContains(t, err, tc.msg)
 		})
 	}
+}
+
+// lzma2Controls lists the control bytes of the chunks of LZMA2 data.
+func lzma2Controls(d []byte) []byte {
+	var out []byte
+	for p := 0; p < len(d); {
+		c := d[p]
+		out = append(out, c)
+		switch {
+		case c == 0:
+			return out
+		case c < 0x80:
+			p += 3 + int(binary.BigEndian.Uint16(d[p+1:])) + 1
+		case c < 0xc0:
+			p += 5 + int(binary.BigEndian.Uint16(d[p+3:])) + 1
+		default:
+			p += 6 + int(binary.BigEndian.Uint16(d[p+3:])) + 1
+		}
+	}
+	return out
+}
+
+// Every kind of LZMA2 chunk is walked with its own header length: LZMA chunks
+// without a reset (0x80) and with a state reset and new properties but no
+// dictionary reset (0xc0), as well as those the other tests use.
+func TestXZChunkKinds(t *testing.T) {
+	// A 4-letter alphabet fills a 64 KiB compressed chunk with about 250 KB; what
+	// follows the first chunk, under 64 KiB, gets control byte 0x80 exactly.
+	letters := func(n int) []byte {
+		b := pseudoRandom(n, 3)
+		for i := range b {
+			b[i] = "acgt"[b[i]%4]
+		}
+		return b
+	}
+	first := lzma2Of(t, letters(400_000))
+	firstSize := int(first[0]&0x1f)<<16 | int(binary.BigEndian.Uint16(first[1:])) + 1
+	content := letters(firstSize + 30000)
+	multi := lzma2Of(t, content)
+	require.Contains(t, lzma2Controls(multi), byte(0x80))
+
+	// An uncompressed chunk of four zero bytes resets the dictionary, then an LZMA
+	// chunk made with properties (0xe0) is relabelled 0xc0: a state reset and new
+	// properties keeping the dictionary. Its matches never reach into the zeros, and
+	// after four zeros the literal and position contexts are those of a fresh start.
+	small := []byte("chunk kinds, chunk kinds, chunk kinds")
+	lz := lzma2Of(t, small)
+	require.Equal(t, []byte{0xe0, 0}, lzma2Controls(lz))
+	lz[0] = 0xc0
+	relabelled := append([]byte{0x01, 0, 3, 0, 0, 0, 0}, lz[:len(lz)-1]...)
+	relabelled = append(relabelled, 0x02, 0, 1, 'o', 'k', 0x00) // and two more bytes
+
+	raw := xzStreamOf(
+		xzBlock{prop: xzProp64MiB, declU: -1, lzma2: multi, uncomp: int64(len(content))},
+		xzBlock{prop: xzProp64MiB, declU: -1, lzma2: relabelled, uncomp: int64(4 + len(small) + 2)},
+	)
+	allocated, got, err := allocatedReading(t, raw, DefaultMaxXZDict)
+	require.NoError(t, err)
+	want := append(bytes.Clone(content), make([]byte, 4)...)
+	want = append(append(want, small...), "ok"...)
+	require.Equal(t, want, got)
+	require.Less(t, allocated, uint64(16<<20))
 }
