@@ -209,3 +209,39 @@ func TestSignatureBlockEndsJustBeforeIndex(t *testing.T) {
 		})
 	}
 }
+
+// A difference in the byte just after an entry lies in the gap that follows it, not
+// in the entry; an Entry that reaches past the content area (one not from this
+// archive) is refused by OpenEntry.
+func TestEntryBoundaries(t *testing.T) {
+	m := rawMAR{
+		sigs:     []Signature{{Algorithm: RSASHA384, Data: bytes.Repeat([]byte{7}, 64)}},
+		sections: [][]byte{pib("release", "1.0", 8)},
+		content:  []byte("aaaa-bbbbbb"),
+		entries:  []Entry{{Name: "a", Offset: 0, Size: 4, Mode: 0o644}, {Name: "b", Offset: 5, Size: 6, Mode: 0o644}},
+	}
+	a := openBytes(t, m.encode())
+	ea, _ := a.Entry("a")
+	eb, _ := a.Entry("b")
+	for off, want := range map[int64][2]string{
+		int64(ea.Offset) + 3: {"entry", "a"},
+		int64(ea.Offset) + 4: {"gap", ""},
+		int64(eb.Offset):     {"entry", "b"},
+		int64(eb.Offset) + 5: {"entry", "b"},
+		int64(eb.Offset) + 6: {"index", ""},
+	} {
+		me := a.mismatchAt(off)
+		assert.Equal(t, want[0], me.Region, "offset %d", off)
+		assert.Equal(t, want[1], me.Entry, "offset %d", off)
+	}
+
+	for _, e := range []Entry{
+		{Name: "b", Offset: eb.Offset, Size: eb.Size + 1},
+		{Name: "a", Offset: ea.Offset - 1, Size: ea.Size},
+	} {
+		_, err := a.OpenEntry(e, Limits{})
+		require.ErrorContains(t, err, "is not in this archive's content area")
+	}
+	_, err := a.OpenEntry(eb, Limits{})
+	require.ErrorIs(t, err, ErrCompression, "in the content area: read, and not xz or bzip2")
+}
