@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rsa"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chainiac/chainiac/api"
+	"github.com/chainiac/chainiac/cosi"
 	"github.com/chainiac/chainiac/internal/sample"
 	"github.com/chainiac/chainiac/internal/testrand"
 	"github.com/chainiac/chainiac/release"
@@ -219,6 +221,27 @@ func (c *cluster) waitHeads(index uint64) {
 		for c.head(i).Index() < index {
 			require.True(c.t, time.Now().Before(deadline), "node %d stuck at block %d", i, c.head(i).Index())
 			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+// verifyRefusals checks every reported refusal offline against the roster.
+func verifyRefusals(t *testing.T, r *skipchain.Roster, res *api.ProposalResult) {
+	cr, err := r.Cosi()
+	require.NoError(t, err)
+	for _, rep := range res.Rounds {
+		msg, err := hex.DecodeString(rep.Message)
+		require.NoError(t, err)
+		var round cosi.RoundID
+		require.NoError(t, round.UnmarshalText([]byte(rep.Round)))
+		for _, ref := range rep.Refusals {
+			sb, err := hex.DecodeString(ref.Signature)
+			require.NoError(t, err)
+			sig, err := cosi.ParseSignature(sb)
+			require.NoError(t, err)
+			m, err := cosi.VerifyRefusal(cr, round, msg, ref.Reason, sig)
+			require.NoError(t, err)
+			require.Equal(t, ref.Member, m)
 		}
 	}
 }

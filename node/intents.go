@@ -66,22 +66,29 @@ func (in *intents) forget(genesis skipchain.ID, index uint64) {
 // levels into one block cost one rebuild. Bounded: the oldest decisions go first.
 type verdicts struct {
 	mu    sync.Mutex
-	order []skipchain.ID
-	m     map[skipchain.ID]error
+	order []verdictKey
+	m     map[verdictKey]error
+}
+
+// verdictKey names a rebuild: the same block rebuilt from another source is another
+// rebuild.
+type verdictKey struct {
+	block  skipchain.ID
+	source string
 }
 
 const maxVerdicts = 64
 
-func newVerdicts() *verdicts { return &verdicts{m: map[skipchain.ID]error{}} }
+func newVerdicts() *verdicts { return &verdicts{m: map[verdictKey]error{}} }
 
-func (v *verdicts) get(id skipchain.ID) (error, bool) {
+func (v *verdicts) get(id verdictKey) (error, bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	err, ok := v.m[id]
 	return err, ok
 }
 
-func (v *verdicts) put(id skipchain.ID, err error) {
+func (v *verdicts) put(id verdictKey, err error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if _, ok := v.m[id]; !ok {

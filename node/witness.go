@@ -133,16 +133,17 @@ func (n *Node) checkLinkPosition(ctx context.Context, c *chain, b *skipchain.Blo
 	return c.validate(b)
 }
 
-// verdict rebuilds a proposed release once: links at several levels into the same
-// block reuse the outcome.
+// verdict rebuilds a proposed release from source, once per (block, source): the
+// links at several levels into one block reuse the outcome. Only definite outcomes
+// are kept, a match or a mismatch; a fetch or build that failed runs again next time.
 func (n *Node) verdict(ctx context.Context, c *chain, b *skipchain.Block, source string) error {
-	if err, ok := n.verdicts.get(b.ID()); ok {
+	key := verdictKey{b.ID(), source}
+	if err, ok := n.verdicts.get(key); ok {
 		return err
 	}
 	err := n.rebuildRelease(ctx, c, b, source)
-	if ctx.Err() == nil {
-		// A decision cut short by the round's deadline is not remembered.
-		n.verdicts.put(b.ID(), err)
+	if err == nil || isMismatch(err) {
+		n.verdicts.put(key, err)
 	}
 	return err
 }
@@ -186,10 +187,7 @@ func (n *Node) checkTimestamp(ctx context.Context, msg []byte, data *roundData, 
 	}
 	c := n.chainOf(ts.Genesis)
 	if c == nil {
-		if data.Block == nil || data.Block.Index() != 0 || data.Block.ID() != ts.Genesis {
-			return fmt.Errorf("%w %s", errUnknownChain, ts.Genesis.Short())
-		}
-		if c, err = n.adoptGenesis(data.Block); err != nil {
+		if c, err = n.joinChain(ctx, ts.Genesis, data); err != nil {
 			return err
 		}
 	}
@@ -222,30 +220,52 @@ func (n *Node) checkTimestamp(ctx context.Context, msg []byte, data *roundData, 
 	return nil
 }
 
-// adoptGenesis stores a genesis this node is asked to sign for, if it obeys the
-// timeline rules and names this node as a member.
-func (n *Node) adoptGenesis(g *skipchain.Block) (*chain, error) {
-	if _, err := timeline.NewState(g); err != nil {
-		return nil, err
+// joinChain starts keeping a chain this node is asked to timestamp: a new chain,
+// whose genesis the round carries, or a chain whose roster this node joined, whose
+// genesis it fetches from the round's catch-up source. Either way the node must be a
+// member of the roster the round's block names, and the genesis must obey the
+// timeline rules and have the timestamp's ID; the blocks after it are verified from it
+// by the catch-up that follows.
+func (n *Node) joinChain(ctx context.Context, genesis skipchain.ID, data *roundData) (*chain, error) {
+	b := data.Block
+	if b == nil {
+		return nil, fmt.Errorf("%w %s", errUnknownChain, genesis.Short())
 	}
 	member := false
-	for _, k := range g.Roster().Keys() {
+	for _, k := range b.Roster().Keys() {
 		member = member || k.Equal(n.key.Public())
 	}
 	if !member {
-		return nil, errors.New("this node is not in the genesis roster")
+		return nil, fmt.Errorf("%w %s, and this node is not in its roster", errUnknownChain, genesis.Short())
+	}
+	g := b
+	if b.Index() > 0 {
+		if err := checkSource(data.CatchUp); err != nil {
+			return nil, fmt.Errorf("%w %s: %w", errUnknownChain, genesis.Short(), err)
+		}
+		sb, err := n.fetchServedBlock(ctx, data.CatchUp, genesis, 0)
+		if err != nil {
+			return nil, err
+		}
+		g = sb.Block
+	}
+	if g.Index() != 0 || g.ID() != genesis {
+		return nil, fmt.Errorf("%w %s: the genesis offered has ID %s", errUnknownChain, genesis.Short(), g.ID().Short())
+	}
+	if _, err := timeline.NewState(g); err != nil {
+		return nil, err
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if c, ok := n.chains[g.ID()]; ok {
+	if c, ok := n.chains[genesis]; ok {
 		return c, nil
 	}
 	c, err := createChain(n.chainDir, g)
 	if err != nil {
 		return nil, err
 	}
-	n.chains[g.ID()] = c
-	n.log.Info("created chain", "genesis", g.ID().String(), "members", g.Roster().Len())
+	n.chains[genesis] = c
+	n.log.Info("joined chain", "genesis", genesis.String(), "at", b.Index())
 	return c, nil
 }
 
