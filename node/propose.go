@@ -150,7 +150,7 @@ func (n *Node) CreateChain(ctx context.Context, g *skipchain.Block) (*api.Propos
 		out.Error = "the genesis was cosigned but this node did not store it"
 		return out, nil
 	}
-	if _, err := c.offerTimestamp(ts); err != nil {
+	if _, err := n.keepTimestamp(c, ts); err != nil {
 		return nil, err
 	}
 	n.notify(g.Roster(), ts)
@@ -232,7 +232,7 @@ func (n *Node) Propose(ctx context.Context, genesis skipchain.ID, p *api.Proposa
 		return out, nil
 	}
 	ts.Signature = res.Signature
-	if _, err := c.offerTimestamp(ts); err != nil {
+	if _, err := n.keepTimestamp(c, ts); err != nil {
 		return nil, err
 	}
 	n.notify(b.Roster(), ts)
@@ -293,7 +293,7 @@ func (n *Node) acceptTimestamp(b []byte) {
 		return
 	}
 	if c := n.chainOf(ts.Genesis); c != nil {
-		if _, err := c.offerTimestamp(ts); err != nil {
+		if _, err := n.keepTimestamp(c, ts); err != nil {
 			n.log.Debug("timestamp notice refused", "err", err)
 		}
 	}
@@ -349,7 +349,7 @@ func (n *Node) renewTimestamp(c *chain) {
 		return
 	}
 	ts.Signature = res.Signature
-	if _, err := c.offerTimestamp(ts); err == nil {
+	if _, err := n.keepTimestamp(c, ts); err == nil {
 		n.notify(roster, ts)
 		n.exportLater(c)
 	}

@@ -215,7 +215,7 @@ func (n *Node) checkTimestamp(ctx context.Context, msg []byte, data *roundData, 
 		return errors.New("the round's roster is not the roster in force")
 	}
 	if data.Timestamp != nil {
-		_, _ = c.offerTimestamp(data.Timestamp)
+		_, _ = n.keepTimestamp(c, data.Timestamp)
 	}
 	return nil
 }
