@@ -30,6 +30,8 @@ type chain struct {
 
 	tsMu      sync.RWMutex
 	timestamp *timeline.Timestamp
+
+	served servedCache // binary HTTP answers, emptied on every change
 }
 
 func chainFile(dir string, genesis skipchain.ID) string {
@@ -159,6 +161,7 @@ func (c *chain) offerTimestamp(ts *timeline.Timestamp) (bool, error) {
 		return false, err
 	}
 	c.timestamp = ts
+	c.served.clear()
 	return true, nil
 }
 
@@ -198,7 +201,9 @@ func (c *chain) appendBlock(b *skipchain.Block, links []*skipchain.ForwardLink) 
 	if err := c.validate(b); err != nil {
 		return err
 	}
-	if err := c.store.Append(b, links...); err != nil {
+	err := c.store.Append(b, links...)
+	c.served.clear() // even a failed append may have added links to a stored block
+	if err != nil {
 		return err
 	}
 	if _, err := c.state.Apply(b); err != nil {

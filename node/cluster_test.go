@@ -32,7 +32,7 @@ import (
 // cluster is n nodes in this process, each with its own directory, key, onet server
 // on 127.0.0.1 and HTTP API, plus the release team's download server.
 type cluster struct {
-	t       *testing.T
+	t       testing.TB
 	dirs    []string
 	cfgs    []*Config
 	nodes   []*Node
@@ -45,14 +45,14 @@ type cluster struct {
 	work    string
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer l.Close()
 	return l.Addr().String()
 }
 
-func newCluster(t *testing.T, n int) *cluster {
+func newCluster(t testing.TB, n int) *cluster {
 	c := &cluster{t: t, work: t.TempDir()}
 	for i := 0; i < n; i++ {
 		c.addNode(func(*Config) {})
@@ -114,7 +114,7 @@ func (c *cluster) stop(i int) {
 	c.nodes[i] = nil
 }
 
-func testLogger(t *testing.T, i int) *slog.Logger {
+func testLogger(t testing.TB, i int) *slog.Logger {
 	if os.Getenv("CHAINIAC_TEST_LOG") == "" {
 		return slog.New(slog.DiscardHandler)
 	}
@@ -134,7 +134,7 @@ func (c *cluster) roster(members ...int) *skipchain.Roster {
 
 func (c *cluster) url(i int) string { return "http://" + c.nodes[i].HTTPAddr() }
 
-func post(t *testing.T, url string, body []byte) (int, *api.ProposalResult) {
+func post(t testing.TB, url string, body []byte) (int, *api.ProposalResult) {
 	resp, err := http.Post(url, api.MediaBinary, bytes.NewReader(body))
 	require.NoError(t, err)
 	defer resp.Body.Close()

@@ -31,7 +31,7 @@ func needTool(t *testing.T, name string) string {
 	return p
 }
 
-func getBody(t *testing.T, url string) []byte {
+func getBody(t testing.TB, url string) []byte {
 	resp, err := http.Get(url)
 	require.NoError(t, err)
 	defer resp.Body.Close()
