@@ -66,6 +66,9 @@ func BenchmarkTimestampRound(b *testing.B) {
 	for _, n := range []int{16, 128} {
 		b.Run(fmt.Sprintf("nodes=%d", n), func(b *testing.B) {
 			c := newCluster(b, n)
+			for _, cfg := range c.cfgs {
+				cfg.RoundTimeout.Duration = 2 * time.Minute // the first round validates every key
+			}
 			c.createChain(0, allMembers(n)...)
 			ch := c.nodes[0].chainOf(c.genesis)
 			round := func() {

@@ -43,6 +43,7 @@ type cluster struct {
 	marKey  *rsa.PrivateKey
 	genesis skipchain.ID
 	work    string
+	keys    *KeyCache // shared by the nodes, as one process may
 }
 
 func freeAddr(t testing.TB) string {
@@ -53,7 +54,7 @@ func freeAddr(t testing.TB) string {
 }
 
 func newCluster(t testing.TB, n int) *cluster {
-	c := &cluster{t: t, work: t.TempDir()}
+	c := &cluster{t: t, work: t.TempDir(), keys: NewKeyCache()}
 	for i := 0; i < n; i++ {
 		c.addNode(func(*Config) {})
 	}
@@ -99,7 +100,7 @@ func (c *cluster) addNode(edit func(*Config)) int {
 }
 
 func (c *cluster) start(i int) {
-	n, err := Start(c.cfgs[i], Options{Logger: testLogger(c.t, i)})
+	n, err := Start(c.cfgs[i], Options{Logger: testLogger(c.t, i), Keys: c.keys})
 	require.NoError(c.t, err)
 	c.nodes[i] = n
 	c.t.Cleanup(func() {

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"sync"
 
+	"go.dedis.ch/onet/v3"
+
 	"github.com/chainiac/chainiac/cosi"
 	"github.com/chainiac/chainiac/internal/atomicfile"
 	"github.com/chainiac/chainiac/skipchain"
@@ -101,10 +103,57 @@ func (v *verdicts) put(id verdictKey, err error) {
 	v.m[id] = err
 }
 
-// rosters caches the BDN weights of the rosters rounds are signed by, by their keys.
+// KeyCache is shared by the nodes of one process (Options.Keys): a key validated
+// by one of them need not be validated again by the others.
+type KeyCache struct{ r rosters }
+
+// NewKeyCache returns an empty cache.
+func NewKeyCache() *KeyCache { return &KeyCache{} }
+
+// rosters caches, for the rosters rounds are signed by, their validated keys and their
+// BDN weights, both by a hash of the keys' encodings that this node computes itself:
+// validating a key costs a subgroup check, far more than a round.
 type rosters struct {
-	mu sync.Mutex
-	m  map[[32]byte]*cosi.Roster
+	mu   sync.Mutex // guards m and keys
+	m    map[[32]byte]*cosi.Roster
+	keys map[[32]byte][]cosi.PublicKey
+}
+
+// keysOf returns the cosi keys of an onet roster's members (a node's onet identity is
+// its cosi key), validated once per roster.
+func (r *rosters) keysOf(or *onet.Roster) ([]cosi.PublicKey, error) {
+	raw := make([][]byte, len(or.List))
+	h := sha256.New()
+	for i, si := range or.List {
+		b, err := si.Public.MarshalBinary()
+		if err != nil {
+			return nil, err
+		}
+		raw[i] = b
+		h.Write(b)
+	}
+	var id [32]byte
+	h.Sum(id[:0])
+	r.mu.Lock()
+	if k, ok := r.keys[id]; ok {
+		r.mu.Unlock()
+		return k, nil
+	}
+	r.mu.Unlock()
+	keys := make([]cosi.PublicKey, len(raw))
+	for i, b := range raw {
+		var err error
+		if keys[i], err = cosi.ParsePublicKey(b); err != nil {
+			return nil, fmt.Errorf("node: tree member %d: %w", i, err)
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.keys == nil || len(r.keys) >= maxRosters {
+		r.keys = map[[32]byte][]cosi.PublicKey{}
+	}
+	r.keys[id] = keys
+	return keys, nil
 }
 
 const maxRosters = 16
@@ -125,11 +174,8 @@ func (r *rosters) get(keys []cosi.PublicKey) (*cosi.Roster, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(r.m) >= maxRosters {
-		for k := range r.m {
-			delete(r.m, k)
-			break
-		}
+	if r.m == nil || len(r.m) >= maxRosters {
+		r.m = map[[32]byte]*cosi.Roster{}
 	}
 	r.m[id] = c
 	return c, nil
