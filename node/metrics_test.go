@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -71,8 +72,8 @@ func TestMetricsWithPrometheus(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, prometheus, "--config.file="+filepath.Join(dir, "prometheus.yml"),
 		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+promAddr)
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	logs := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
 	require.NoError(t, cmd.Start())
 	defer func() {
 		cancel()
@@ -104,7 +105,9 @@ func TestMetricsWithPrometheus(t *testing.T) {
 			require.Equal(t, "1", h)
 			break
 		}
-		require.True(t, time.Now().Before(deadline), "prometheus never scraped the node:\n%s", logs.String())
+		if !time.Now().Before(deadline) {
+			t.Fatalf("prometheus never scraped the node:\n%s", logs.String())
+		}
 		time.Sleep(200 * time.Millisecond)
 	}
 	signed, ok := query(`sum(chainiac_rounds_total{outcome="signed"})`)
@@ -113,4 +116,22 @@ func TestMetricsWithPrometheus(t *testing.T) {
 	up, ok := query(`up{job="chainiac"}`)
 	require.True(t, ok)
 	require.Equal(t, "1", strings.TrimSpace(up))
+}
+
+// lockedBuffer collects a child process's output, safe to read while it writes.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
