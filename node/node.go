@@ -77,7 +77,7 @@ func Start(cfg *Config, opts Options) (*Node, error) {
 		cfg: cfg, log: opts.Logger, clock: opts.Clock,
 		dataDir: cfg.path(cfg.DataDir), chains: map[skipchain.ID]*chain{},
 		verdicts: newVerdicts(),
-		history: newHistory(), busy: make(chan struct{}, cfg.MaxProposals),
+		history:  newHistory(), busy: make(chan struct{}, cfg.MaxProposals),
 		client: &http.Client{Timeout: 5 * time.Minute},
 	}
 	if opts.Keys == nil {
