@@ -227,3 +227,30 @@ func TestBadProposals(t *testing.T) {
 	require.Equal(t, http.StatusUnprocessableEntity, code)
 	assert.Contains(t, res.Error, "already released")
 }
+
+// Concurrent proposals to one node are serialised: both become blocks, one after the
+// other.
+func TestConcurrentProposalsAtOneNode(t *testing.T) {
+	c := newCluster(t, 4)
+	c.createChain(0, 0, 1, 2, 3)
+	props := []*api.Proposal{releaseProposal(c.release("1.0", false)), releaseProposal(c.release("1.1", false))}
+	type outcome struct {
+		code int
+		res  *api.ProposalResult
+	}
+	out := make(chan outcome, len(props))
+	for _, p := range props {
+		go func() {
+			code, res := c.propose(0, p)
+			out <- outcome{code, res}
+		}()
+	}
+	indices := map[uint64]bool{}
+	for range props {
+		o := <-out
+		require.Equal(t, http.StatusOK, o.code, "%+v", o.res)
+		indices[o.res.Index] = true
+	}
+	require.Equal(t, map[uint64]bool{1: true, 2: true}, indices)
+	c.waitHeads(2)
+}
