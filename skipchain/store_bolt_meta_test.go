@@ -1,0 +1,192 @@
+//go:build linux
+
+package skipchain_test
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/fnv"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/chainiac/chainiac/skipchain"
+	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
+)
+
+// bbolt v1.3.6 meta page: a 16-byte page header, then magic, version, page size,
+// flags (u32 each), root bucket (pgid, sequence), freelist pgid, high-water pgid,
+// txid and the FNV-64a checksum of the 56 bytes before it (u64 each), in native byte
+// order (little-endian on every platform these tests run on).
+const (
+	metaPageSizeOff = 16 + 8
+	metaFreelistOff = 16 + 32
+	metaTxidOff     = 16 + 48
+	metaChecksumOff = 16 + 56
+)
+
+type boltFile struct {
+	b        []byte
+	pageSize int
+}
+
+func readBoltFile(t *testing.T, path string) boltFile {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return boltFile{b, os.Getpagesize()}
+}
+
+func (f boltFile) clone() boltFile { return boltFile{append([]byte(nil), f.b...), f.pageSize} }
+
+func (f boltFile) pages() int { return len(f.b) / f.pageSize }
+
+// meta returns the 80 bytes (page header and meta) of meta page i.
+func (f boltFile) meta(i int) []byte { return f.b[i*f.pageSize : i*f.pageSize+16+64] }
+
+func (f boltFile) put32(page, off int, v uint32) {
+	binary.LittleEndian.PutUint32(f.b[page*f.pageSize+off:], v)
+}
+
+func (f boltFile) put64(page, off int, v uint64) {
+	binary.LittleEndian.PutUint64(f.b[page*f.pageSize+off:], v)
+}
+
+// reseal recomputes meta page i's checksum, as bbolt would have written it.
+func (f boltFile) reseal(i int) {
+	h := fnv.New64a()
+	h.Write(f.meta(i)[16:metaChecksumOff])
+	f.put64(i, metaChecksumOff, h.Sum64())
+}
+
+func (f boltFile) write(t *testing.T, dir, name string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	require.NoError(t, os.WriteFile(path, f.b, 0o600))
+	return path
+}
+
+// noFreelist sets both meta pages to "no freelist" (bbolt's NoFreelistSync), with
+// the checksum field either 0 (which bbolt takes for "not checked") or recomputed.
+func (f boltFile) noFreelist(seal bool) {
+	for i := 0; i < 2; i++ {
+		f.put64(i, metaFreelistOff, ^uint64(0))
+		f.put64(i, metaChecksumOff, 0)
+		if seal {
+			f.reseal(i)
+		}
+	}
+}
+
+// Meta pages the store never writes must be refused before bbolt reads the file:
+// with no freelist, bbolt rebuilds one at open by walking the tree in a goroutine of
+// its own that panics on the first page reached twice (an overflow count that covers
+// the next page is enough); with a page size of its own choosing, bbolt reads pages
+// at offsets the walker never checked. Each file is opened in a child process: an
+// error or a working store is fine, a crash is not.
+func TestBoltOpenCraftedMetas(t *testing.T) {
+	good := readBoltFile(t, boltChain(t, 20))
+	dir := t.TempDir()
+	for _, seal := range []bool{false, true} {
+		for page := 2; page < good.pages(); page++ {
+			bad := good.clone()
+			bad.noFreelist(seal)
+			bad.put32(page, 12, 1) // overflow: the page claims the next one too
+			bad.write(t, dir, fmt.Sprintf("nofreelist-sealed=%v-overflow%03d.db", seal, page))
+		}
+	}
+	for _, size := range []uint32{0, 16, 512, 1000, 2048, 3 << 10, 8192, 1 << 16, 1 << 21, 1 << 31} {
+		for _, metas := range [][]int{{0}, {1}, {0, 1}} {
+			bad := good.clone()
+			for _, i := range metas {
+				bad.put32(i, metaPageSizeOff, size)
+				bad.reseal(i)
+			}
+			bad.write(t, dir, fmt.Sprintf("pagesize%d-metas%v.db", size, metas))
+		}
+		// Meta 0 valid, with that page size, and older than meta 1: bbolt takes its
+		// page size but meta 1's tree.
+		bad := good.clone()
+		bad.put32(0, metaPageSizeOff, size)
+		bad.put64(0, metaTxidOff, 0)
+		bad.reseal(0)
+		bad.write(t, dir, fmt.Sprintf("pagesize%d-older-meta0.db", size))
+	}
+	openAllInChild(t, dir)
+}
+
+// The same files, in this process, are refused with ErrCorrupt: the store never
+// writes a meta page without a freelist or without a checksum, nor one whose page size
+// differs from the page size bbolt reads the file with.
+func TestBoltOpenRefusesMetas(t *testing.T) {
+	good := readBoltFile(t, boltChain(t, 6))
+	dir := t.TempDir()
+	check := func(name string, f boltFile) {
+		t.Helper()
+		s, err := skipchain.OpenBoltStore(f.write(t, dir, name+".db"))
+		if err == nil {
+			s.Close()
+		}
+		require.ErrorIs(t, err, skipchain.ErrCorrupt, name)
+	}
+	for _, seal := range []bool{false, true} {
+		bad := good.clone()
+		bad.noFreelist(seal) // no other damage: bbolt would open it and write a freelist
+		check(fmt.Sprintf("no freelist, sealed %v", seal), bad)
+	}
+	unsealed := good.clone()
+	for i := 0; i < 2; i++ {
+		unsealed.put64(i, metaChecksumOff, 0)
+	}
+	check("no checksum", unsealed)
+
+	// Meta 1, made the newer one, claims twice the page size: bbolt ignores it (it
+	// reads the page size from meta 0 only), so the walker must too, and refuse the
+	// mismatch.
+	twice := good.clone()
+	binary.LittleEndian.PutUint32(twice.meta(1)[metaPageSizeOff:], uint32(2*good.pageSize))
+	binary.LittleEndian.PutUint64(twice.meta(1)[metaTxidOff:], binary.LittleEndian.Uint64(good.meta(0)[metaTxidOff:])+1)
+	twice.reseal(1)
+	check("meta 1 page size", twice)
+}
+
+// A page whose overflow count covers the next page, when that page is part of the
+// tree, the freelist or the free pages, is refused by the page walker itself, which
+// marks the whole range a page covers.
+func TestBoltPagesOverflowRange(t *testing.T) {
+	path := boltChain(t, 20)
+	good := readBoltFile(t, path)
+	require.NoError(t, skipchain.CheckBoltPages(good.b), "the undamaged file")
+
+	db, err := bolt.Open(path, 0o600, nil) // read-write: Tx.Page needs the freelist
+	require.NoError(t, err)
+	types := map[int]string{}
+	require.NoError(t, db.View(func(tx *bolt.Tx) error {
+		for id := 2; id < good.pages(); id++ {
+			info, err := tx.Page(id)
+			if err != nil {
+				return err
+			}
+			if info != nil {
+				types[id] = info.Type
+			}
+		}
+		return nil
+	}))
+	require.NoError(t, db.Close())
+
+	tested := 0
+	for page := 2; page < good.pages()-1; page++ {
+		inUse := types[page] == "branch" || types[page] == "leaf" || types[page] == "freelist"
+		if !inUse || types[page+1] == "" {
+			continue
+		}
+		bad := good.clone()
+		bad.put32(page, 12, 1)
+		require.ErrorIs(t, skipchain.CheckBoltPages(bad.b), skipchain.ErrCorrupt,
+			"%s page %d covering %s page %d", types[page], page, types[page+1], page+1)
+		tested++
+	}
+	require.Positive(t, tested)
+}
