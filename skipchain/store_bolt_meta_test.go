@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/chainiac/chainiac/skipchain"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	bolt "go.etcd.io/bbolt"
 )
@@ -189,4 +190,90 @@ func TestBoltPagesOverflowRange(t *testing.T) {
 		tested++
 	}
 	require.Positive(t, tested)
+}
+
+// The walker reads a file with the page size its meta page 0 states, from 1 KB to
+// 1 MB; bbolt itself would take any.
+func TestBoltPagesPageSizes(t *testing.T) {
+	for _, tc := range []struct {
+		size int
+		ok   bool
+	}{{512, false}, {1 << 10, true}, {16 << 10, true}, {1 << 20, true}, {2 << 20, false}} {
+		t.Run(fmt.Sprint(tc.size), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "db")
+			db, err := bolt.Open(path, 0o600, &bolt.Options{PageSize: tc.size})
+			require.NoError(t, err)
+			require.NoError(t, db.Update(func(tx *bolt.Tx) error {
+				b, err := tx.CreateBucket([]byte("b"))
+				if err != nil {
+					return err
+				}
+				for i := 0; i < 200; i++ {
+					if err := b.Put(fmt.Appendf(nil, "key %03d", i), make([]byte, 100)); err != nil {
+						return err
+					}
+				}
+				return nil
+			}))
+			require.NoError(t, db.Close())
+			raw, err := os.ReadFile(path)
+			require.NoError(t, err)
+			err = skipchain.CheckBoltPages(raw)
+			if tc.ok {
+				require.NoError(t, err)
+			} else {
+				require.ErrorIs(t, err, skipchain.ErrCorrupt)
+				assert.Contains(t, err.Error(), "page size")
+			}
+		})
+	}
+}
+
+// The walker follows the meta page bbolt uses: the newer valid one, meta 0 when both
+// have the same transaction ID. Meta 1 is given a root that does not exist.
+func TestBoltPagesMetaChoice(t *testing.T) {
+	good := readBoltFile(t, boltChain(t, 6))
+	txid := func(i int) uint64 { return binary.LittleEndian.Uint64(good.meta(i)[metaTxidOff:]) }
+	newest := max(txid(0), txid(1))
+	for _, tc := range []struct {
+		name string
+		txid uint64
+		ok   bool
+	}{{"tie", newest, true}, {"meta 1 newer", newest + 1, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := good.clone()
+			binary.LittleEndian.PutUint64(bad.meta(0)[metaTxidOff:], newest)
+			bad.reseal(0)
+			binary.LittleEndian.PutUint64(bad.meta(1)[metaTxidOff:], tc.txid)
+			binary.LittleEndian.PutUint64(bad.meta(1)[16+16:], 1<<40) // root bucket's page
+			bad.reseal(1)
+			// Meta 0 keeps its own tree only if it was the newer one; otherwise
+			// point it at meta 1's former tree, which is still valid.
+			if txid(1) > txid(0) {
+				copy(bad.meta(0)[16+16:16+56], good.meta(1)[16+16:16+56])
+				binary.LittleEndian.PutUint64(bad.meta(0)[metaTxidOff:], newest)
+				bad.reseal(0)
+			}
+			err := skipchain.CheckBoltPages(bad.b)
+			if tc.ok {
+				require.NoError(t, err)
+			} else {
+				require.ErrorIs(t, err, skipchain.ErrCorrupt)
+			}
+		})
+	}
+}
+
+// A file cut to exactly the pages its meta page counts is whole to the walker (bbolt
+// grows files ahead of use); one byte less is refused.
+func TestBoltPagesExactSize(t *testing.T) {
+	good := readBoltFile(t, boltChain(t, 6))
+	m := good.meta(0)
+	if binary.LittleEndian.Uint64(good.meta(1)[metaTxidOff:]) > binary.LittleEndian.Uint64(m[metaTxidOff:]) {
+		m = good.meta(1)
+	}
+	end := int(binary.LittleEndian.Uint64(m[16+40:])) * good.pageSize
+	require.Less(t, end, len(good.b), "bbolt grew the file past its pages")
+	require.NoError(t, skipchain.CheckBoltPages(good.b[:end]))
+	require.ErrorIs(t, skipchain.CheckBoltPages(good.b[:end-1]), skipchain.ErrCorrupt)
 }
