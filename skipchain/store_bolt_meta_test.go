@@ -22,6 +22,8 @@ import (
 // order (little-endian on every platform these tests run on).
 const (
 	metaPageSizeOff = 16 + 8
+	metaRootOff     = 16 + 16
+	metaPgidOff     = 16 + 40
 	metaFreelistOff = 16 + 32
 	metaTxidOff     = 16 + 48
 	metaChecksumOff = 16 + 56
@@ -198,7 +200,7 @@ func TestBoltPagesPageSizes(t *testing.T) {
 	for _, tc := range []struct {
 		size int
 		ok   bool
-	}{{512, false}, {1 << 10, true}, {16 << 10, true}, {1 << 20, true}, {2 << 20, false}} {
+	}{{512, false}, {1 << 10, true}, {3 << 10, false}, {16 << 10, true}, {1 << 20, true}, {2 << 20, false}} {
 		t.Run(fmt.Sprint(tc.size), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "db")
 			db, err := bolt.Open(path, 0o600, &bolt.Options{PageSize: tc.size})
@@ -245,7 +247,7 @@ func TestBoltPagesMetaChoice(t *testing.T) {
 			binary.LittleEndian.PutUint64(bad.meta(0)[metaTxidOff:], newest)
 			bad.reseal(0)
 			binary.LittleEndian.PutUint64(bad.meta(1)[metaTxidOff:], tc.txid)
-			binary.LittleEndian.PutUint64(bad.meta(1)[16+16:], 1<<40) // root bucket's page
+			binary.LittleEndian.PutUint64(bad.meta(1)[metaRootOff:], 1<<40) // root bucket's page
 			bad.reseal(1)
 			// Meta 0 keeps its own tree only if it was the newer one; otherwise
 			// point it at meta 1's former tree, which is still valid.
@@ -272,8 +274,139 @@ func TestBoltPagesExactSize(t *testing.T) {
 	if binary.LittleEndian.Uint64(good.meta(1)[metaTxidOff:]) > binary.LittleEndian.Uint64(m[metaTxidOff:]) {
 		m = good.meta(1)
 	}
-	end := int(binary.LittleEndian.Uint64(m[16+40:])) * good.pageSize
+	end := int(binary.LittleEndian.Uint64(m[metaPgidOff:])) * good.pageSize
 	require.Less(t, end, len(good.b), "bbolt grew the file past its pages")
 	require.NoError(t, skipchain.CheckBoltPages(good.b[:end]))
 	require.ErrorIs(t, skipchain.CheckBoltPages(good.b[:end-1]), skipchain.ErrCorrupt)
+}
+
+// current returns the index of the meta page bbolt uses in an undamaged file.
+func (f boltFile) current() int {
+	if binary.LittleEndian.Uint64(f.meta(1)[metaTxidOff:]) > binary.LittleEndian.Uint64(f.meta(0)[metaTxidOff:]) {
+		return 1
+	}
+	return 0
+}
+
+func (f boltFile) metaField(off int) uint64 {
+	return binary.LittleEndian.Uint64(f.meta(f.current())[off:])
+}
+
+// Page numbers and overflow counts are bounded by the high-water mark, not by the
+// file (which bbolt grows ahead of use): a page at the mark, or an overflow reaching
+// it, is refused even though the file holds a well-formed page there.
+func TestBoltPagesHighWater(t *testing.T) {
+	good := readBoltFile(t, boltChain(t, 6))
+	cur := good.current()
+	hw := int(good.metaField(metaPgidOff))
+	require.Greater(t, good.pages(), hw+1, "bbolt grew the file past its pages")
+	leafAt := func(f boltFile, page int) {
+		f.put64(page, 0, uint64(page))
+		f.put32(page, 8, 2) // leaf, no elements, no overflow
+		f.put32(page, 12, 0)
+	}
+
+	// The root bucket at page hw, which holds an empty leaf: past the mark.
+	bad := good.clone()
+	leafAt(bad, hw)
+	bad.put64(cur, metaRootOff, uint64(hw))
+	bad.reseal(cur)
+	require.ErrorIs(t, skipchain.CheckBoltPages(bad.b), skipchain.ErrCorrupt)
+	// With the mark one page higher, that page is the whole tree: accepted. With an
+	// overflow it reaches the mark: refused.
+	bad.put64(cur, metaPgidOff, uint64(hw+1))
+	bad.reseal(cur)
+	require.NoError(t, skipchain.CheckBoltPages(bad.b))
+	bad.put32(hw, 12, 1)
+	require.ErrorIs(t, skipchain.CheckBoltPages(bad.b), skipchain.ErrCorrupt)
+
+	// The freelist page reaching one page past the mark.
+	fl := int(good.metaField(metaFreelistOff))
+	over := good.clone()
+	over.put32(fl, 12, uint32(hw-fl))
+	require.ErrorIs(t, skipchain.CheckBoltPages(over.b), skipchain.ErrCorrupt)
+}
+
+// The freelist: its long form (count 0xFFFF, the count in the first element) is
+// read like the short one; entries out of range, listed twice or in use are refused.
+func TestBoltPagesFreelist(t *testing.T) {
+	good := readBoltFile(t, boltChain(t, 20))
+	fl := int(good.metaField(metaFreelistOff))
+	off := fl * good.pageSize
+	n := int(binary.LittleEndian.Uint16(good.b[off+10:]))
+	require.GreaterOrEqual(t, n, 2, "the file has free pages")
+	ids := append([]byte(nil), good.b[off+16:off+16+8*n]...)
+
+	long := good.clone()
+	binary.LittleEndian.PutUint16(long.b[off+10:], 0xFFFF)
+	binary.LittleEndian.PutUint64(long.b[off+16:], uint64(n))
+	copy(long.b[off+24:], ids)
+	require.NoError(t, skipchain.CheckBoltPages(long.b), "long form")
+	tooMany := long.clone()
+	binary.LittleEndian.PutUint64(tooMany.b[off+16:], uint64(good.pageSize)) // more than the page holds
+	require.ErrorIs(t, skipchain.CheckBoltPages(tooMany.b), skipchain.ErrCorrupt)
+	full := long.clone()
+	binary.LittleEndian.PutUint64(full.b[off+16:], uint64((good.pageSize-24)/8)) // exactly what it holds
+	if err := skipchain.CheckBoltPages(full.b); err != nil {
+		require.NotContains(t, err.Error(), "room for")
+	}
+
+	for _, tc := range []struct {
+		name string
+		id   uint64
+	}{
+		{"past the mark", good.metaField(metaPgidOff)},
+		{"a meta page", 1},
+		{"listed twice", binary.LittleEndian.Uint64(ids[8:])},
+		{"the freelist itself", uint64(fl)},
+		{"the root page", good.metaField(metaRootOff)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := good.clone()
+			binary.LittleEndian.PutUint64(bad.b[off+16:], tc.id)
+			require.ErrorIs(t, skipchain.CheckBoltPages(bad.b), skipchain.ErrCorrupt)
+		})
+	}
+}
+
+// Buckets nest at most 64 deep below the root.
+func TestBoltPagesDepth(t *testing.T) {
+	nested := func(depth int, big bool) []byte {
+		path := filepath.Join(t.TempDir(), "db")
+		db, err := bolt.Open(path, 0o600, nil)
+		require.NoError(t, err)
+		require.NoError(t, db.Update(func(tx *bolt.Tx) error {
+			b, err := tx.CreateBucket([]byte("b"))
+			for i := 1; i < depth && err == nil; i++ {
+				b, err = b.CreateBucket([]byte("b"))
+			}
+			for i := 0; big && i < 15 && err == nil; i++ { // one leaf page, more than a quarter of it
+				err = b.Put(fmt.Appendf(nil, "key %03d", i), make([]byte, 100))
+			}
+			return err
+		}))
+		require.NoError(t, db.Close())
+		raw, err := os.ReadFile(path)
+		require.NoError(t, err)
+		return raw
+	}
+	for _, big := range []bool{false, true} { // innermost bucket inline, or in pages
+		require.NoError(t, skipchain.CheckBoltPages(nested(64, big)))
+		err := skipchain.CheckBoltPages(nested(65, big))
+		require.ErrorIs(t, err, skipchain.ErrCorrupt)
+		assert.Contains(t, err.Error(), "deeper than 64")
+	}
+}
+
+// A meta page with a wrong checksum is passed over for the other one, as bbolt does.
+func TestBoltPagesChecksumFallback(t *testing.T) {
+	good := readBoltFile(t, boltChain(t, 6))
+	cur := good.current()
+	bad := good.clone()
+	bad.put64(cur, metaChecksumOff, good.metaField(metaChecksumOff)^1)
+	bad.put64(cur, metaRootOff, 1<<40) // and a root that would be refused
+	err := skipchain.CheckBoltPages(bad.b)
+	if err != nil {
+		require.NotContains(t, err.Error(), "outside", "the damaged meta page was used")
+	}
 }
