@@ -231,6 +231,20 @@ func TestBoltPagesPageSizes(t *testing.T) {
 	}
 }
 
+// The smallest file bbolt writes, 4 pages of 1 KB with nothing in them, is exactly
+// the 4 KB bbolt reads first.
+func TestBoltPagesSmallestFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db")
+	db, err := bolt.Open(path, 0o600, &bolt.Options{PageSize: 1 << 10})
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Len(t, raw, 4<<10)
+	require.NoError(t, skipchain.CheckBoltPages(raw))
+	require.ErrorIs(t, skipchain.CheckBoltPages(raw[:4<<10-1]), skipchain.ErrCorrupt)
+}
+
 // The walker follows the meta page bbolt uses: the newer valid one, meta 0 when both
 // have the same transaction ID. Meta 1 is given a root that does not exist.
 func TestBoltPagesMetaChoice(t *testing.T) {
@@ -317,6 +331,7 @@ func TestBoltPagesHighWater(t *testing.T) {
 	bad.put64(cur, metaPgidOff, uint64(hw+1))
 	bad.reseal(cur)
 	require.NoError(t, skipchain.CheckBoltPages(bad.b))
+	require.NoError(t, skipchain.CheckBoltPages(bad.b[:(hw+1)*good.pageSize]), "the last page ends the file")
 	bad.put32(hw, 12, 1)
 	require.ErrorIs(t, skipchain.CheckBoltPages(bad.b), skipchain.ErrCorrupt)
 
