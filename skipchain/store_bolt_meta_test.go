@@ -365,6 +365,9 @@ func TestBoltPagesFreelist(t *testing.T) {
 	if err := skipchain.CheckBoltPages(full.b); err != nil {
 		require.NotContains(t, err.Error(), "room for")
 	}
+	oneMore := long.clone()
+	binary.LittleEndian.PutUint64(oneMore.b[off+16:], uint64((good.pageSize-24)/8+1))
+	require.ErrorIs(t, skipchain.CheckBoltPages(oneMore.b), skipchain.ErrCorrupt)
 
 	for _, tc := range []struct {
 		name string
