@@ -120,3 +120,40 @@ func TestHeightCap(t *testing.T) {
 	assert.Equal(t, uint32(1), skipchain.Params{Base: 2, MaxHeight: 1}.Height(2))
 	assert.Len(t, p.LinksInto(16), 3)
 }
+
+// Levels stop below the height: Span panics at the maximum height, a link or a hop
+// at the level equal to its block's height is refused even where B^ℓ would fit.
+func TestLevelBelowHeight(t *testing.T) {
+	p := skipchain.Params{Base: 2, MaxHeight: 3}
+	assert.Equal(t, uint64(4), p.Span(2))
+	assert.Panics(t, func() { p.Span(3) })
+	assert.Panics(t, func() { p.Span(-1) })
+	_, err := linkBetween(t, 8, 16).Level(p) // block 8 has height 3: levels 0..2
+	require.ErrorIs(t, err, skipchain.ErrInvalidLink)
+
+	// A hop at level 1 from block 1, whose height is 1.
+	c := buildChain(t, scriptLinear)
+	trusted := c.Blocks[1].Header()
+	var to skipchain.ID
+	gid, tid := c.Genesis().ID(), trusted.ID()
+	enc := wire.NewEncoder("chainiac/v1/proof").Fixed(gid[:]).Uint64(1).Fixed(tid[:]).Count(1).
+		Uint8(1).Fixed(to[:]).Bytes(c.Into[1][0].Signature().Encode()).Bytes(nil).
+		Bytes(c.Blocks[3].Header().Encode()).Uint8(0).Out()
+	pr, err := skipchain.ParseProof(enc)
+	require.NoError(t, err)
+	_, _, err = pr.Verify(trusted, c.Blocks[1].Roster())
+	require.ErrorIs(t, err, skipchain.ErrInvalidProof)
+	assert.Contains(t, err.Error(), "has no link at level 1")
+}
+
+// A link must go forward: ParseForwardLink refuses one that stays at its block.
+func TestParseLinkForward(t *testing.T) {
+	var id skipchain.ID
+	sig := buildChain(t, scriptLinear).Into[1][0].Signature()
+	for _, to := range []uint64{4, 5} {
+		enc := wire.NewEncoder("chainiac/v1/link").Fixed(id[:]).Uint64(5).Fixed(id[:]).Uint64(to).Fixed(id[:]).
+			Bytes(sig.Encode()).Out()
+		_, err := skipchain.ParseForwardLink(enc)
+		require.ErrorIs(t, err, skipchain.ErrMalformed, "5→%d", to)
+	}
+}

@@ -3,6 +3,7 @@
 package skipchain_test
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"hash/fnv"
@@ -365,8 +366,13 @@ func TestBoltPagesFreelist(t *testing.T) {
 	if err := skipchain.CheckBoltPages(full.b); err != nil {
 		require.NotContains(t, err.Error(), "room for")
 	}
+	// One more than the page holds, every slot a page number in range, so that only
+	// the count can refuse it.
 	oneMore := long.clone()
 	binary.LittleEndian.PutUint64(oneMore.b[off+16:], uint64((good.pageSize-24)/8+1))
+	for at := off + 24 + 8*n; at < off+good.pageSize; at += 8 {
+		copy(oneMore.b[at:], ids[:8])
+	}
 	require.ErrorIs(t, skipchain.CheckBoltPages(oneMore.b), skipchain.ErrCorrupt)
 
 	for _, tc := range []struct {
@@ -389,7 +395,7 @@ func TestBoltPagesFreelist(t *testing.T) {
 
 // Buckets nest at most 64 deep below the root.
 func TestBoltPagesDepth(t *testing.T) {
-	nested := func(depth int, big bool) []byte {
+	nested := func(depth, keys int) []byte {
 		path := filepath.Join(t.TempDir(), "db")
 		db, err := bolt.Open(path, 0o600, nil)
 		require.NoError(t, err)
@@ -398,7 +404,7 @@ func TestBoltPagesDepth(t *testing.T) {
 			for i := 1; i < depth && err == nil; i++ {
 				b, err = b.CreateBucket([]byte("b"))
 			}
-			for i := 0; big && i < 15 && err == nil; i++ { // one leaf page, more than a quarter of it
+			for i := 0; i < keys && err == nil; i++ {
 				err = b.Put(fmt.Appendf(nil, "key %03d", i), make([]byte, 100))
 			}
 			return err
@@ -408,12 +414,78 @@ func TestBoltPagesDepth(t *testing.T) {
 		require.NoError(t, err)
 		return raw
 	}
-	for _, big := range []bool{false, true} { // innermost bucket inline, or in pages
-		require.NoError(t, skipchain.CheckBoltPages(nested(64, big)))
-		err := skipchain.CheckBoltPages(nested(65, big))
-		require.ErrorIs(t, err, skipchain.ErrCorrupt)
+	// The innermost bucket inline (no keys), in one leaf page (15 keys: more than a
+	// quarter of a page), or in a branch page over leaves (100 keys: one level more).
+	for _, tc := range []struct{ keys, deepest int }{{0, 64}, {15, 64}, {100, 63}} {
+		require.NoError(t, skipchain.CheckBoltPages(nested(tc.deepest, tc.keys)), "%+v", tc)
+		err := skipchain.CheckBoltPages(nested(tc.deepest+1, tc.keys))
+		require.ErrorIs(t, err, skipchain.ErrCorrupt, "%+v", tc)
 		assert.Contains(t, err.Error(), "deeper than 64")
 	}
+}
+
+// An inline bucket's elements are checked like a page's.
+func TestBoltPagesInlineBucket(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db")
+	db, err := bolt.Open(path, 0o600, nil)
+	require.NoError(t, err)
+	require.NoError(t, db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucket([]byte("outer"))
+		if err == nil {
+			b, err = b.CreateBucket([]byte("inner"))
+		}
+		if err == nil {
+			err = b.Put([]byte("innerkey"), []byte("v"))
+		}
+		return err
+	}))
+	require.NoError(t, db.Close())
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.NoError(t, skipchain.CheckBoltPages(raw))
+	// inner's value: bucket header (16 bytes), page header (16), one element (16),
+	// then the key: its element count is 34 bytes before the key.
+	k := bytes.LastIndex(raw, []byte("innerkeyv"))
+	require.Positive(t, k)
+	require.Equal(t, uint16(1), binary.LittleEndian.Uint16(raw[k-22:]))
+	binary.LittleEndian.PutUint16(raw[k-22:], 0xFFFF)
+	require.ErrorIs(t, skipchain.CheckBoltPages(raw), skipchain.ErrCorrupt)
+}
+
+// Leaf elements: as many as the page holds, and keys and values that end exactly
+// at the page's end, are accepted; one element or one byte more is refused.
+func TestBoltPagesLeafElements(t *testing.T) {
+	good := readBoltFile(t, boltChain(t, 6))
+	cur := good.current()
+	hw := int(good.metaField(metaPgidOff))
+	ps := good.pageSize
+	room := (ps - 16) / 16
+	leaf := func(count int, elem0 func(e []byte)) error {
+		f := good.clone()
+		page := f.b[hw*ps : (hw+1)*ps]
+		clear(page)
+		f.put64(hw, 0, uint64(hw))
+		f.put32(hw, 8, 2|uint32(count)<<16) // leaf, count
+		elem0(page[16:32])
+		f.put64(cur, metaRootOff, uint64(hw))
+		f.put64(cur, metaPgidOff, uint64(hw+1))
+		f.reseal(cur)
+		return skipchain.CheckBoltPages(f.b)
+	}
+	none := func([]byte) {}
+	require.NoError(t, leaf(room, none), "a page full of empty elements")
+	require.ErrorIs(t, leaf(room+1, none), skipchain.ErrCorrupt)
+	// Element 0 sits at 16; pos is relative to it.
+	atEnd := func(pos, ksize uint32) func([]byte) {
+		return func(e []byte) {
+			binary.LittleEndian.PutUint32(e[4:], pos)
+			binary.LittleEndian.PutUint32(e[8:], ksize)
+		}
+	}
+	require.NoError(t, leaf(1, atEnd(uint32(ps-16), 0)), "an empty key at the very end")
+	require.NoError(t, leaf(1, atEnd(uint32(ps-16-8), 8)), "a key ending at the very end")
+	require.ErrorIs(t, leaf(1, atEnd(uint32(ps-16-8), 9)), skipchain.ErrCorrupt)
+	require.ErrorIs(t, leaf(1, atEnd(uint32(ps-16+1), 0)), skipchain.ErrCorrupt)
 }
 
 // A meta page with a wrong checksum is passed over for the other one, as bbolt does.
