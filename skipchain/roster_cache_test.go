@@ -263,3 +263,26 @@ func rosterEncoding(threshold int, members []skipchain.Member) []byte {
 	}
 	return e.Out()
 }
+
+// Evidence from a roster whose threshold is 1, or all its members, passes the
+// signer-count check with exactly that many signers.
+func TestForkEvidenceThresholdBounds(t *testing.T) {
+	s := chaintest.NewSigners(t, "bounds", 4)
+	for _, threshold := range []int{1, 4} {
+		r, err := skipchain.NewRoster(s.Roster.Members(), threshold)
+		require.NoError(t, err)
+		signers := &chaintest.Signers{Name: s.Name, Roster: r, Keys: s.Keys}
+		g, err := skipchain.NewGenesis(skipchain.DefaultParams(), r, "test", nil)
+		require.NoError(t, err)
+		var links []*skipchain.ForwardLink
+		for _, payload := range []string{"one", "two"} {
+			next, err := skipchain.NewBlock(g.Header(), []*skipchain.Header{g.Header()}, r, "test", []byte(payload))
+			require.NoError(t, err)
+			links = append(links, signers.Link(t, g.Header(), next.Header(), threshold))
+		}
+		fe, err := skipchain.NewForkError(g, links[0], links[1])
+		require.NoError(t, err)
+		_, err = skipchain.ParseForkEvidence(fe.Encode())
+		require.NoError(t, err, "threshold %d", threshold)
+	}
+}
