@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chainiac/chainiac/cosi"
 	"github.com/chainiac/chainiac/internal/wire"
 	"github.com/chainiac/chainiac/skipchain"
 	"github.com/chainiac/chainiac/skipchain/chaintest"
@@ -32,6 +33,7 @@ func TestSizeLimitsInclusive(t *testing.T) {
 		{"link", skipchain.MaxLinkSize, func(b []byte) error { _, err := skipchain.ParseForwardLink(b); return err }},
 		{"proof", skipchain.MaxProofSize, func(b []byte) error { _, err := skipchain.ParseProof(b); return err }},
 		{"fork evidence", skipchain.MaxForkEvidenceSize, func(b []byte) error { _, err := skipchain.ParseForkEvidence(b); return err }},
+		{"roster file", skipchain.MaxRosterTOMLSize, func(b []byte) error { _, err := skipchain.ParseRosterTOML(b); return err }},
 		{"payload", skipchain.MaxPayloadSize, func(b []byte) error {
 			_, err := skipchain.NewGenesis(skipchain.DefaultParams(), c.Genesis().Roster(), "test", b)
 			return err
@@ -107,4 +109,27 @@ func largeHeader(t *testing.T, g *skipchain.Header, index uint64) []byte {
 		e.Fixed(gid[:])
 	}
 	return e.Fixed(gid[:]).Fixed(rid[:]).Uint64(0).String(g.PayloadKind()).Fixed(ph[:]).Out()
+}
+
+// A roster file may list up to 4096 servers: with 4096, the error is about the first
+// server's key, with 4097 about their number.
+func TestRosterTOMLServerCount(t *testing.T) {
+	file := func(n int) []byte {
+		return []byte(strings.Repeat("[[servers]]\nAddress = \"tcp://a:1\"\nSuite = \"none\"\n", n))
+	}
+	_, err := skipchain.ParseRosterTOML(file(cosi.MaxRosterSize))
+	require.ErrorIs(t, err, skipchain.ErrMalformed)
+	assert.Contains(t, err.Error(), "server 0")
+	_, err = skipchain.ParseRosterTOML(file(cosi.MaxRosterSize + 1))
+	require.ErrorIs(t, err, skipchain.ErrMalformed)
+	assert.Contains(t, err.Error(), "4097 servers")
+}
+
+// A cache of one roster keeps one.
+func TestRosterCacheOfOne(t *testing.T) {
+	c := skipchain.NewRosterCache(1)
+	for i := 0; i < 3; i++ {
+		c.Add(chaintest.NewSigners(t, fmt.Sprintf("one%d", i), 1).Roster)
+	}
+	assert.Equal(t, 1, c.Len())
 }
