@@ -246,3 +246,16 @@ func TestStoreFork(t *testing.T) {
 		assert.Equal(t, c.Blocks[4].ID(), l.To())
 	})
 }
+
+// A store keeps the roster of a block it accepted, weights and all: reading it back
+// gives the same *Roster.
+func TestStoreKeepsAppendedRoster(t *testing.T) {
+	c := buildChain(t, scriptRosterChanges)
+	eachStore(t, func(t *testing.T, newStore func(*skipchain.Block) skipchain.Store) {
+		s := newStore(c.Genesis())
+		c.AppendTo(t, s, 1, 6)
+		r, err := s.Roster(c.Blocks[6].Roster().ID())
+		require.NoError(t, err)
+		assert.Same(t, c.Blocks[6].Roster(), r)
+	})
+}
