@@ -259,3 +259,22 @@ func TestStoreKeepsAppendedRoster(t *testing.T) {
 		assert.Same(t, c.Blocks[6].Roster(), r)
 	})
 }
+
+// A different block at a stored index without a valid signature is refused with
+// the reason its links failed, or with "carries no link".
+func TestStoreConflictingBlockReason(t *testing.T) {
+	c := buildChain(t, scriptRosterChanges)
+	fork := c.Forks[4].Block
+	forged := c.Rosters["R2"].Link(t, c.Blocks[3].Header(), fork.Header(), 0)
+	eachStore(t, func(t *testing.T, newStore func(*skipchain.Block) skipchain.Store) {
+		s := newStore(c.Genesis())
+		c.AppendTo(t, s, 1, 6)
+		err := s.Append(fork, forged)
+		require.ErrorIs(t, err, skipchain.ErrInvalidBlock)
+		require.ErrorIs(t, err, skipchain.ErrInvalidLink, "the link's failure is the reason")
+		err = s.Append(fork)
+		require.ErrorIs(t, err, skipchain.ErrInvalidBlock)
+		require.NotErrorIs(t, err, skipchain.ErrInvalidLink)
+		assert.Contains(t, err.Error(), "carries no link")
+	})
+}
