@@ -186,3 +186,24 @@ func TestBoltLinkAtWrongLevel(t *testing.T) {
 	_, err = s.Link(4, 1)
 	require.NoError(t, err)
 }
+
+// A store file cut to exactly the pages it uses opens; one without its links bucket
+// does not.
+func TestBoltOpenExactSizeAndBuckets(t *testing.T) {
+	path := boltChain(t, 6)
+	good := readBoltFile(t, path)
+	end := int(good.metaField(metaPgidOff)) * good.pageSize
+	require.Less(t, end, len(good.b))
+	exact := filepath.Join(t.TempDir(), "exact.db")
+	require.NoError(t, os.WriteFile(exact, good.b[:end], 0o600))
+	s, err := skipchain.OpenBoltStore(exact)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+
+	db, err := bolt.Open(path, 0o600, nil)
+	require.NoError(t, err)
+	require.NoError(t, db.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket([]byte("links")) }))
+	require.NoError(t, db.Close())
+	_, err = skipchain.OpenBoltStore(path)
+	require.ErrorIs(t, err, skipchain.ErrCorrupt)
+}

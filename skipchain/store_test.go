@@ -278,3 +278,14 @@ func TestStoreConflictingBlockReason(t *testing.T) {
 		assert.Contains(t, err.Error(), "carries no link")
 	})
 }
+
+// Links of the block just past the head are unknown, not an empty list.
+func TestStoreLinksPastHead(t *testing.T) {
+	c := buildChain(t, scriptLinear)
+	eachStore(t, func(t *testing.T, newStore func(*skipchain.Block) skipchain.Store) {
+		s := newStore(c.Genesis())
+		c.AppendTo(t, s, 1, 4)
+		_, err := s.Links(5)
+		require.ErrorIs(t, err, skipchain.ErrUnknownBlock)
+	})
+}
