@@ -91,7 +91,7 @@ func (n *Node) fetchServedBlock(ctx context.Context, base string, genesis skipch
 	if err != nil {
 		return nil, fmt.Errorf("GET %s: %w", url, err)
 	}
-	sb, err := api.ParseServedBlock(b)
+	sb, err := api.ParseServedBlockWith(n.rosters.blocks, b)
 	if err != nil {
 		return nil, fmt.Errorf("GET %s: %w", url, err)
 	}

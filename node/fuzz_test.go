@@ -17,7 +17,7 @@ func FuzzParseRoundData(f *testing.F) {
 	f.Add((&roundData{}).encode())
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, in []byte) {
-		d, err := parseRoundData(in)
+		d, err := parseRoundData(nil, in)
 		if err != nil {
 			return
 		}

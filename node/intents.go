@@ -108,12 +108,16 @@ func (v *verdicts) put(id verdictKey, err error) {
 type KeyCache struct{ r rosters }
 
 // NewKeyCache returns an empty cache.
-func NewKeyCache() *KeyCache { return &KeyCache{} }
+func NewKeyCache() *KeyCache {
+	return &KeyCache{r: rosters{blocks: skipchain.NewRosterCache(skipchain.DefaultRosterCacheSize)}}
+}
 
 // rosters caches, for the rosters rounds are signed by, their validated keys and their
 // BDN weights, both by a hash of the keys' encodings that this node computes itself:
 // validating a key costs a subgroup check, far more than a round.
 type rosters struct {
+	blocks *skipchain.RosterCache // parsed skipchain rosters, for blocks from peers
+
 	mu   sync.Mutex // guards m and keys
 	m    map[[32]byte]*cosi.Roster
 	keys map[[32]byte][]cosi.PublicKey

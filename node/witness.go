@@ -37,7 +37,7 @@ func (n *Node) check(ctx context.Context, req protocol.CheckRequest, treeKeys []
 			n.log.Info("refusing to sign", "kind", messageKind(req.Message), "reason", err)
 		}
 	}()
-	data, err := parseRoundData(req.Data)
+	data, err := parseRoundData(n.rosters.blocks, req.Data)
 	if err != nil {
 		return err
 	}
