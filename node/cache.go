@@ -12,6 +12,7 @@ import (
 // empties it; such changes come once per release or timestamp interval.
 type servedCache struct {
 	mu      sync.RWMutex
+	gen     uint64 // counts the changes, so an answer computed before one is not kept
 	entries map[string]*cachedAnswer
 }
 
@@ -34,9 +35,20 @@ func (s *servedCache) get(path string) *cachedAnswer {
 	return s.entries[path]
 }
 
-func (s *servedCache) put(path string, a *cachedAnswer) {
+// generation is read before an answer is computed and given back to put.
+func (s *servedCache) generation() uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.gen
+}
+
+// put keeps a for path, unless the chain changed since generation gen.
+func (s *servedCache) put(path string, a *cachedAnswer, gen uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if gen != s.gen {
+		return
+	}
 	if s.entries == nil || len(s.entries) >= maxCachedAnswers {
 		s.entries = map[string]*cachedAnswer{}
 	}
@@ -46,5 +58,6 @@ func (s *servedCache) put(path string, a *cachedAnswer) {
 func (s *servedCache) clear() {
 	s.mu.Lock()
 	s.entries = nil
+	s.gen++
 	s.mu.Unlock()
 }

@@ -103,12 +103,13 @@ func (n *Node) serveChain(w http.ResponseWriter, r *http.Request) {
 	}
 	a := c.served.get(r.URL.Path)
 	if a == nil {
+		gen := c.served.generation()
 		var code int
 		if a, code = n.answer(c, res, index); a == nil {
 			httpError(w, code, http.StatusText(code))
 			return
 		}
-		c.served.put(r.URL.Path, a)
+		c.served.put(r.URL.Path, a, gen)
 	}
 	serveBinary(w, r, a)
 }

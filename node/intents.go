@@ -184,3 +184,37 @@ func (r *rosters) get(keys []cosi.PublicKey) (*cosi.Roster, error) {
 	r.m[id] = c
 	return c, nil
 }
+
+// pendingGeneses are geneses this node checked and agreed to cosign, kept in memory
+// until a timestamp signed by their roster shows the round succeeded. Bounded: the
+// oldest go first.
+type pendingGeneses struct {
+	mu    sync.Mutex
+	order []skipchain.ID
+	m     map[skipchain.ID]*skipchain.Block
+}
+
+const maxPendingGeneses = 8
+
+func (p *pendingGeneses) add(g *skipchain.Block) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.m == nil {
+		p.m = map[skipchain.ID]*skipchain.Block{}
+	}
+	if _, ok := p.m[g.ID()]; ok {
+		return
+	}
+	p.order = append(p.order, g.ID())
+	p.m[g.ID()] = g
+	if len(p.order) > maxPendingGeneses {
+		delete(p.m, p.order[0])
+		p.order = p.order[1:]
+	}
+}
+
+func (p *pendingGeneses) get(id skipchain.ID) *skipchain.Block {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.m[id]
+}

@@ -34,6 +34,7 @@ type Node struct {
 
 	mu     sync.RWMutex
 	chains map[skipchain.ID]*chain
+	closed bool // set by Close: no chain is opened after it
 
 	server   *onet.Server
 	svc      *service
@@ -44,6 +45,7 @@ type Node struct {
 	rebuild  *rebuilder
 	intents  *intents
 	verdicts *verdicts
+	pending  pendingGeneses
 	rosters  *rosters
 	metrics  *metrics
 	history  *history
@@ -227,6 +229,7 @@ func (n *Node) Close() error {
 		c.mu.Unlock()
 	}
 	n.chains = map[skipchain.ID]*chain{}
+	n.closed = true
 	n.mu.Unlock()
 	if n.lock != nil {
 		n.lock.Close()

@@ -1,7 +1,7 @@
 package node
 
-// Security review (branch h-review): reproductions of findings. Every TestReview*
-// test here FAILS on the code it was written against; each names the finding.
+// Regression tests from an independent security review: each TestReview* test
+// failed on the code it was written against and names the finding it reproduces.
 
 import (
 	"bytes"
@@ -260,6 +260,7 @@ func TestReviewServedCacheStaleAfterChange(t *testing.T) {
 
 	// GET: cache miss, computes the answer from the old timestamp ...
 	require.Nil(t, ch.served.get(path))
+	gen := ch.served.generation()
 	a, _ := n.answer(ch, api.ResTimestamp, 0)
 	// ... meanwhile the timestamp loop keeps a newer timestamp (and clears the cache) ...
 	ts := timeline.NewTimestamp(g.Header(), time.Now().Add(2*time.Second))
@@ -270,7 +271,7 @@ func TestReviewServedCacheStaleAfterChange(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, kept)
 	// ... then the GET stores its answer.
-	ch.served.put(path, a)
+	ch.served.put(path, a, gen)
 
 	resp, err := http.Get(c.url(0) + path)
 	require.NoError(t, err)
