@@ -280,4 +280,3 @@ func TestReviewServedCacheStaleAfterChange(t *testing.T) {
 	_, _ = buf.ReadFrom(resp.Body)
 	assert.True(t, bytes.Equal(ts.Encode(), buf.Bytes()), "FINDING 4: the node serves the timestamp of %s after keeping the one of %s", old.Time, ts.Time)
 }
-

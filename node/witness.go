@@ -2,9 +2,9 @@ package node
 
 import (
 	"context"
-	"os"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/chainiac/chainiac/cosi"
