@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # The project's test command (README.md, .ci/run): formatting, vet, then every test of
 # every package under the race detector. On a fresh machine that has only Go, it first
-# installs what the race detector needs (a C compiler) from Debian's packages.
+# installs what the tests need from Debian's packages (see below).
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if ! command -v gcc >/dev/null 2>&1; then
+# What the tests need beyond Go, from Debian's packages: a C compiler for the race
+# detector, and Prometheus (promtool and a real server scrape the nodes' /metrics).
+need=()
+command -v gcc >/dev/null 2>&1 || need+=(gcc libc6-dev)
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+if [ ${#need[@]} -gt 0 ]; then
 	if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-		echo "test.sh: installing gcc for the race detector" >&2
-		apt-get update -qq && apt-get install -y -qq gcc libc6-dev >/dev/null
+		echo "test.sh: installing ${need[*]}" >&2
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 	else
-		echo "test.sh: go test -race needs a C compiler (cgo); install gcc" >&2
+		echo "test.sh: the tests need ${need[*]} (Debian packages); install them" >&2
 		exit 1
 	fi
 fi

@@ -166,3 +166,57 @@ func FuzzParsePath(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseProposal(f *testing.F) {
+	f.Add((&Proposal{Kind: "chainiac/v1/release", Body: []byte("x"), Source: "http://a/b"}).Encode())
+	f.Add((&Proposal{Kind: "chainiac/v1/roster-change", Body: []byte("x"), Roster: []byte("r")}).Encode())
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		p, _, err := ParseProposal(in)
+		if err != nil {
+			return
+		}
+		if !bytes.Equal(p.Encode(), in) {
+			t.Fatalf("re-encoding differs")
+		}
+	})
+}
+
+func FuzzParseGenesisRequest(f *testing.F) {
+	c := chaintest.Build(f, "roster R1 4; genesis")
+	store := c.MemStore(f, 0)
+	g, _ := store.Block(0)
+	f.Add((&GenesisRequest{Genesis: g}).Encode())
+	f.Fuzz(func(t *testing.T, in []byte) {
+		r, err := ParseGenesisRequest(in)
+		if err != nil {
+			return
+		}
+		if !bytes.Equal(r.Encode(), in) {
+			t.Fatalf("re-encoding differs")
+		}
+	})
+}
+
+func TestParseProposalRefuses(t *testing.T) {
+	cases := []struct {
+		p    Proposal
+		want string
+	}{
+		{Proposal{Kind: "chainiac/v1/other"}, "kind"},
+		{Proposal{Kind: "chainiac/v1/release", Body: []byte("x"), Source: "http://a"}, "signed manifest"},
+		{Proposal{Kind: "chainiac/v1/policy-change", Body: []byte("x")}, "policy change"},
+		{Proposal{Kind: "chainiac/v1/roster-change", Body: []byte("x"), Roster: []byte("r")}, "roster change"},
+	}
+	for _, c := range cases {
+		_, _, err := ParseProposal(c.p.Encode())
+		require.ErrorContains(t, err, c.want)
+	}
+	_, _, err := ParseProposal(make([]byte, MaxProposalSize+1))
+	require.ErrorContains(t, err, "at most")
+	enc := (&Proposal{Kind: "chainiac/v1/release", Body: []byte("x"), Source: "http://a"}).Encode()
+	for i := range enc {
+		_, _, err := ParseProposal(enc[:i])
+		require.Error(t, err)
+	}
+}

@@ -101,7 +101,7 @@ type Failure struct {
 
 // RoundReport is one signing round of a proposal.
 type RoundReport struct {
-	What     string    `json:"what"` // "link 4→5 level 0", "timestamp 5", ...
+	What     string    `json:"what"`              // "link 4→5 level 0", "timestamp 5", ...
 	Round    string    `json:"round,omitempty"`   // hex round ID
 	Message  string    `json:"message,omitempty"` // hex of the bytes asked to sign
 	OK       bool      `json:"ok"`

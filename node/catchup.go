@@ -19,11 +19,13 @@ const maxCatchUp = 4096
 // HTTP API, or a static export) and stores each one only after the store verified it
 // from this node's own head: back-links, the signature of every link into it by the
 // roster of the block it leaves, and the timeline rules. Nothing fetched is trusted;
-// a source that lies gets its block refused. Called with c.mu held.
+// a source that lies gets its block refused. It is called without the chain's lock
+// and takes it only to store each block, never while it waits on the network, so a
+// slow or hostile source delays nobody else; the whole catch-up is bounded in time.
 func (n *Node) catchUp(ctx context.Context, c *chain, base string, target uint64) error {
-	head := c.state.Head().Index()
-	if target <= head {
-		return nil
+	head, err := c.headIndex(ctx)
+	if err != nil || target <= head {
+		return err
 	}
 	if base == "" {
 		return fmt.Errorf("this node's head is block %d and there is no source to catch up from", head)
@@ -34,6 +36,8 @@ func (n *Node) catchUp(ctx context.Context, c *chain, base string, target uint64
 	if target-head > maxCatchUp {
 		target = head + maxCatchUp
 	}
+	ctx, cancel := context.WithTimeout(ctx, 2*n.cfg.RoundTimeout.Duration)
+	defer cancel()
 	n.log.Info("catching up", "genesis", c.genesis.Short(), "from", head+1, "to", target, "source", base)
 	links := map[uint64][]*skipchain.ForwardLink{} // links leaving each fetched block
 	fetch := func(i uint64) (*api.ServedBlock, error) {
@@ -65,11 +69,27 @@ func (n *Node) catchUp(ctx context.Context, c *chain, base string, target uint64
 				}
 			}
 		}
-		if err := n.store(c, sb.Block, into); err != nil {
+		if err := c.lock(ctx); err != nil {
+			return err
+		}
+		if c.state.Head().Index() == i-1 { // else someone stored it meanwhile
+			err = n.store(c, sb.Block, into)
+		}
+		c.mu.Unlock()
+		if err != nil {
 			return fmt.Errorf("block %d from %s: %w", i, base, err)
 		}
 	}
 	return nil
+}
+
+// headIndex reads the head's index under the chain's lock.
+func (c *chain) headIndex(ctx context.Context) (uint64, error) {
+	if err := c.lock(ctx); err != nil {
+		return 0, err
+	}
+	defer c.mu.Unlock()
+	return c.state.Head().Index(), nil
 }
 
 func (n *Node) fetchServedBlock(ctx context.Context, base string, genesis skipchain.ID, i uint64) (*api.ServedBlock, error) {
@@ -91,7 +111,7 @@ func (n *Node) fetchServedBlock(ctx context.Context, base string, genesis skipch
 	if err != nil {
 		return nil, fmt.Errorf("GET %s: %w", url, err)
 	}
-	sb, err := api.ParseServedBlock(b)
+	sb, err := api.ParseServedBlockWith(n.rosters.blocks, b)
 	if err != nil {
 		return nil, fmt.Errorf("GET %s: %w", url, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chainiac/chainiac/internal/atomicfile"
@@ -20,8 +21,12 @@ import (
 // for concurrent use and only grows).
 type chain struct {
 	genesis skipchain.ID
-	store   *skipchain.BoltStore
-	tsPath  string
+	store   skipchain.Store // a BoltStore; a MemStore while a node checks a chain it joins
+	tsPath  string          // empty for a chain being checked, which is never exported
+
+	// snap is the head, roster and product as of the last change, for readers that
+	// must not wait for the lock (status, the timestamp loop).
+	snap atomic.Pointer[chainSnapshot]
 
 	mu    sync.Mutex // held by whoever changes the chain
 	state *timeline.State
@@ -30,11 +35,25 @@ type chain struct {
 
 	tsMu      sync.RWMutex
 	timestamp *timeline.Timestamp
+
+	served servedCache // binary HTTP answers, emptied on every change
 }
 
 func chainFile(dir string, genesis skipchain.ID) string {
 	return filepath.Join(dir, genesis.String()+".db")
 }
+
+type chainSnapshot struct {
+	head    *skipchain.Header
+	roster  *skipchain.Roster
+	product string
+}
+
+func (c *chain) takeSnapshot() {
+	c.snap.Store(&chainSnapshot{head: c.state.Head(), roster: c.state.Roster(), product: c.state.Product()})
+}
+
+func (c *chain) snapshot() *chainSnapshot { return c.snap.Load() }
 
 // createChain stores a verified genesis block.
 func createChain(dir string, genesis *skipchain.Block) (*chain, error) {
@@ -46,7 +65,9 @@ func createChain(dir string, genesis *skipchain.Block) (*chain, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &chain{genesis: genesis.ID(), store: store, state: st, tsPath: chainFile(dir, genesis.ID()) + ".timestamp"}, nil
+	c := &chain{genesis: genesis.ID(), store: store, state: st, tsPath: chainFile(dir, genesis.ID()) + ".timestamp"}
+	c.takeSnapshot()
+	return c, nil
 }
 
 // openChain opens a stored chain and replays its blocks through the timeline rules,
@@ -64,7 +85,7 @@ func openChain(path string) (*chain, error) {
 	return c, nil
 }
 
-func loadChain(store *skipchain.BoltStore, tsPath string) (*chain, error) {
+func loadChain(store skipchain.Store, tsPath string) (*chain, error) {
 	g, err := store.Genesis()
 	if err != nil {
 		return nil, err
@@ -87,6 +108,7 @@ func loadChain(store *skipchain.BoltStore, tsPath string) (*chain, error) {
 		}
 	}
 	c := &chain{genesis: g.ID(), store: store, state: st, tsPath: tsPath}
+	c.takeSnapshot()
 	if b, err := os.ReadFile(tsPath); err == nil {
 		// A timestamp that does not verify against the stored chain is ignored, not
 		// served: the next round makes a new one.
@@ -155,10 +177,13 @@ func (c *chain) offerTimestamp(ts *timeline.Timestamp) (bool, error) {
 	if old := c.timestamp; old != nil && (ts.Index < old.Index || ts.Index == old.Index && !ts.Time.After(old.Time)) {
 		return false, nil
 	}
-	if err := atomicfile.WriteBytes(c.tsPath, ts.Encode(), 0o644); err != nil {
-		return false, err
+	if c.tsPath != "" {
+		if err := atomicfile.WriteBytes(c.tsPath, ts.Encode(), 0o644); err != nil {
+			return false, err
+		}
 	}
 	c.timestamp = ts
+	c.served.clear()
 	return true, nil
 }
 
@@ -198,10 +223,14 @@ func (c *chain) appendBlock(b *skipchain.Block, links []*skipchain.ForwardLink) 
 	if err := c.validate(b); err != nil {
 		return err
 	}
-	if err := c.store.Append(b, links...); err != nil {
+	err := c.store.Append(b, links...)
+	c.served.clear() // even a failed append may have added links to a stored block
+	if err != nil {
 		return err
 	}
-	if _, err := c.state.Apply(b); err != nil {
+	_, err = c.state.Apply(b)
+	c.takeSnapshot()
+	if err != nil {
 		// Unreachable: validate ran the same check. Stop rather than serve a store
 		// and a state that disagree.
 		return fmt.Errorf("node: chain %s: state does not follow the store: %w", c.genesis.Short(), err)

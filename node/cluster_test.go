@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rsa"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chainiac/chainiac/api"
+	"github.com/chainiac/chainiac/cosi"
 	"github.com/chainiac/chainiac/internal/sample"
 	"github.com/chainiac/chainiac/internal/testrand"
 	"github.com/chainiac/chainiac/release"
@@ -30,7 +32,7 @@ import (
 // cluster is n nodes in this process, each with its own directory, key, onet server
 // on 127.0.0.1 and HTTP API, plus the release team's download server.
 type cluster struct {
-	t       *testing.T
+	t       testing.TB
 	dirs    []string
 	cfgs    []*Config
 	nodes   []*Node
@@ -41,17 +43,18 @@ type cluster struct {
 	marKey  *rsa.PrivateKey
 	genesis skipchain.ID
 	work    string
+	keys    *KeyCache // shared by the nodes, as one process may
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer l.Close()
 	return l.Addr().String()
 }
 
-func newCluster(t *testing.T, n int) *cluster {
-	c := &cluster{t: t, work: t.TempDir()}
+func newCluster(t testing.TB, n int) *cluster {
+	c := &cluster{t: t, work: t.TempDir(), keys: NewKeyCache()}
 	for i := 0; i < n; i++ {
 		c.addNode(func(*Config) {})
 	}
@@ -97,7 +100,7 @@ func (c *cluster) addNode(edit func(*Config)) int {
 }
 
 func (c *cluster) start(i int) {
-	n, err := Start(c.cfgs[i], Options{Logger: testLogger(c.t, i)})
+	n, err := Start(c.cfgs[i], Options{Logger: testLogger(c.t, i), Keys: c.keys})
 	require.NoError(c.t, err)
 	c.nodes[i] = n
 	c.t.Cleanup(func() {
@@ -112,7 +115,7 @@ func (c *cluster) stop(i int) {
 	c.nodes[i] = nil
 }
 
-func testLogger(t *testing.T, i int) *slog.Logger {
+func testLogger(t testing.TB, i int) *slog.Logger {
 	if os.Getenv("CHAINIAC_TEST_LOG") == "" {
 		return slog.New(slog.DiscardHandler)
 	}
@@ -132,7 +135,7 @@ func (c *cluster) roster(members ...int) *skipchain.Roster {
 
 func (c *cluster) url(i int) string { return "http://" + c.nodes[i].HTTPAddr() }
 
-func post(t *testing.T, url string, body []byte) (int, *api.ProposalResult) {
+func post(t testing.TB, url string, body []byte) (int, *api.ProposalResult) {
 	resp, err := http.Post(url, api.MediaBinary, bytes.NewReader(body))
 	require.NoError(t, err)
 	defer resp.Body.Close()
@@ -216,9 +219,30 @@ func (c *cluster) waitHeads(index uint64) {
 		if n == nil {
 			continue
 		}
-		for c.head(i).Index() < index {
+		for n.chainOf(c.genesis) == nil || c.head(i).Index() < index {
 			require.True(c.t, time.Now().Before(deadline), "node %d stuck at block %d", i, c.head(i).Index())
 			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+// verifyRefusals checks every reported refusal offline against the roster.
+func verifyRefusals(t *testing.T, r *skipchain.Roster, res *api.ProposalResult) {
+	cr, err := r.Cosi()
+	require.NoError(t, err)
+	for _, rep := range res.Rounds {
+		msg, err := hex.DecodeString(rep.Message)
+		require.NoError(t, err)
+		var round cosi.RoundID
+		require.NoError(t, round.UnmarshalText([]byte(rep.Round)))
+		for _, ref := range rep.Refusals {
+			sb, err := hex.DecodeString(ref.Signature)
+			require.NoError(t, err)
+			sig, err := cosi.ParseSignature(sb)
+			require.NoError(t, err)
+			m, err := cosi.VerifyRefusal(cr, round, msg, ref.Reason, sig)
+			require.NoError(t, err)
+			require.Equal(t, ref.Member, m)
 		}
 	}
 }

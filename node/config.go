@@ -25,6 +25,7 @@ const (
 	DefaultLinger            = 10 * time.Second
 	DefaultRebuilds          = 1
 	DefaultMaxProposals      = 4
+	DefaultMaxChains         = 16
 
 	// ReferenceRecipeName is the recipe the reference builder answers to.
 	ReferenceRecipeName = "reference/v1"
@@ -58,6 +59,8 @@ type Config struct {
 	// HTTP API accepts at once (each waits for its chain's turn).
 	Rebuilds     int `toml:"rebuilds,omitempty"`
 	MaxProposals int `toml:"max_proposals,omitempty"`
+	// MaxChains bounds the chains this node keeps (genesis requests beyond it fail).
+	MaxChains int `toml:"max_chains,omitempty"`
 
 	// Reference enables the reference builder as recipe "reference/v1", run as this
 	// very binary; Recipes lists other build recipes by name.
@@ -157,8 +160,11 @@ func (c *Config) validate() error {
 	if c.MaxProposals == 0 {
 		c.MaxProposals = DefaultMaxProposals
 	}
-	if c.Rebuilds < 0 || c.MaxProposals < 0 {
-		return errors.New("rebuilds and max_proposals must be positive")
+	if c.MaxChains == 0 {
+		c.MaxChains = DefaultMaxChains
+	}
+	if c.Rebuilds < 0 || c.MaxProposals < 0 || c.MaxChains < 0 {
+		return errors.New("rebuilds, max_proposals and max_chains must be positive")
 	}
 	switch c.LogFormat {
 	case "", "text", "json":

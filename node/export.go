@@ -5,6 +5,7 @@ import (
 
 	"github.com/chainiac/chainiac/api"
 	"github.com/chainiac/chainiac/skipchain"
+	"github.com/chainiac/chainiac/timeline"
 )
 
 // exporter keeps a static copy of every chain in a directory (Config.ExportDir):
@@ -116,4 +117,13 @@ func servedBlock(c *chain, i uint64) (*api.ServedBlock, error) {
 		return nil, err
 	}
 	return &api.ServedBlock{Block: b, Links: links}, nil
+}
+
+// keepTimestamp offers ts to the chain and, if it was kept, exports it.
+func (n *Node) keepTimestamp(c *chain, ts *timeline.Timestamp) (bool, error) {
+	kept, err := c.offerTimestamp(ts)
+	if kept {
+		n.exportLater(c)
+	}
+	return kept, err
 }

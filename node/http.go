@@ -2,8 +2,6 @@ package node
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -99,6 +97,58 @@ func (n *Node) serveChain(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusMethodNotAllowed, "GET only")
 		return
 	}
+	if wantsJSON(r) {
+		n.serveChainJSON(w, r, c, res, index)
+		return
+	}
+	a := c.served.get(r.URL.Path)
+	if a == nil {
+		gen := c.served.generation()
+		var code int
+		if a, code = n.answer(c, res, index); a == nil {
+			httpError(w, code, http.StatusText(code))
+			return
+		}
+		c.served.put(r.URL.Path, a, gen)
+	}
+	serveBinary(w, r, a)
+}
+
+// answer computes the binary answer for a chain resource, or the status code of its
+// absence.
+func (n *Node) answer(c *chain, res api.Resource, index uint64) (*cachedAnswer, int) {
+	switch res {
+	case api.ResLatest:
+		h, err := c.store.Head()
+		if err != nil {
+			return nil, http.StatusInternalServerError
+		}
+		return newCachedAnswer((&api.LatestRecord{Index: h.Index(), ID: h.ID()}).Encode(), cacheShort), 0
+	case api.ResTimestamp:
+		ts := c.newestTimestamp()
+		if ts == nil {
+			return nil, http.StatusNotFound
+		}
+		return newCachedAnswer(ts.Encode(), cacheShort), 0
+	case api.ResBlock:
+		sb, err := servedBlock(c, index)
+		if errors.Is(err, skipchain.ErrUnknownBlock) {
+			return nil, http.StatusNotFound
+		}
+		if err != nil {
+			return nil, http.StatusInternalServerError
+		}
+		cache := cacheGrowing
+		if len(sb.Links) == int(sb.Block.Header().Height()) {
+			cache = cacheFinal
+		}
+		return newCachedAnswer(sb.Encode(), cache), 0
+	}
+	return nil, http.StatusNotFound
+}
+
+func (n *Node) serveChainJSON(w http.ResponseWriter, r *http.Request, c *chain, res api.Resource, index uint64) {
+	var human any
 	switch res {
 	case api.ResLatest:
 		h, err := c.store.Head()
@@ -106,58 +156,43 @@ func (n *Node) serveChain(w http.ResponseWriter, r *http.Request) {
 			httpError(w, http.StatusInternalServerError, err.Error())
 			return
 		}
-		l := &api.LatestRecord{Index: h.Index(), ID: h.ID()}
-		serve(w, r, cacheShort, l.Encode(), map[string]any{"index": l.Index, "id": l.ID})
+		human = map[string]any{"index": h.Index(), "id": h.ID()}
 	case api.ResTimestamp:
 		ts := c.newestTimestamp()
 		if ts == nil {
 			httpError(w, http.StatusNotFound, "no timestamp yet")
 			return
 		}
-		serve(w, r, cacheShort, ts.Encode(), timestampJSON(ts, n.clock()))
+		human = timestampJSON(ts, n.clock())
 	case api.ResBlock:
 		sb, err := servedBlock(c, index)
-		if errors.Is(err, skipchain.ErrUnknownBlock) {
+		if err != nil {
 			httpError(w, http.StatusNotFound, "no such block")
 			return
 		}
-		if err != nil {
-			httpError(w, http.StatusInternalServerError, err.Error())
-			return
-		}
-		cache := cacheGrowing
-		if len(sb.Links) == int(sb.Block.Header().Height()) {
-			cache = cacheFinal
-		}
-		serve(w, r, cache, sb.Encode(), blockJSON(sb))
+		human = blockJSON(sb)
 	}
+	w.Header().Set("Vary", "Accept")
+	w.Header().Set("Cache-Control", cacheShort)
+	writeJSONCode(w, http.StatusOK, human)
 }
 
-// serve writes binary for programs, JSON for people, with an ETag on the binary
-// form so caches revalidate for free.
-func serve(w http.ResponseWriter, r *http.Request, cache string, bin []byte, human any) {
-	w.Header().Set("Cache-Control", cache)
-	w.Header().Set("Vary", "Accept")
-	if wantsJSON(r) {
-		w.Header().Set("Content-Type", api.MediaJSON)
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(human)
-		return
-	}
-	sum := sha256.Sum256(bin)
-	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
-	w.Header().Set("ETag", etag)
-	if r.Header.Get("If-None-Match") == etag {
+// serveBinary writes a binary answer with its ETag, so caches revalidate for free.
+func serveBinary(w http.ResponseWriter, r *http.Request, a *cachedAnswer) {
+	h := w.Header()
+	h.Set("Cache-Control", a.cache)
+	h.Set("Vary", "Accept")
+	h.Set("ETag", a.etag)
+	if r.Header.Get("If-None-Match") == a.etag {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	w.Header().Set("Content-Type", api.MediaBinary)
-	w.Header().Set("Content-Length", strconv.Itoa(len(bin)))
+	h.Set("Content-Type", api.MediaBinary)
+	h.Set("Content-Length", strconv.Itoa(len(a.body)))
 	if r.Method == http.MethodHead {
 		return
 	}
-	_, _ = w.Write(bin)
+	_, _ = w.Write(a.body)
 }
 
 func wantsJSON(r *http.Request) bool {
@@ -242,8 +277,12 @@ func (n *Node) serveGenesis(w http.ResponseWriter, r *http.Request) {
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", api.MediaJSON)
 	w.Header().Set("Cache-Control", "no-store")
+	writeJSONCode(w, code, v)
+}
+
+func writeJSONCode(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", api.MediaJSON)
 	w.WriteHeader(code)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -34,6 +34,7 @@ type Node struct {
 
 	mu     sync.RWMutex
 	chains map[skipchain.ID]*chain
+	closed bool // set by Close: no chain is opened after it
 
 	server   *onet.Server
 	svc      *service
@@ -44,7 +45,8 @@ type Node struct {
 	rebuild  *rebuilder
 	intents  *intents
 	verdicts *verdicts
-	rosters  rosters
+	pending  pendingGeneses
+	rosters  *rosters
 	metrics  *metrics
 	history  *history
 	exporter *exporter
@@ -59,6 +61,8 @@ type Node struct {
 type Options struct {
 	Logger *slog.Logger     // default: discard
 	Clock  func() time.Time // default: time.Now
+	// Keys may be shared by the nodes of one process (default: a cache of its own).
+	Keys *KeyCache
 }
 
 // Start opens the node's data directory (refusing one another node process holds),
@@ -74,10 +78,14 @@ func Start(cfg *Config, opts Options) (*Node, error) {
 	n := &Node{
 		cfg: cfg, log: opts.Logger, clock: opts.Clock,
 		dataDir: cfg.path(cfg.DataDir), chains: map[skipchain.ID]*chain{},
-		verdicts: newVerdicts(), rosters: rosters{m: map[[32]byte]*cosi.Roster{}},
-		history: newHistory(), busy: make(chan struct{}, cfg.MaxProposals),
+		verdicts: newVerdicts(),
+		history:  newHistory(), busy: make(chan struct{}, cfg.MaxProposals),
 		client: &http.Client{Timeout: 5 * time.Minute},
 	}
+	if opts.Keys == nil {
+		opts.Keys = NewKeyCache()
+	}
+	n.rosters = &opts.Keys.r
 	n.chainDir = filepath.Join(n.dataDir, "chains")
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	ok := false
@@ -221,6 +229,7 @@ func (n *Node) Close() error {
 		c.mu.Unlock()
 	}
 	n.chains = map[skipchain.ID]*chain{}
+	n.closed = true
 	n.mu.Unlock()
 	if n.lock != nil {
 		n.lock.Close()

@@ -135,6 +135,13 @@ func (n *Node) CreateChain(ctx context.Context, g *skipchain.Block) (*api.Propos
 	if _, err := timeline.NewState(g); err != nil {
 		return nil, err
 	}
+	select {
+	case n.busy <- struct{}{}:
+		defer func() { <-n.busy }()
+	default:
+		n.metrics.proposalsBusy.Inc()
+		return nil, errBusy
+	}
 	out := &api.ProposalResult{Kind: timeline.KindGenesis, Index: 0, ID: g.ID().String()}
 	ts := timeline.NewTimestamp(g.Header(), n.clock())
 	data := &roundData{Block: g, CatchUp: n.baseURL()}
@@ -145,12 +152,12 @@ func (n *Node) CreateChain(ctx context.Context, g *skipchain.Block) (*api.Propos
 		return out, nil
 	}
 	ts.Signature = res.Signature
-	c := n.chainOf(g.ID())
-	if c == nil {
-		out.Error = "the genesis was cosigned but this node did not store it"
+	c, err := n.adoptGenesis(g, ts)
+	if err != nil {
+		out.Error = "the genesis was cosigned but this node could not store it: " + err.Error()
 		return out, nil
 	}
-	if _, err := c.offerTimestamp(ts); err != nil {
+	if _, err := n.keepTimestamp(c, ts); err != nil {
 		return nil, err
 	}
 	n.notify(g.Roster(), ts)
@@ -232,7 +239,7 @@ func (n *Node) Propose(ctx context.Context, genesis skipchain.ID, p *api.Proposa
 		return out, nil
 	}
 	ts.Signature = res.Signature
-	if _, err := c.offerTimestamp(ts); err != nil {
+	if _, err := n.keepTimestamp(c, ts); err != nil {
 		return nil, err
 	}
 	n.notify(b.Roster(), ts)
@@ -292,8 +299,16 @@ func (n *Node) acceptTimestamp(b []byte) {
 	if err != nil {
 		return
 	}
-	if c := n.chainOf(ts.Genesis); c != nil {
-		if _, err := c.offerTimestamp(ts); err != nil {
+	c := n.chainOf(ts.Genesis)
+	if c == nil && ts.Index == 0 {
+		if g := n.pending.get(ts.Genesis); g != nil {
+			if c, err = n.adoptGenesis(g, ts); err != nil {
+				n.log.Debug("genesis not adopted", "err", err)
+			}
+		}
+	}
+	if c != nil {
+		if _, err := n.keepTimestamp(c, ts); err != nil {
 			n.log.Debug("timestamp notice refused", "err", err)
 		}
 	}
@@ -312,8 +327,14 @@ func (n *Node) timestampLoop() {
 			return
 		case <-tick.C:
 		}
+		// Each chain renews on its own, so a roster that does not answer delays only
+		// its own chain; a renewal still running is not started twice (propMu).
 		for _, c := range n.chainList() {
-			n.renewTimestamp(c)
+			n.wg.Add(1)
+			go func() {
+				defer n.wg.Done()
+				n.renewTimestamp(c)
+			}()
 		}
 	}
 }
@@ -327,9 +348,8 @@ func (n *Node) renewTimestamp(c *chain) {
 		return // a proposal is in flight; it ends with a timestamp of its own
 	}
 	defer c.propMu.Unlock()
-	c.mu.Lock()
-	head, roster := c.state.Head(), c.state.Roster()
-	c.mu.Unlock()
+	snap := c.snapshot()
+	head, roster := snap.head, snap.roster
 	if !roster.Member(0).Key.Equal(n.key.Public()) {
 		return
 	}
@@ -337,19 +357,19 @@ func (n *Node) renewTimestamp(c *chain) {
 		return
 	}
 	ts := timeline.NewTimestamp(head, n.clock())
+	// The head travels with the round, and the newest timestamp: a member that missed
+	// the genesis's notice or blocks since catches up through them.
 	data := &roundData{CatchUp: n.baseURL(), Timestamp: c.newestTimestamp()}
-	if head.Index() > 0 {
-		if b, err := c.store.Block(head.Index()); err == nil {
-			links, _ := linksInto(c, b)
-			data.Block, data.Links = b, links
-		}
+	if b, err := c.store.Block(head.Index()); err == nil {
+		links, _ := linksInto(c, b)
+		data.Block, data.Links = b, links
 	}
 	res, _ := n.round(n.ctx, roster, fmt.Sprintf("timestamp %d", head.Index()), ts.Message(), data, 0)
 	if res == nil {
 		return
 	}
 	ts.Signature = res.Signature
-	if _, err := c.offerTimestamp(ts); err == nil {
+	if _, err := n.keepTimestamp(c, ts); err == nil {
 		n.notify(roster, ts)
 		n.exportLater(c)
 	}

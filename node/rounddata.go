@@ -54,7 +54,7 @@ func (d *roundData) encode() []byte {
 	return e.Out()
 }
 
-func parseRoundData(b []byte) (*roundData, error) {
+func parseRoundData(cache *skipchain.RosterCache, b []byte) (*roundData, error) {
 	if len(b) > protocol.MaxDataSize {
 		return nil, fmt.Errorf("round data of %d bytes, at most %d", len(b), protocol.MaxDataSize)
 	}
@@ -74,7 +74,7 @@ func parseRoundData(b []byte) (*roundData, error) {
 	}
 	var err error
 	if len(blockBytes) > 0 {
-		if rd.Block, err = skipchain.ParseBlock(blockBytes); err != nil {
+		if rd.Block, err = cache.ParseBlock(blockBytes); err != nil {
 			return nil, fmt.Errorf("round data: %w", err)
 		}
 	}

@@ -2,7 +2,6 @@ package node
 
 import (
 	"errors"
-	"fmt"
 	"sync"
 
 	"go.dedis.ch/onet/v3"
@@ -83,15 +82,9 @@ func (s *service) onNotice(env *network.Envelope) error {
 // newInstance builds this node's protocol instance for a round: its key, the roster
 // the tree names, and its own check.
 func (n *Node) newInstance(tni *onet.TreeNodeInstance) (onet.ProtocolInstance, error) {
-	keys := make([]cosi.PublicKey, len(tni.Roster().List))
-	for i, si := range tni.Roster().List {
-		b, err := si.Public.MarshalBinary()
-		if err != nil {
-			return nil, err
-		}
-		if keys[i], err = cosi.ParsePublicKey(b); err != nil {
-			return nil, fmt.Errorf("node: tree member %d: %w", i, err)
-		}
+	keys, err := n.rosters.keysOf(tni.Roster())
+	if err != nil {
+		return nil, err
 	}
 	env := protocol.Env{
 		Key: func(si *network.ServerIdentity) (*cosi.PrivateKey, error) {

@@ -78,11 +78,8 @@ func (n *Node) Status() *api.Status {
 	st := &api.Status{Address: n.cfg.Address, Key: n.key.Public().String(), Chains: []api.ChainStatus{}}
 	now := n.clock()
 	for _, c := range n.chainList() {
-		c.mu.Lock()
-		state := c.state
-		head, roster := state.Head(), state.Roster()
-		product := state.Product()
-		c.mu.Unlock()
+		snap := c.snapshot()
+		head, roster, product := snap.head, snap.roster, snap.product
 		cs := api.ChainStatus{
 			Genesis: c.genesis.String(), Product: product, Height: head.Index(), Head: head.ID().String(),
 			HeadKind: head.PayloadKind(), Needed: roster.Threshold(), TimestampAge: -1,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/chainiac/chainiac/cosi"
@@ -37,7 +38,7 @@ func (n *Node) check(ctx context.Context, req protocol.CheckRequest, treeKeys []
 			n.log.Info("refusing to sign", "kind", messageKind(req.Message), "reason", err)
 		}
 	}()
-	data, err := parseRoundData(req.Data)
+	data, err := parseRoundData(n.rosters.blocks, req.Data)
 	if err != nil {
 		return err
 	}
@@ -102,13 +103,13 @@ func (n *Node) checkLink(ctx context.Context, msg []byte, data *roundData, treeK
 // but the rebuild: the block follows the head by the chain rules, the link leaves a
 // block b links back to, and the round's roster is that block's.
 func (n *Node) checkLinkPosition(ctx context.Context, c *chain, b *skipchain.Block, from skipchain.ID, source string, treeKeys []cosi.PublicKey) error {
+	if err := n.catchUp(ctx, c, source, b.Index()-1); err != nil {
+		return fmt.Errorf("catching up to block %d: %w", b.Index()-1, err)
+	}
 	if err := c.lock(ctx); err != nil {
 		return err
 	}
 	defer c.mu.Unlock()
-	if err := n.catchUp(ctx, c, source, b.Index()-1); err != nil {
-		return fmt.Errorf("catching up to block %d: %w", b.Index()-1, err)
-	}
 	head := c.state.Head()
 	if b.Index() != head.Index()+1 {
 		return fmt.Errorf("block %d does not follow this node's head %d", b.Index(), head.Index())
@@ -133,16 +134,17 @@ func (n *Node) checkLinkPosition(ctx context.Context, c *chain, b *skipchain.Blo
 	return c.validate(b)
 }
 
-// verdict rebuilds a proposed release once: links at several levels into the same
-// block reuse the outcome.
+// verdict rebuilds a proposed release from source, once per (block, source): the
+// links at several levels into one block reuse the outcome. Only definite outcomes
+// are kept, a match or a mismatch; a fetch or build that failed runs again next time.
 func (n *Node) verdict(ctx context.Context, c *chain, b *skipchain.Block, source string) error {
-	if err, ok := n.verdicts.get(b.ID()); ok {
+	key := verdictKey{b.ID(), source}
+	if err, ok := n.verdicts.get(key); ok {
 		return err
 	}
 	err := n.rebuildRelease(ctx, c, b, source)
-	if ctx.Err() == nil {
-		// A decision cut short by the round's deadline is not remembered.
-		n.verdicts.put(b.ID(), err)
+	if err == nil || isMismatch(err) {
+		n.verdicts.put(key, err)
 	}
 	return err
 }
@@ -186,29 +188,43 @@ func (n *Node) checkTimestamp(ctx context.Context, msg []byte, data *roundData, 
 	}
 	c := n.chainOf(ts.Genesis)
 	if c == nil {
-		if data.Block == nil || data.Block.Index() != 0 || data.Block.ID() != ts.Genesis {
-			return fmt.Errorf("%w %s", errUnknownChain, ts.Genesis.Short())
+		if b := data.Block; b != nil && b.Index() == 0 && ts.Index == 0 {
+			// A new chain: checked now, stored only once its roster cosigned it.
+			if err := n.offerGenesis(b, ts, treeKeys); err != nil {
+				return err
+			}
+			if data.Timestamp != nil { // an earlier round over it already succeeded
+				if c, err := n.adoptGenesis(b, data.Timestamp); err == nil {
+					_, _ = n.keepTimestamp(c, data.Timestamp)
+				}
+			}
+			return nil
 		}
-		if c, err = n.adoptGenesis(data.Block); err != nil {
+		if c, err = n.joinChain(ctx, ts, data, treeKeys); err != nil {
 			return err
 		}
+	}
+	if b := data.Block; b != nil && b.Index() > 0 && b.Index() == ts.Index {
+		if err := n.catchUp(ctx, c, data.CatchUp, b.Index()-1); err != nil {
+			return fmt.Errorf("catching up to block %d: %w", b.Index()-1, err)
+		}
+		if err := c.lock(ctx); err != nil {
+			return err
+		}
+		if c.state.Head().Index() == b.Index()-1 {
+			err = n.store(c, b, data.Links)
+		}
+		c.mu.Unlock()
+		if err != nil {
+			return err
+		}
+	} else if err := n.catchUp(ctx, c, data.CatchUp, ts.Index); err != nil {
+		return fmt.Errorf("catching up to block %d: %w", ts.Index, err)
 	}
 	if err := c.lock(ctx); err != nil {
 		return err
 	}
 	defer c.mu.Unlock()
-	if b := data.Block; b != nil && b.Index() > 0 && b.Index() == ts.Index {
-		if err := n.catchUp(ctx, c, data.CatchUp, b.Index()-1); err != nil {
-			return fmt.Errorf("catching up to block %d: %w", b.Index()-1, err)
-		}
-		if c.state.Head().Index() == b.Index()-1 {
-			if err := n.store(c, b, data.Links); err != nil {
-				return err
-			}
-		}
-	} else if err := n.catchUp(ctx, c, data.CatchUp, ts.Index); err != nil {
-		return fmt.Errorf("catching up to block %d: %w", ts.Index, err)
-	}
 	head := c.state.Head()
 	if head.Index() != ts.Index || head.ID() != ts.Head {
 		return fmt.Errorf("timestamp names block %d %s, this node's head is block %d %s", ts.Index, ts.Head.Short(), head.Index(), head.ID().Short())
@@ -217,36 +233,146 @@ func (n *Node) checkTimestamp(ctx context.Context, msg []byte, data *roundData, 
 		return errors.New("the round's roster is not the roster in force")
 	}
 	if data.Timestamp != nil {
-		_, _ = c.offerTimestamp(data.Timestamp)
+		_, _ = n.keepTimestamp(c, data.Timestamp)
 	}
 	return nil
 }
 
-// adoptGenesis stores a genesis this node is asked to sign for, if it obeys the
-// timeline rules and names this node as a member.
-func (n *Node) adoptGenesis(g *skipchain.Block) (*chain, error) {
+// offerGenesis checks a genesis this node is asked to cosign: the timeline rules, this
+// node in its roster, the round's roster being that roster. It keeps the genesis as
+// pending, in memory, and stores it only when a timestamp over it, signed by a
+// threshold of its roster, arrives (the leader's notice, or a later round): a genesis
+// whose round fails leaves nothing behind.
+func (n *Node) offerGenesis(g *skipchain.Block, ts *timeline.Timestamp, treeKeys []cosi.PublicKey) error {
+	if err := ts.Describes(g.Header()); err != nil {
+		return err
+	}
 	if _, err := timeline.NewState(g); err != nil {
+		return err
+	}
+	if !hasKey(g.Roster(), n.key.Public()) {
+		return errors.New("this node is not in the genesis roster")
+	}
+	if !sameKeys(g.Roster(), treeKeys) {
+		return errors.New("the round's roster is not the genesis roster")
+	}
+	n.pending.add(g)
+	return nil
+}
+
+func hasKey(r *skipchain.Roster, k cosi.PublicKey) bool {
+	for _, m := range r.Keys() {
+		if m.Equal(k) {
+			return true
+		}
+	}
+	return false
+}
+
+// adoptGenesis stores a genesis once ts, signed by a threshold of its roster, shows
+// that the roster cosigned it.
+func (n *Node) adoptGenesis(g *skipchain.Block, ts *timeline.Timestamp) (*chain, error) {
+	if err := ts.Describes(g.Header()); err != nil {
 		return nil, err
 	}
-	member := false
-	for _, k := range g.Roster().Keys() {
-		member = member || k.Equal(n.key.Public())
+	if err := ts.Verify(g.Roster()); err != nil {
+		return nil, err
 	}
-	if !member {
-		return nil, errors.New("this node is not in the genesis roster")
-	}
+	return n.addChain(g.ID(), func() (*chain, error) { return createChain(n.chainDir, g) })
+}
+
+// addChain registers a chain made by make, unless it is known already or the node
+// keeps MaxChains chains.
+func (n *Node) addChain(genesis skipchain.ID, make func() (*chain, error)) (*chain, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if c, ok := n.chains[g.ID()]; ok {
+	if n.closed {
+		return nil, errors.New("node: closed")
+	}
+	if c, ok := n.chains[genesis]; ok {
 		return c, nil
 	}
-	c, err := createChain(n.chainDir, g)
+	if len(n.chains) >= n.cfg.MaxChains {
+		return nil, fmt.Errorf("this node keeps %d chains already, its limit (max_chains)", len(n.chains))
+	}
+	c, err := make()
 	if err != nil {
 		return nil, err
 	}
-	n.chains[g.ID()] = c
-	n.log.Info("created chain", "genesis", g.ID().String(), "members", g.Roster().Len())
+	n.chains[genesis] = c
+	n.log.Info("keeping chain", "genesis", genesis.String())
 	return c, nil
+}
+
+// joinChain starts keeping a chain whose roster this node joined: it fetches the
+// chain from the round's catch-up source into memory, verifying every block from the
+// genesis, stores the round's block too, and keeps the chain only if this node is in
+// the roster then in force and that roster is the round's. Nothing is written before
+// that; a lying source or a forged block leaves nothing behind.
+func (n *Node) joinChain(ctx context.Context, ts *timeline.Timestamp, data *roundData, treeKeys []cosi.PublicKey) (*chain, error) {
+	b := data.Block
+	if b == nil || b.Index() == 0 || b.Index() != ts.Index || b.ID() != ts.Head {
+		return nil, fmt.Errorf("%w %s", errUnknownChain, ts.Genesis.Short())
+	}
+	if !hasKey(b.Roster(), n.key.Public()) || !sameKeys(b.Roster(), treeKeys) {
+		return nil, fmt.Errorf("%w %s, and this node is not in the round's roster", errUnknownChain, ts.Genesis.Short())
+	}
+	if err := checkSource(data.CatchUp); err != nil {
+		return nil, fmt.Errorf("%w %s: %w", errUnknownChain, ts.Genesis.Short(), err)
+	}
+	sb, err := n.fetchServedBlock(ctx, data.CatchUp, ts.Genesis, 0)
+	if err != nil {
+		return nil, err
+	}
+	g := sb.Block
+	if g.Index() != 0 || g.ID() != ts.Genesis {
+		return nil, fmt.Errorf("%w %s: the genesis offered has ID %s", errUnknownChain, ts.Genesis.Short(), g.ID().Short())
+	}
+	mem, err := skipchain.NewMemStore(g)
+	if err != nil {
+		return nil, err
+	}
+	st, err := timeline.NewState(g)
+	if err != nil {
+		return nil, err
+	}
+	tmp := &chain{genesis: g.ID(), store: mem, state: st}
+	tmp.takeSnapshot()
+	if err := n.catchUp(ctx, tmp, data.CatchUp, b.Index()-1); err != nil {
+		return nil, err
+	}
+	if tmp.state.Head().Index() != b.Index()-1 {
+		return nil, fmt.Errorf("%w %s: caught up only to block %d", errUnknownChain, ts.Genesis.Short(), tmp.state.Head().Index())
+	}
+	if err := tmp.appendBlock(b, data.Links); err != nil {
+		return nil, err
+	}
+	if !hasKey(tmp.state.Roster(), n.key.Public()) || !sameKeys(tmp.state.Roster(), treeKeys) {
+		return nil, fmt.Errorf("%w %s, and this node is not in its roster", errUnknownChain, ts.Genesis.Short())
+	}
+	// Verified: copy it into a store of its own, block by block with the links into
+	// each (the store checks them all again).
+	return n.addChain(g.ID(), func() (*chain, error) {
+		c, err := createChain(n.chainDir, g)
+		if err != nil {
+			return nil, err
+		}
+		for i := uint64(1); i <= b.Index(); i++ {
+			blk, err := mem.Block(i)
+			if err == nil {
+				var links []*skipchain.ForwardLink
+				if links, err = linksInto(tmp, blk); err == nil {
+					err = c.appendBlock(blk, links)
+				}
+			}
+			if err != nil {
+				c.store.Close()
+				os.Remove(chainFile(n.chainDir, g.ID()))
+				return nil, err
+			}
+		}
+		return c, nil
+	})
 }
 
 // store appends a block with the links into it (verified by the store) and drops the
@@ -254,6 +380,9 @@ func (n *Node) adoptGenesis(g *skipchain.Block) (*chain, error) {
 func (n *Node) store(c *chain, b *skipchain.Block, links []*skipchain.ForwardLink) error {
 	if err := c.appendBlock(b, links); err != nil {
 		return err
+	}
+	if c.tsPath == "" {
+		return nil // a chain being checked before it is kept
 	}
 	n.intents.forget(c.genesis, b.Index())
 	n.log.Info("stored block", "index", b.Index(), "id", b.ID().Short(), "kind", b.Header().PayloadKind())

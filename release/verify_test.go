@@ -363,3 +363,44 @@ func TestSignPolicyChangeRefusesGarbage(t *testing.T) {
 	s := testSigners(t, 1)[0]
 	assert.ErrorContains(t, s.SignPolicyChange(&PolicyChange{Statement: []byte("x")}), "refusing to sign")
 }
+
+// A change to the same policy (the same keys and threshold, whatever order the keys
+// were given in) is refused by NewPolicyChange and, when a threshold signed one
+// anyway, by VerifyChange: it changes nothing but would use up the chain's next
+// sequence number, so applying it could make a pending real change inapplicable.
+// A change of the threshold alone is a change.
+func TestPolicyChangeToSamePolicy(t *testing.T) {
+	t.Parallel()
+	devs := testSigners(t, 3)
+	old, err := NewPolicy(publicKeys(devs), 2)
+	require.NoError(t, err)
+	reversed, err := NewPolicy([]DeveloperKey{devs[2].Public(), devs[1].Public(), devs[0].Public()}, 2)
+	require.NoError(t, err)
+
+	_, err = NewPolicyChange(testChain, 1, old, reversed)
+	require.ErrorIs(t, err, ErrInvalidPolicy)
+	require.ErrorContains(t, err, "policy change to the same policy")
+
+	// The statement NewPolicyChange refuses to build, built by hand and signed by all.
+	prev := old.Hash()
+	st := wire.NewEncoder(TagPolicyChange).Fixed(testChain[:]).Uint64(1).Fixed(prev[:]).Bytes(reversed.Encode()).Out()
+	same := &PolicyChange{Statement: st}
+	for _, d := range devs {
+		require.NoError(t, d.SignPolicyChange(same))
+	}
+	_, err = old.VerifyChange(same, testChain, 1)
+	require.ErrorIs(t, err, ErrInvalidPolicy)
+	require.NotErrorIs(t, err, ErrChangeMismatch)
+	require.ErrorContains(t, err, "policy change to the same policy")
+
+	stricter, err := NewPolicy(publicKeys(devs), 3)
+	require.NoError(t, err)
+	change, err := NewPolicyChange(testChain, 1, old, stricter)
+	require.NoError(t, err)
+	for _, d := range devs[:2] {
+		require.NoError(t, d.SignPolicyChange(change))
+	}
+	got, err := old.VerifyChange(change, testChain, 1)
+	require.NoError(t, err)
+	require.True(t, got.Equal(stricter))
+}

@@ -1,6 +1,7 @@
 package skipchain_test
 
 import (
+	"bytes"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -212,4 +213,61 @@ func greedyHops(p skipchain.Params, from, to uint64) int {
 		hops++
 	}
 	return hops
+}
+
+// hostileInputs are the inputs of issue 12, finding 5: fork evidence whose two links
+// carry 1 signer of a 4096-member roster (about 660 KB), and a block naming such a
+// roster (about 658 KB).
+func hostileInputs(b *testing.B) (evidence, block []byte) {
+	s := chaintest.NewSigners(b, "hostile", cosi.MaxRosterSize)
+	g, err := skipchain.NewGenesis(skipchain.DefaultParams(), s.Roster, "test", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var links []*skipchain.ForwardLink
+	for _, payload := range []string{"one", "two"} {
+		next, err := skipchain.NewBlock(g.Header(), []*skipchain.Header{g.Header()}, s.Roster, "test", []byte(payload))
+		if err != nil {
+			b.Fatal(err)
+		}
+		links = append(links, s.Link(b, g.Header(), next.Header(), 1))
+	}
+	if bytes.Compare(links[0].Encode(), links[1].Encode()) > 0 {
+		links[0], links[1] = links[1], links[0]
+	}
+	e := &skipchain.ForkError{From: g.Header(), Roster: g.Roster(), A: links[0], B: links[1]}
+	return e.Encode(), g.Encode()
+}
+
+// BenchmarkHostileInput is the cost of refusing (evidence) or accepting (block) the
+// inputs of hostileInputs: what a node or monitor spends on one such message from a
+// peer. "seen" parses a block whose roster the cache already holds.
+func BenchmarkHostileInput(b *testing.B) {
+	evidence, block := hostileInputs(b)
+	b.Logf("evidence %d bytes, block %d bytes", len(evidence), len(block))
+	b.Run("ParseForkEvidence", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := skipchain.ParseForkEvidence(evidence); err == nil {
+				b.Fatal("evidence with 1 signer accepted")
+			}
+		}
+	})
+	b.Run("ParseBlock", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := skipchain.ParseBlock(block); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("RosterCache.ParseBlock/seen", func(b *testing.B) {
+		cache := skipchain.NewRosterCache(0)
+		if _, err := cache.ParseBlock(block); err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if _, err := cache.ParseBlock(block); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

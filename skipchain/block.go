@@ -277,8 +277,12 @@ func (b *Block) Encode() []byte {
 }
 
 // ParseBlock decodes a full block and checks that the roster and payload are the
-// ones the header commits to.
-func ParseBlock(b []byte) (*Block, error) {
+// ones the header commits to. The roster's bytes are hashed and compared with the
+// header before any key is decoded; RosterCache.ParseBlock also skips the decoding
+// of a roster it has seen.
+func ParseBlock(b []byte) (*Block, error) { return parseBlock(b, nil) }
+
+func parseBlock(b []byte, cache *RosterCache) (*Block, error) {
 	if len(b) > MaxBlockSize {
 		return nil, fmt.Errorf("%w: block of %d bytes exceeds %d", ErrMalformed, len(b), MaxBlockSize)
 	}
@@ -297,7 +301,7 @@ func ParseBlock(b []byte) (*Block, error) {
 	if hashOf(rb) != h.rosterID {
 		return nil, fmt.Errorf("%w: block %d: roster bytes do not match the header's roster ID", ErrInvalidBlock, h.index)
 	}
-	r, err := ParseRoster(rb)
+	r, err := cache.parseRosterWithID(rb, h.rosterID)
 	if err != nil {
 		return nil, err
 	}

@@ -11,27 +11,53 @@ import (
 // checkBoltPages reads the page structure of a bbolt v1.3.6 file before bbolt does.
 // bbolt trusts its pages: a damaged element count, offset, page number or page type
 // sends it past its memory map, into an endless descent, or into a huge allocation,
-// and some of that happens in goroutines of its own (Tx.Check) where no recover
-// reaches. This walk reads the file with ReadAt, bounds every number against the
-// file, and visits each page of the tree once, so that damage to bbolt's own
+// and some of that happens in goroutines of its own (Tx.Check, and the free-page scan
+// of a file without a freelist) where no recover reaches. This walk reads the file
+// with ReadAt, bounds every number against the file, reads it with the page size
+// bbolt will use, and marks every page a page covers (its overflow included), so that
+// no page is reached twice, none is both reached and free, and damage to bbolt's own
 // structures gives ErrCorrupt instead of a crashed process. It mirrors bbolt's
-// on-disk layout (page.go, db.go, bucket.go of v1.3.6; native byte order).
+// on-disk layout (page.go, db.go, bucket.go, freelist.go of v1.3.6; native byte
+// order).
 func checkBoltPages(f io.ReaderAt, fileSize int64) error {
 	c := &boltPages{f: f, fileSize: fileSize, visited: map[uint64]bool{}}
 	m, err := c.meta()
 	if err != nil {
 		return err
 	}
-	c.pageSize, c.highWater = uint64(m.pageSize), m.pgid
+	// The store opens bbolt with a synced freelist and bbolt always checksums the
+	// meta it writes: a meta without either was not written by this store. Without a
+	// freelist, bbolt would rebuild one at open, in a goroutine that panics on the
+	// first page reached twice.
+	switch {
+	case m.freelist == boltNoFreelist:
+		return fmt.Errorf("%w: bbolt: meta page without a freelist (NoFreelistSync), which this store never writes", ErrCorrupt)
+	case m.checksum == 0:
+		return fmt.Errorf("%w: bbolt: meta page without a checksum", ErrCorrupt)
+	case uint64(m.pageSize) != c.pageSize:
+		return fmt.Errorf("%w: bbolt: meta page says %d-byte pages, bbolt reads the file with %d", ErrCorrupt, m.pageSize, c.pageSize)
+	}
+	c.highWater = m.pgid
 	if c.highWater < 2 || c.highWater > uint64(fileSize)/c.pageSize {
 		return fmt.Errorf("%w: bbolt: %d pages of %d bytes in a file of %d bytes", ErrCorrupt, c.highWater, c.pageSize, fileSize)
 	}
-	if m.freelist != boltNoFreelist {
-		if err := c.freelist(m.freelist); err != nil {
-			return err
-		}
+	free, err := c.freelist(m.freelist)
+	if err != nil {
+		return err
 	}
-	return c.tree(m.root, 0)
+	if err := c.tree(m.root, 0); err != nil {
+		return err
+	}
+	// bbolt's Tx.Check compares free pages with the first page of each reached
+	// page only: a free page inside another's overflow would be handed out by the
+	// next write and overwrite it.
+	for _, id := range free {
+		if c.visited[id] {
+			return fmt.Errorf("%w: bbolt: page %d is free and in use, or free twice", ErrCorrupt, id)
+		}
+		c.visited[id] = true
+	}
+	return nil
 }
 
 const (
@@ -47,14 +73,17 @@ const (
 	boltBucketSize     = 16 // root pgid u64, sequence u64
 	boltMetaSize       = 64 // magic, version, page size, flags u32; root, sequence, freelist, pgid, txid, checksum u64
 	boltMaxDepth       = 64
+	boltFirstRead      = 0x1000 // what bbolt reads of page 0 to learn the page size
+	boltMinPageSize    = 1024
+	boltMaxPageSize    = 1 << 20
 )
 
 var ne = binary.NativeEndian
 
 type boltMeta struct {
-	pageSize                   uint32
-	root, freelist, pgid, txid uint64
-	valid                      bool
+	pageSize                             uint32
+	root, freelist, pgid, txid, checksum uint64
+	valid                                bool // as bbolt's meta.validate: magic, version, checksum 0 or right
 }
 
 type boltPages struct {
@@ -75,19 +104,28 @@ func (c *boltPages) read(off, n uint64) ([]byte, error) {
 	return b, nil
 }
 
-// meta picks the meta page bbolt will use: the valid one with the higher
-// transaction ID. Meta page 1 sits one page in, with page 0's page size if page 0
-// is valid and the OS page size otherwise, as bbolt reads it.
+// meta sets the page size bbolt will use and returns the meta page it will use,
+// both chosen as bbolt.Open and DB.meta choose them: the page size is meta page 0's
+// if that page validates (whatever the size says) and the OS page size otherwise
+// (the store passes no PageSize option); meta page 1 sits one such page in; the meta
+// used is the valid one with the higher transaction ID, meta 0 on a tie. Only then is
+// the page size bounded: bbolt would use any.
 func (c *boltPages) meta() (boltMeta, error) {
+	if c.fileSize < boltFirstRead {
+		return boltMeta{}, fmt.Errorf("%w: bbolt: file of %d bytes, shorter than the %d bbolt reads first", ErrCorrupt, c.fileSize, boltFirstRead)
+	}
 	m0, err := c.readMeta(0)
 	if err != nil {
 		return boltMeta{}, err
 	}
-	pageSize := uint64(os.Getpagesize())
+	c.pageSize = uint64(os.Getpagesize())
 	if m0.valid {
-		pageSize = uint64(m0.pageSize)
+		c.pageSize = uint64(m0.pageSize)
 	}
-	m1, err := c.readMeta(pageSize)
+	if c.pageSize < boltMinPageSize || c.pageSize > boltMaxPageSize || c.pageSize&(c.pageSize-1) != 0 {
+		return boltMeta{}, fmt.Errorf("%w: bbolt: page size %d, want a power of two from %d to %d", ErrCorrupt, c.pageSize, boltMinPageSize, boltMaxPageSize)
+	}
+	m1, err := c.readMeta(c.pageSize)
 	if err != nil {
 		return boltMeta{}, err
 	}
@@ -115,17 +153,17 @@ func (c *boltPages) readMeta(off uint64) (boltMeta, error) {
 		freelist: ne.Uint64(b[32:]),
 		pgid:     ne.Uint64(b[40:]),
 		txid:     ne.Uint64(b[48:]),
+		checksum: ne.Uint64(b[56:]),
 	}
 	h := fnv.New64a()
 	h.Write(b[:56])
-	sum := ne.Uint64(b[56:])
-	m.valid = ne.Uint32(b) == boltMagic && ne.Uint32(b[4:]) == boltVersion && (sum == 0 || sum == h.Sum64()) &&
-		m.pageSize >= 1024 && m.pageSize <= 1<<20 && m.pageSize&(m.pageSize-1) == 0
+	m.valid = ne.Uint32(b) == boltMagic && ne.Uint32(b[4:]) == boltVersion && (m.checksum == 0 || m.checksum == h.Sum64())
 	return m, nil
 }
 
 // page reads page id with its overflow pages, checking its header against id, the
-// high-water mark and the file.
+// high-water mark and the file, and marks every page it covers as visited: a page
+// covered twice is refused.
 func (c *boltPages) page(id uint64) (flags, count uint16, body []byte, err error) {
 	if id < 2 || id >= c.highWater {
 		return 0, 0, nil, fmt.Errorf("%w: bbolt: page %d outside 2..%d", ErrCorrupt, id, c.highWater-1)
@@ -141,6 +179,12 @@ func (c *boltPages) page(id uint64) (flags, count uint16, body []byte, err error
 	if overflow >= c.highWater-id {
 		return 0, 0, nil, fmt.Errorf("%w: bbolt: page %d overflows past the last page", ErrCorrupt, id)
 	}
+	for p := id; p <= id+overflow; p++ {
+		if c.visited[p] {
+			return 0, 0, nil, fmt.Errorf("%w: bbolt: page %d is reached twice (from page %d)", ErrCorrupt, p, id)
+		}
+		c.visited[p] = true
+	}
 	body, err = c.read(id*c.pageSize, (overflow+1)*c.pageSize)
 	if err != nil {
 		return 0, 0, nil, err
@@ -148,27 +192,30 @@ func (c *boltPages) page(id uint64) (flags, count uint16, body []byte, err error
 	return ne.Uint16(hdr[8:]), ne.Uint16(hdr[10:]), body, nil
 }
 
-func (c *boltPages) freelist(id uint64) error {
+// freelist checks the freelist page and returns the free pages it lists.
+func (c *boltPages) freelist(id uint64) ([]uint64, error) {
 	flags, count, body, err := c.page(id)
 	if err != nil {
-		return fmt.Errorf("freelist: %w", err)
+		return nil, fmt.Errorf("freelist: %w", err)
 	}
 	if flags != boltFreelistPage {
-		return fmt.Errorf("%w: bbolt: freelist page %d has flags %#x", ErrCorrupt, id, flags)
+		return nil, fmt.Errorf("%w: bbolt: freelist page %d has flags %#x", ErrCorrupt, id, flags)
 	}
 	n, start := uint64(count), uint64(boltPageHeaderSize)
 	if count == 0xFFFF {
 		n, start = ne.Uint64(body[boltPageHeaderSize:]), boltPageHeaderSize+8
 	}
 	if n > (uint64(len(body))-start)/8 {
-		return fmt.Errorf("%w: bbolt: freelist page %d lists %d pages, room for %d", ErrCorrupt, id, n, (uint64(len(body))-start)/8)
+		return nil, fmt.Errorf("%w: bbolt: freelist page %d lists %d pages, room for %d", ErrCorrupt, id, n, (uint64(len(body))-start)/8)
 	}
-	for i := uint64(0); i < n; i++ {
-		if free := ne.Uint64(body[start+8*i:]); free < 2 || free >= c.highWater {
-			return fmt.Errorf("%w: bbolt: freelist names page %d outside 2..%d", ErrCorrupt, free, c.highWater-1)
+	free := make([]uint64, n)
+	for i := range free {
+		free[i] = ne.Uint64(body[start+8*uint64(i):])
+		if free[i] < 2 || free[i] >= c.highWater {
+			return nil, fmt.Errorf("%w: bbolt: freelist names page %d outside 2..%d", ErrCorrupt, free[i], c.highWater-1)
 		}
 	}
-	return nil
+	return free, nil
 }
 
 // tree checks the subtree under page root, visiting every page at most once.
@@ -176,10 +223,6 @@ func (c *boltPages) tree(root uint64, depth int) error {
 	if depth > boltMaxDepth {
 		return fmt.Errorf("%w: bbolt: tree deeper than %d", ErrCorrupt, boltMaxDepth)
 	}
-	if c.visited[root] {
-		return fmt.Errorf("%w: bbolt: page %d is reached twice", ErrCorrupt, root)
-	}
-	c.visited[root] = true
 	flags, count, body, err := c.page(root)
 	if err != nil {
 		return err

@@ -46,6 +46,9 @@
 // that the roster in the evidence signed both; a monitor ties the evidence to the
 // chain it watches with ForkError.VerifyAgainst.
 //
+// A process that parses blocks, proofs or evidence from peers shares one RosterCache,
+// so that each roster is parsed and weighted once (about 0.7 ms per member).
+//
 // # Encodings
 //
 // Every hashed or signed byte string uses internal/wire: a domain tag

@@ -116,8 +116,13 @@ func (e *ForkError) Encode() []byte {
 }
 
 // ParseForkEvidence decodes and verifies published fork evidence on its own terms;
-// VerifyAgainst then ties it to a chain.
-func ParseForkEvidence(b []byte) (*ForkError, error) {
+// VerifyAgainst then ties it to a chain. What costs nothing is checked first: sizes,
+// the header, the links against the header, the roster's hash, and each signature's
+// signer count against the threshold and size the roster's encoding states. Only
+// evidence that can still be valid has its roster's keys decoded and weighted.
+func ParseForkEvidence(b []byte) (*ForkError, error) { return parseForkEvidence(b, nil) }
+
+func parseForkEvidence(b []byte, cache *RosterCache) (*ForkError, error) {
 	if len(b) > MaxForkEvidenceSize {
 		return nil, fmt.Errorf("%w: fork evidence of %d bytes exceeds %d", ErrMalformed, len(b), MaxForkEvidenceSize)
 	}
@@ -149,7 +154,17 @@ func ParseForkEvidence(b []byte) (*ForkError, error) {
 	if err := (&ForkError{From: h, A: la, B: lb}).checkLinks(); err != nil {
 		return nil, err
 	}
-	r, err := ParseRoster(rb)
+	threshold, n, err := rosterShape(rb)
+	if err != nil {
+		return nil, fmt.Errorf("fork evidence: %w", err)
+	}
+	for _, l := range []*ForwardLink{la, lb} {
+		if m := l.sig.Mask(); m.Len() != n || m.Count() < threshold {
+			return nil, fmt.Errorf("%w: link %d→%d signed by %d of %d members, the roster has %d and needs %d",
+				ErrInvalidEvidence, l.fromIndex, l.toIndex, m.Count(), m.Len(), n, threshold)
+		}
+	}
+	r, err := cache.parseRosterWithID(rb, h.rosterID)
 	if err != nil {
 		return nil, fmt.Errorf("fork evidence: %w", err)
 	}

@@ -147,7 +147,14 @@ func ParseProof(b []byte) (*Proof, error) {
 // the end the head header must hash to the last link's target and name the roster
 // reached. Cost: one signature check per hop, plus parsing and weighting each new
 // roster (about 0.7 ms per key). Every failure wraps ErrInvalidProof.
+//
+// RosterCache.VerifyProof does the same with the carried rosters taken from, or added
+// to, a cache.
 func (p *Proof) Verify(trusted *Header, roster *Roster) (*Header, *Roster, error) {
+	return p.verify(trusted, roster, nil)
+}
+
+func (p *Proof) verify(trusted *Header, roster *Roster, cache *RosterCache) (*Header, *Roster, error) {
 	fail := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", ErrInvalidProof, fmt.Sprintf(format, args...))
 	}
@@ -206,7 +213,7 @@ func (p *Proof) Verify(trusted *Header, roster *Roster) (*Header, *Roster, error
 			return nil, nil, fmt.Errorf("%w: hop %d (→%d): signature by roster %s: %w", ErrInvalidProof, i, st.toIndex, roster.ID().Short(), err)
 		}
 		if h.NewRoster != nil {
-			r, err := parseSignedRoster(h.NewRoster, st.rosterID)
+			r, err := parseSignedRoster(h.NewRoster, st.rosterID, cache)
 			if err != nil {
 				return nil, nil, fmt.Errorf("%w: hop %d: new roster: %w", ErrInvalidProof, i, err)
 			}
@@ -221,7 +228,10 @@ func (p *Proof) Verify(trusted *Header, roster *Roster) (*Header, *Roster, error
 // and ParseRoster accepts only canonical encodings, so the two agree today; checking
 // keeps a future decoder that normalises anything from switching to a roster nobody
 // signed.
-func parseSignedRoster(raw []byte, signed ID) (*Roster, error) {
+func parseSignedRoster(raw []byte, signed ID, cache *RosterCache) (*Roster, error) {
+	if r, ok := cache.Get(signed); ok {
+		return r, nil
+	}
 	r, err := ParseRoster(raw)
 	if err != nil {
 		return nil, err
@@ -229,5 +239,5 @@ func parseSignedRoster(raw []byte, signed ID) (*Roster, error) {
 	if r.ID() != signed {
 		return nil, fmt.Errorf("parsed roster is %s, the signature names %s", r.ID().Short(), signed.Short())
 	}
-	return r, nil
+	return cache.Add(r), nil
 }

@@ -83,7 +83,9 @@ func NewRoster(members []Member, threshold int) (*Roster, error) {
 }
 
 // ParseRoster decodes a roster strictly and validates every key (on the curve, in the
-// prime-order subgroup: about 0.5 ms per key) and address.
+// prime-order subgroup: about 0.5 ms per key) and address. Everything that costs no
+// curve arithmetic (the encoding, the threshold, addresses, duplicate keys) is
+// checked before the first key is decoded.
 func ParseRoster(b []byte) (*Roster, error) {
 	if len(b) > MaxRosterEncodedSize {
 		return nil, fmt.Errorf("%w: roster of %d bytes exceeds %d", ErrMalformed, len(b), MaxRosterEncodedSize)
@@ -91,29 +93,56 @@ func ParseRoster(b []byte) (*Roster, error) {
 	d := wire.NewDecoder(b, rosterTag)
 	threshold := int(d.Field("threshold").Uint16())
 	n := d.Field("members").Count(cosi.MaxRosterSize, cosi.PublicKeySize+4)
-	members := make([]Member, n)
-	var raw [cosi.PublicKeySize]byte
-	for i := range members {
-		d.Field(fmt.Sprintf("member %d key", i)).Fixed(raw[:])
+	raw := make([][cosi.PublicKeySize]byte, n)
+	addrs := make([]string, n)
+	for i := range raw {
+		d.Field(fmt.Sprintf("member %d key", i)).Fixed(raw[i][:])
+		addrs[i] = d.Field(fmt.Sprintf("member %d address", i)).String(MaxAddressLen)
 		if d.Err() != nil {
 			break
 		}
-		k, err := cosi.ParsePublicKey(raw[:])
-		if err != nil {
-			d.Fail(err)
-			break
-		}
-		members[i].Key = k
-		members[i].Address = d.Field(fmt.Sprintf("member %d address", i)).String(MaxAddressLen)
 	}
 	if err := d.Finish(); err != nil {
 		return nil, fmt.Errorf("%w: roster: %w", ErrMalformed, err)
 	}
-	r, err := NewRoster(members, threshold)
-	if err != nil {
-		return nil, err
+	if threshold < 1 || threshold > n {
+		return nil, fmt.Errorf("%w: roster threshold %d for %d members", ErrMalformed, threshold, n)
 	}
-	return r, nil
+	keys := make(map[[cosi.PublicKeySize]byte]int, n)
+	for i, a := range addrs {
+		if err := checkAddress(a); err != nil {
+			return nil, fmt.Errorf("%w: roster member %d: %v", ErrMalformed, i, err)
+		}
+		if j, dup := keys[raw[i]]; dup {
+			return nil, fmt.Errorf("%w: roster members %d and %d have the same key", ErrMalformed, j, i)
+		}
+		keys[raw[i]] = i
+	}
+	members := make([]Member, n)
+	for i := range members {
+		k, err := cosi.ParsePublicKey(raw[i][:])
+		if err != nil {
+			return nil, fmt.Errorf("%w: roster: member %d key: %w", ErrMalformed, i, err)
+		}
+		members[i] = Member{Key: k, Address: addrs[i]}
+	}
+	return NewRoster(members, threshold)
+}
+
+// rosterShape reads only the threshold and the member count of an encoded roster,
+// without decoding any key: enough to tell whether a signature's mask could meet the
+// roster's threshold.
+func rosterShape(b []byte) (threshold, n int, err error) {
+	d := wire.NewDecoder(b, rosterTag)
+	threshold = int(d.Field("threshold").Uint16())
+	n = d.Field("members").Count(cosi.MaxRosterSize, cosi.PublicKeySize+4)
+	if err := d.Err(); err != nil {
+		return 0, 0, fmt.Errorf("%w: roster: %w", ErrMalformed, err)
+	}
+	if threshold < 1 || threshold > n {
+		return 0, 0, fmt.Errorf("%w: roster threshold %d for %d members", ErrMalformed, threshold, n)
+	}
+	return threshold, n, nil
 }
 
 // CheckAddress accepts exactly the addresses of this grammar (ABNF, RFC 5234), and

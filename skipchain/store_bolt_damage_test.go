@@ -19,7 +19,7 @@ import (
 
 const damagedDirEnv = "CHAINIAC_TEST_DAMAGED_BOLT_DIR"
 
-// TestBoltOpenDamagedPagesChild is run by TestBoltOpenDamagedPages in a child
+// TestBoltOpenDamagedPagesChild is run by openAllInChild in a child
 // process, under a 2 GiB address-space limit, to open every damaged file of a
 // directory in turn. It names each file before opening it, so that the parent can
 // tell which one killed it.
@@ -75,6 +75,14 @@ func TestBoltOpenDamagedPages(t *testing.T) {
 			require.NoError(t, os.WriteFile(filepath.Join(dir, name), bad, 0o600))
 		}
 	}
+	openAllInChild(t, dir)
+}
+
+// openAllInChild opens every *.db file of dir in a child process
+// (TestBoltOpenDamagedPagesChild) and fails the test, naming the file, if one of them
+// kills it.
+func openAllInChild(t *testing.T, dir string) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run", "^TestBoltOpenDamagedPagesChild$", "-test.v")
 	cmd.Env = append(os.Environ(), damagedDirEnv+"="+dir)
 	out, err := cmd.CombinedOutput()

@@ -166,3 +166,44 @@ func TestBoltMissingHeaderIsCorrupt(t *testing.T) {
 	require.ErrorIs(t, err, skipchain.ErrUnknownBlock, "past the head a block is unknown")
 	require.NotErrorIs(t, err, skipchain.ErrCorrupt)
 }
+
+// A link stored under another level than it spans is damage, at level 0 too.
+func TestBoltLinkAtWrongLevel(t *testing.T) {
+	path := boltChain(t, 8)
+	db, err := bolt.Open(path, 0o600, nil)
+	require.NoError(t, err)
+	key := func(level byte) []byte { return append(binary.BigEndian.AppendUint64(nil, 4), level) }
+	require.NoError(t, db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("links"))
+		return b.Put(key(0), append([]byte(nil), b.Get(key(1))...)) // 4→6 stored as 4→5
+	}))
+	require.NoError(t, db.Close())
+	s, err := skipchain.OpenBoltStore(path)
+	require.NoError(t, err)
+	defer s.Close()
+	_, err = s.Link(4, 0)
+	require.ErrorIs(t, err, skipchain.ErrCorrupt)
+	_, err = s.Link(4, 1)
+	require.NoError(t, err)
+}
+
+// A store file cut to exactly the pages it uses opens; one without its links bucket
+// does not.
+func TestBoltOpenExactSizeAndBuckets(t *testing.T) {
+	path := boltChain(t, 6)
+	good := readBoltFile(t, path)
+	end := int(good.metaField(metaPgidOff)) * good.pageSize
+	require.Less(t, end, len(good.b))
+	exact := filepath.Join(t.TempDir(), "exact.db")
+	require.NoError(t, os.WriteFile(exact, good.b[:end], 0o600))
+	s, err := skipchain.OpenBoltStore(exact)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+
+	db, err := bolt.Open(path, 0o600, nil)
+	require.NoError(t, err)
+	require.NoError(t, db.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket([]byte("links")) }))
+	require.NoError(t, db.Close())
+	_, err = skipchain.OpenBoltStore(path)
+	require.ErrorIs(t, err, skipchain.ErrCorrupt)
+}

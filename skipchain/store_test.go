@@ -246,3 +246,46 @@ func TestStoreFork(t *testing.T) {
 		assert.Equal(t, c.Blocks[4].ID(), l.To())
 	})
 }
+
+// A store keeps the roster of a block it accepted, weights and all: reading it back
+// gives the same *Roster.
+func TestStoreKeepsAppendedRoster(t *testing.T) {
+	c := buildChain(t, scriptRosterChanges)
+	eachStore(t, func(t *testing.T, newStore func(*skipchain.Block) skipchain.Store) {
+		s := newStore(c.Genesis())
+		c.AppendTo(t, s, 1, 6)
+		r, err := s.Roster(c.Blocks[6].Roster().ID())
+		require.NoError(t, err)
+		assert.Same(t, c.Blocks[6].Roster(), r)
+	})
+}
+
+// A different block at a stored index without a valid signature is refused with
+// the reason its links failed, or with "carries no link".
+func TestStoreConflictingBlockReason(t *testing.T) {
+	c := buildChain(t, scriptRosterChanges)
+	fork := c.Forks[4].Block
+	forged := c.Rosters["R2"].Link(t, c.Blocks[3].Header(), fork.Header(), 0)
+	eachStore(t, func(t *testing.T, newStore func(*skipchain.Block) skipchain.Store) {
+		s := newStore(c.Genesis())
+		c.AppendTo(t, s, 1, 6)
+		err := s.Append(fork, forged)
+		require.ErrorIs(t, err, skipchain.ErrInvalidBlock)
+		require.ErrorIs(t, err, skipchain.ErrInvalidLink, "the link's failure is the reason")
+		err = s.Append(fork)
+		require.ErrorIs(t, err, skipchain.ErrInvalidBlock)
+		require.NotErrorIs(t, err, skipchain.ErrInvalidLink)
+		assert.Contains(t, err.Error(), "carries no link")
+	})
+}
+
+// Links of the block just past the head are unknown, not an empty list.
+func TestStoreLinksPastHead(t *testing.T) {
+	c := buildChain(t, scriptLinear)
+	eachStore(t, func(t *testing.T, newStore func(*skipchain.Block) skipchain.Store) {
+		s := newStore(c.Genesis())
+		c.AppendTo(t, s, 1, 4)
+		_, err := s.Links(5)
+		require.ErrorIs(t, err, skipchain.ErrUnknownBlock)
+	})
+}

@@ -38,3 +38,19 @@ func TestLingerWithDeadMember(t *testing.T) {
 	requireValid(t, c, msg, res)
 	require.Equal(t, n-1, res.Signature.Mask().Count())
 }
+
+// With Linger, a round that can no longer reach its threshold still reports every
+// refusal, the late ones included.
+func TestLingerReportsEveryRefusal(t *testing.T) {
+	n := 7
+	c := newCluster(t, n, map[int]behaviour{1: refuses, 2: refuses, 3: refuses, 5: lateRefuses})
+	c.linger = 8 * time.Second
+	_, err := c.sign(t, []byte("linger, refused"), cosi.DefaultPolicy(n), 20*time.Second)
+	var re *RoundError
+	require.ErrorAs(t, err, &re)
+	var who []int
+	for _, r := range re.Refusals {
+		who = append(who, r.Member)
+	}
+	require.ElementsMatch(t, []int{1, 2, 3, 5}, who)
+}

@@ -41,10 +41,10 @@ type Request struct {
 	// proposer who wants proof that a refusal is fresh chooses it. If zero, the root
 	// draws one from crypto/rand.
 	Round cosi.RoundID
-	// Linger keeps the root gathering for up to this long after the threshold is
-	// reached (never past the round's deadline), so that the members still checking
-	// are reported too: their signatures join the aggregate and their refusals reach
-	// the caller. Zero ends the round as soon as the threshold is reached.
+	// Linger keeps the root gathering for up to this long after the outcome is known
+	// (the threshold reached, or out of reach), never past the round's deadline, so
+	// that the members still checking are reported too: their signatures join the
+	// aggregate and their refusals reach the caller. Zero ends the round at once.
 	Linger time.Duration
 }
 

@@ -427,7 +427,8 @@ func (r *round) progress() (*Result, error, bool) {
 		r.settle()
 		everyone = len(r.pending) == 0 && r.checked
 	}
-	if r.g.signed() >= need && !everyone && r.linger > 0 {
+	decided := r.g.signed() >= need || r.roster.Len()-r.g.lost() < need
+	if decided && !everyone && r.linger > 0 {
 		if r.lingerUntil.IsZero() {
 			r.lingerUntil = time.Now().Add(r.linger)
 			if r.lingerUntil.After(r.replyAt) {

@@ -32,8 +32,8 @@ import (
 // The first failure is returned as a *RebuildError (wrapping ErrRebuildMismatch)
 // naming the target and the check, and for check 4 the offset, region and entry of
 // the first differing byte. An error that does not wrap ErrRebuildMismatch means a
-// file could not be read. Files are streamed, never read whole; they must not change
-// during the check.
+// file could not be read; one that shrank during the check wraps io.ErrUnexpectedEOF.
+// Files are streamed, never read whole; they must not change during the check.
 //
 // CheckRebuild does not verify the RSA signatures: which MAR signing keys a release
 // must use is a policy question for the caller (mar.Verify with the pinned keys).
@@ -184,7 +184,7 @@ func digest(h hash.Hash, r io.ReaderAt, size int64, buf, sum []byte) error {
 		return err
 	}
 	if n != size {
-		return fmt.Errorf("read %d of %d bytes: the file changed", n, size)
+		return fmt.Errorf("read %d of %d bytes, the file changed: %w", n, size, io.ErrUnexpectedEOF)
 	}
 	copy(sum, h.Sum(nil))
 	return nil

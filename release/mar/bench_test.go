@@ -1,6 +1,7 @@
 package mar
 
 import (
+	"bytes"
 	"crypto/sha512"
 	"io"
 	"math/rand/v2"
@@ -133,4 +134,19 @@ func BenchmarkSHA512Baseline(b *testing.B) {
 		h.Sum(nil)
 		return nil
 	})
+}
+
+// BenchmarkXZEmptyBlocks decodes 200 empty blocks (3.6 KB), each declaring a 64 MiB
+// dictionary: B/op is what a tiny hostile stream makes the reader allocate.
+func BenchmarkXZEmptyBlocks(b *testing.B) {
+	raw := emptyBlocks(200)
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		r, err := NewXZReader(bytes.NewReader(raw), int64(len(raw)), DefaultMaxXZDict)
+		require.NoError(b, err)
+		n, err := io.Copy(io.Discard, r)
+		require.NoError(b, err)
+		require.Zero(b, n)
+	}
 }

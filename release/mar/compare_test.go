@@ -3,6 +3,7 @@ package mar
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"testing"
 
@@ -123,4 +124,73 @@ func TestCompareStrippedReadErrors(t *testing.T) {
 	var me *MismatchError
 	require.ErrorAs(t, CompareStripped(signed, u), &me)
 	assert.Equal(t, at-1, me.Offset)
+}
+
+// CompareStripped compares in chunks of copyBufferSize: differences just before, at
+// and just after each chunk boundary are found at their offsets, and so is a read
+// failure at a boundary. (The other tests' archives fit in one chunk.)
+func TestCompareStrippedAcrossBuffers(t *testing.T) {
+	const b = copyBufferSize
+	big := File{Name: "big.bin", Mode: 0o644, Open: func() (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(pseudoRandom(3*b, 7))), nil
+	}}
+	unsigned := writeBytes(t, sampleInfo, []File{big}, WriteOptions{Compression: Stored})
+	require.Greater(t, len(unsigned), 3*b)
+	signed := openBytes(t, signBytes(t, unsigned, privateKey(t, "key2048-pkcs8.pem")))
+	require.NoError(t, CompareStripped(signed, openBytes(t, unsigned)))
+
+	for _, off := range []int64{b - 1, b, b + 1, 2*b - 1, 2 * b, 2*b + 1, 3 * b, int64(len(unsigned)) - 2} {
+		other := bytes.Clone(unsigned)
+		other[off] ^= 0x80
+		var me *MismatchError
+		require.ErrorAs(t, CompareStripped(signed, openBytes(t, other)), &me, "offset %d", off)
+		assert.Equal(t, off, me.Offset)
+		if off < int64(len(unsigned))-2 {
+			assert.Equal(t, "entry", me.Region, "offset %d", off)
+			assert.Equal(t, "big.bin", me.Entry)
+		}
+	}
+
+	disk := errors.New("input/output error")
+	for _, off := range []int64{b, 2*b + 1} {
+		u, err := Open(&failingReaderAt{b: unsigned, from: off, to: off + 1, err: disk}, int64(len(unsigned)))
+		require.NoError(t, err)
+		err = CompareStripped(signed, u)
+		require.ErrorIs(t, err, disk)
+		assert.NotErrorIs(t, err, ErrMismatch)
+		assert.ErrorContains(t, err, fmt.Sprintf("read unsigned archive at offset %d:", off))
+	}
+}
+
+// A signed archive whose file ends early, or fails, while it is stripped, compared or
+// verified gives an I/O error (io.ErrUnexpectedEOF for the early end), never a
+// mismatch or a bad signature: the missing bytes were never seen.
+func TestSignedSourceEndsEarly(t *testing.T) {
+	unsigned := writeBytes(t, sampleInfo, sampleFiles(), WriteOptions{})
+	key := privateKey(t, "key2048-pkcs8.pem")
+	signed := signBytes(t, unsigned, key)
+	u := openBytes(t, unsigned)
+	app, _ := openBytes(t, signed).Entry("bin/app")
+	disk := errors.New("input/output error")
+	for _, at := range []int64{int64(app.Offset), int64(app.Offset) + int64(app.Size) - 1} {
+		for _, tc := range []struct {
+			err, want error
+		}{{nil, io.ErrUnexpectedEOF}, {disk, disk}} {
+			s, err := Open(&failingReaderAt{b: signed, from: at, to: at + 1, err: tc.err}, int64(len(signed)))
+			require.NoError(t, err, "opening reads no entry contents")
+
+			err = CompareStripped(s, u)
+			require.ErrorIs(t, err, tc.want, "at %d", at)
+			assert.NotErrorIs(t, err, ErrMismatch)
+			assert.ErrorContains(t, err, "mar: compare: read signed archive")
+
+			require.ErrorIs(t, Strip(io.Discard, s), tc.want)
+
+			err = Verify(s, &key.PublicKey)
+			require.ErrorIs(t, err, tc.want)
+			assert.NotErrorIs(t, err, ErrBadSignature)
+			var se *SignatureError
+			assert.False(t, errors.As(err, &se))
+		}
+	}
 }

@@ -58,8 +58,14 @@ func (a *Archive) writeWithSignatures(dst io.Writer, sigs []Signature, withData 
 		}
 	}
 	body := io.NewSectionReader(a.r, a.sigEnd, a.indexOffset-a.sigEnd)
-	if _, err := w.ReadFrom(body); err != nil {
+	n, err := w.ReadFrom(body)
+	if err != nil {
 		return fmt.Errorf("mar: copy contents: %w", err)
+	}
+	if n != body.Size() {
+		// The source ended before the size it was opened with: writing the index
+		// now would shift it, and a comparison would report a difference never seen.
+		return fmt.Errorf("mar: copy contents: read %d of %d bytes: %w", n, body.Size(), io.ErrUnexpectedEOF)
 	}
 	if _, err := w.Write(appendIndex(nil, a.entries, shift)); err != nil {
 		return err

@@ -3,6 +3,7 @@ package mar
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -182,4 +183,65 @@ func TestOpenEntryRefusesForeignEntry(t *testing.T) {
 	a := openBytes(t, readTestdata(t, fixtureXZ))
 	_, err := a.OpenEntry(Entry{Name: "forged", Offset: 0, Size: 20}, Limits{})
 	require.ErrorContains(t, err, "not in this archive's content area")
+}
+
+// The section count (4 bytes) must fit between the end of the signature block and
+// the index: a signature block ending 0 to 3 bytes before the index is refused, one
+// ending 4 bytes before it leaves room for a count of zero.
+func TestSignatureBlockEndsJustBeforeIndex(t *testing.T) {
+	// header 0-15, signature count 16-19, signature header 20-27, signature data
+	// 28-(28+L), section count, then the index at indexAt with an empty entry list.
+	const L = 64
+	const indexAt = 28 + L + 4
+	base := rawMAR{sigs: []Signature{{Algorithm: RSASHA384, Data: bytes.Repeat([]byte{7}, L)}}}.encode()
+	require.Equal(t, uint32(indexAt), binary.BigEndian.Uint32(base[4:]))
+	a := openBytes(t, base)
+	require.Len(t, a.Signatures(), 1)
+	require.Empty(t, a.Entries())
+
+	for gap := range 4 {
+		t.Run(itoa(gap), func(t *testing.T) {
+			// The signature swallows the section count but for gap bytes.
+			b := putU32(bytes.Clone(base), 24, uint32(L+4-gap))
+			_, err := Open(bytes.NewReader(b), int64(len(b)))
+			require.ErrorIs(t, err, ErrFormat)
+			require.ErrorContains(t, err, fmt.Sprintf("section count at %d not before index offset %d", indexAt-gap, indexAt))
+		})
+	}
+}
+
+// A difference in the byte just after an entry lies in the gap that follows it, not
+// in the entry; an Entry that reaches past the content area (one not from this
+// archive) is refused by OpenEntry.
+func TestEntryBoundaries(t *testing.T) {
+	m := rawMAR{
+		sigs:     []Signature{{Algorithm: RSASHA384, Data: bytes.Repeat([]byte{7}, 64)}},
+		sections: [][]byte{pib("release", "1.0", 8)},
+		content:  []byte("aaaa-bbbbbb"),
+		entries:  []Entry{{Name: "a", Offset: 0, Size: 4, Mode: 0o644}, {Name: "b", Offset: 5, Size: 6, Mode: 0o644}},
+	}
+	a := openBytes(t, m.encode())
+	ea, _ := a.Entry("a")
+	eb, _ := a.Entry("b")
+	for off, want := range map[int64][2]string{
+		int64(ea.Offset) + 3: {"entry", "a"},
+		int64(ea.Offset) + 4: {"gap", ""},
+		int64(eb.Offset):     {"entry", "b"},
+		int64(eb.Offset) + 5: {"entry", "b"},
+		int64(eb.Offset) + 6: {"index", ""},
+	} {
+		me := a.mismatchAt(off)
+		assert.Equal(t, want[0], me.Region, "offset %d", off)
+		assert.Equal(t, want[1], me.Entry, "offset %d", off)
+	}
+
+	for _, e := range []Entry{
+		{Name: "b", Offset: eb.Offset, Size: eb.Size + 1},
+		{Name: "a", Offset: ea.Offset - 1, Size: ea.Size},
+	} {
+		_, err := a.OpenEntry(e, Limits{})
+		require.ErrorContains(t, err, "is not in this archive's content area")
+	}
+	_, err := a.OpenEntry(eb, Limits{})
+	require.ErrorIs(t, err, ErrCompression, "in the content area: read, and not xz or bzip2")
 }

@@ -88,7 +88,12 @@ func Verify(a *Archive, keys ...*rsa.PublicKey) error {
 	sink := io.MultiWriter(writers...)
 	buf := make([]byte, copyBufferSize)
 	for _, r := range a.signedRanges() {
-		if _, err := io.CopyBuffer(sink, r, buf); err != nil {
+		n, err := io.CopyBuffer(sink, r, buf)
+		if err == nil && n != r.Size() {
+			// The file ended before the size it was opened with: not a bad signature.
+			err = fmt.Errorf("read %d of %d bytes: %w", n, r.Size(), io.ErrUnexpectedEOF)
+		}
+		if err != nil {
 			return fmt.Errorf("mar: verify: read signed bytes: %w", err)
 		}
 	}

@@ -85,6 +85,11 @@ type xzReader struct {
 	declComp     int64 // -1 if the header does not declare it
 	declUncomp   int64
 	uncompressed int64
+	walked       int64 // uncompressed size the block's chunk headers declare, or -1
+
+	// the dictionary budget
+	dictAllocated int64 // bytes of all dictionaries allocated
+	produced      int64 // bytes decoded by all blocks
 
 	err error
 }
@@ -115,6 +120,7 @@ func (x *xzReader) Read(p []byte) (int, error) {
 		}
 		n, err := x.dec.Read(p)
 		x.uncompressed += int64(n)
+		x.produced += int64(n)
 		if err == io.EOF {
 			err = x.endBlock()
 		} else if err != nil {
@@ -266,7 +272,11 @@ func (x *xzReader) startBlock(hdrSize int64) error {
 	if x.declComp >= 0 && x.declComp < x.size-x.pos {
 		x.data.end = x.pos + x.declComp
 	}
-	dec, err := lzma.Reader2Config{DictCap: max(int(dict), lzma.MinDictCap)}.NewReader2(x.data)
+	capacity, err := x.dictCapacity(dict)
+	if err != nil {
+		return err
+	}
+	dec, err := lzma.Reader2Config{DictCap: int(capacity)}.NewReader2(x.data)
 	if err != nil {
 		return xzError("%v", err)
 	}
@@ -278,6 +288,88 @@ func (x *xzReader) startBlock(hdrSize int64) error {
 	return nil
 }
 
+// dictCapacity returns the dictionary to allocate for the block whose data starts at
+// x.pos, whose header asks for dict bytes: no more than the block can use, which is
+// no more than its declared uncompressed size or the sizes its LZMA2 chunks declare,
+// and charges it to the reader's budget.
+//
+// A block of n bytes never reaches back further than n bytes, so a larger dictionary
+// is only allocated and zeroed, never used. Without this bound a stream of empty
+// blocks, each asking for 64 MiB, made the decoder allocate 64 MiB per 16 bytes of
+// input while producing no output that a size limit could stop.
+func (x *xzReader) dictCapacity(dict int64) (int64, error) {
+	need := dict
+	if x.declUncomp >= 0 {
+		need = min(need, x.declUncomp)
+	}
+	size, complete, err := lzma2Size(x.r, x.data.pos, x.data.end, need)
+	if err != nil {
+		return 0, err
+	}
+	x.walked = -1
+	if complete {
+		x.walked = size
+	}
+	capacity := max(min(need, size), lzma.MinDictCap)
+	// The budget: all the dictionaries the reader allocates come to at most the
+	// slack plus the output so far. Sized as above, a block's dictionary exceeds its
+	// output only by the decoder's minimum (4 KiB), so only a flood of blocks of a
+	// few bytes each reaches it.
+	if x.dictAllocated+capacity > max(x.maxDict, DefaultMaxXZDict)+x.produced {
+		return 0, xzError("block %d: LZMA2 dictionaries of %d bytes for %d bytes of output exceed the budget",
+			len(x.records), x.dictAllocated+capacity, x.produced)
+	}
+	x.dictAllocated += capacity
+	return capacity, nil
+}
+
+// lzma2Size walks the chunk headers of the LZMA2 data in r[pos:end) and returns the
+// uncompressed size they declare, with complete true; or, as soon as that reaches
+// limit, limit and false. The decoder later reads the same chunks and endBlock
+// checks that it produced what they declared.
+func lzma2Size(r io.ReaderAt, pos, end, limit int64) (size int64, complete bool, err error) {
+	var h [6]byte
+	read := func(n int64) error {
+		if n > end-pos {
+			return xzError("LZMA2 chunk header: truncated")
+		}
+		if got, err := r.ReadAt(h[:n], pos); got < int(n) {
+			return xzError("LZMA2 chunk header: %v", err)
+		}
+		return nil
+	}
+	for size < limit {
+		if err := read(1); err != nil {
+			return 0, false, err
+		}
+		var n, skip int64
+		switch c := h[0]; {
+		case c == 0x00: // end of the LZMA2 data
+			return size, true, nil
+		case c == 0x01 || c == 0x02: // uncompressed chunk
+			if err := read(3); err != nil {
+				return 0, false, err
+			}
+			n = int64(binary.BigEndian.Uint16(h[1:])) + 1
+			skip = 3 + n
+		case c >= 0x80: // LZMA chunk; new properties from state reset 2 on
+			hl := int64(5)
+			if c >= 0xc0 {
+				hl = 6
+			}
+			if err := read(hl); err != nil {
+				return 0, false, err
+			}
+			n = int64(c&0x1f)<<16 | int64(binary.BigEndian.Uint16(h[1:])) + 1
+			skip = hl + int64(binary.BigEndian.Uint16(h[3:])) + 1
+		default:
+			return 0, false, xzError("bad LZMA2 chunk control byte %#x", c)
+		}
+		size, pos = size+n, pos+skip
+	}
+	return limit, false, nil
+}
+
 // endBlock checks the block's sizes, padding and check once its data has ended.
 func (x *xzReader) endBlock() error {
 	compressed := x.data.pos - x.pos
@@ -285,6 +377,9 @@ func (x *xzReader) endBlock() error {
 	x.dec, x.data = nil, nil
 	if x.declComp >= 0 && compressed != x.declComp || x.declUncomp >= 0 && x.uncompressed != x.declUncomp {
 		return xzError("block sizes differ from its header")
+	}
+	if x.walked >= 0 && x.uncompressed != x.walked {
+		return xzError("block decoded to %d bytes, its LZMA2 chunks declare %d", x.uncompressed, x.walked)
 	}
 	pad, err := x.read((4-(x.hdrSize+compressed)%4)%4, "block padding")
 	if err != nil {
