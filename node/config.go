@@ -42,7 +42,11 @@ type Config struct {
 	// listens on exactly that host and port.
 	Address string `toml:"address"`
 	// HTTP is where the node serves its HTTP API, host:port.
-	HTTP        string `toml:"http"`
+	HTTP string `toml:"http"`
+	// PublicHTTP is the base URL other nodes use to fetch blocks from this node when
+	// they catch up (default: http:// with the HTTP host, or the address's host when
+	// the HTTP host is unspecified such as 0.0.0.0, and the HTTP port).
+	PublicHTTP  string `toml:"public_http,omitempty"`
 	Description string `toml:"description,omitempty"`
 	KeyFile     string `toml:"key_file"`
 	DataDir     string `toml:"data_dir"`
@@ -136,6 +140,11 @@ func (c *Config) validate() error {
 	}
 	if _, _, err := splitHostPort(c.HTTP, true); err != nil {
 		return fmt.Errorf("http: %w", err)
+	}
+	if c.PublicHTTP != "" {
+		if err := checkSource(c.PublicHTTP); err != nil {
+			return fmt.Errorf("public_http: %w", err)
+		}
 	}
 	if c.KeyFile == "" || c.DataDir == "" {
 		return errors.New("key_file and data_dir are required")

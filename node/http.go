@@ -61,8 +61,21 @@ func (n *Node) startHTTP() error {
 	return nil
 }
 
-// baseURL is where members fetch what they miss from this node.
-func (n *Node) baseURL() string { return "http://" + n.httpAddr }
+// baseURL is where members fetch what they miss from this node: PublicHTTP, or the
+// listening address with an unspecified host replaced by the onet address's host.
+func (n *Node) baseURL() string {
+	if n.cfg.PublicHTTP != "" {
+		return strings.TrimSuffix(n.cfg.PublicHTTP, "/")
+	}
+	host, port, err := net.SplitHostPort(n.httpAddr)
+	if err != nil {
+		return "http://" + n.httpAddr
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host, _, _ = net.SplitHostPort(n.cfg.listenHostPort())
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
 
 // Handler is the node's HTTP API (see package api for the paths).
 func (n *Node) Handler() http.Handler {

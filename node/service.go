@@ -34,6 +34,7 @@ var (
 // this before any server starts: call it once, early, from main or a TestMain.
 func Register() error {
 	registerOnce.Do(func() {
+		protocol.RegisterMessages()
 		noticeType = network.RegisterMessage(&timestampNotice{})
 		_, registerErr = onet.RegisterNewService(serviceName, func(c *onet.Context) (onet.Service, error) {
 			s := &service{ServiceProcessor: onet.NewServiceProcessor(c), ctx: c}

@@ -14,10 +14,8 @@ import (
 
 	"github.com/spf13/cobra"
 	onetlog "go.dedis.ch/onet/v3/log"
-	"go.dedis.ch/onet/v3/network"
 
 	"github.com/chainiac/chainiac/api"
-	"github.com/chainiac/chainiac/cosi/protocol"
 	"github.com/chainiac/chainiac/node"
 )
 
@@ -98,11 +96,6 @@ database is kept in DATA_DIR/onet (CONODE_SERVICE_PATH is set to it).`,
 			if err := node.Register(); err != nil {
 				return fmt.Errorf("node run: %w", err)
 			}
-			// onet learns a protocol's message types when an instance registers its
-			// channels, so a member process that has run no round yet drops the first
-			// announcement it receives ("type ... not registered"). Registering them
-			// here, before the server starts, is idempotent.
-			network.RegisterMessages(&protocol.Announce{}, &protocol.Reply{})
 			cfg, err := node.LoadConfig(cfgPath)
 			if err != nil {
 				return err

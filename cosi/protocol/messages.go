@@ -8,6 +8,7 @@ import (
 
 	"github.com/chainiac/chainiac/cosi"
 	"go.dedis.ch/onet/v3"
+	"go.dedis.ch/onet/v3/network"
 )
 
 // Limits on what a node accepts from its peers. Messages travel as onet (protobuf)
@@ -116,3 +117,11 @@ func truncateReason(s string) string {
 // ErrUnreachable is returned when the round ends without enough signers, because too
 // many members refused or failed. It is wrapped in a *RoundError.
 var ErrUnreachable = errors.New("protocol: threshold cannot be reached")
+
+// RegisterMessages makes the protocol's message types known to onet's network layer.
+// onet otherwise learns them only when a protocol instance registers its channels,
+// so a process that has run no round yet drops the first announcement it receives.
+// Call it with the program's other onet registrations, before any server starts.
+func RegisterMessages() {
+	network.RegisterMessages(&Announce{}, &Reply{})
+}
