@@ -253,3 +253,35 @@ func TestConcurrentProposalsAtOneNode(t *testing.T) {
 	require.Equal(t, map[uint64]bool{1: true, 2: true}, indices)
 	c.waitHeads(2)
 }
+
+// A developer policy change: the nodes derive its sequence number from the chain, and
+// the releases after it need the new policy's threshold.
+func TestPolicyChange(t *testing.T) {
+	c := newCluster(t, 4)
+	c.createChain(0, 0, 1, 2, 3)
+	next, err := release.NewPolicy(c.policy.Keys(), 3)
+	require.NoError(t, err)
+	replayed, err := release.NewPolicyChange(release.ChainID(c.genesis), 2, c.policy, next)
+	require.NoError(t, err)
+	pc, err := release.NewPolicyChange(release.ChainID(c.genesis), 1, c.policy, next)
+	require.NoError(t, err)
+	for _, d := range c.devs[:2] {
+		require.NoError(t, d.SignPolicyChange(replayed))
+		require.NoError(t, d.SignPolicyChange(pc))
+	}
+	code, res := c.propose(0, &api.Proposal{Kind: timeline.KindPolicyChange, Body: replayed.Encode()})
+	require.Equal(t, http.StatusUnprocessableEntity, code, "%+v", res)
+	assert.Contains(t, res.Error, "expected number 1")
+	code, res = c.propose(0, &api.Proposal{Kind: timeline.KindPolicyChange, Body: pc.Encode()})
+	require.Equal(t, http.StatusOK, code, "%+v", res)
+
+	// Two developers are no longer enough.
+	code, res = c.propose(1, releaseProposal(c.release("1.0", false)))
+	require.Equal(t, http.StatusUnprocessableEntity, code, "%+v", res)
+	assert.Contains(t, res.Error, "2 valid developer signatures of 3")
+	r := c.release("1.1", false)
+	require.NoError(t, c.devs[2].SignManifest(r.Signed))
+	code, res = c.propose(1, releaseProposal(r))
+	require.Equal(t, http.StatusOK, code, "%+v", res)
+	c.waitHeads(2)
+}
