@@ -19,9 +19,13 @@ for pkg in "$@"; do
 	work=$(mktemp -d)
 	trap 'rm -rf "$work"' EXIT
 	git archive HEAD | tar -x -C "$work"
-	# Drop the package's subpackages (and the packages that import them, which the
-	# package under test does not need: it may only import packages below it).
-	for sub in $(cd "$work" && find "$pkg" -mindepth 1 -type d); do rm -rf "$work/$sub"; done
+	# Keep only the packages the package and its tests build on; the rest of the module
+	# (its subpackages, and whatever imports them) would be walked or fail to build.
+	mod=$(go list -m)
+	keep=$(go list -deps -test "./$pkg" | grep "^$mod" | sed "s#^$mod/\{0,1\}##; s#\.test\$##; s# .*##" | sort -u)
+	for dir in $(cd "$work" && find . -name '*.go' -printf '%h\n' | sed 's#^\./##; s#^\.$##' | sort -u); do
+		if ! grep -qx -- "$dir" <<<"$keep"; then rm -f "$work/$dir"/*.go; fi
+	done
 	echo "== $pkg"
 	(cd "$work" && GOMAXPROCS=1 GOFLAGS=-count=1 DEBUG_LVL=0 nice "$gremlins" unleash \
 		--workers 1 --timeout-coefficient 6 "./$pkg" 2>&1 | grep -E "LIVED|TIMED OUT|Killed:|Timed out|efficacy|coverage")
