@@ -248,14 +248,20 @@ func (n *Node) serveProposal(w http.ResponseWriter, r *http.Request, genesis ski
 	ctx, cancel := context.WithTimeout(r.Context(), proposalTimeout)
 	defer cancel()
 	res, err := n.Propose(ctx, genesis, p, body)
+	writeOutcome(w, p.Kind, res, err)
+}
+
+// writeOutcome answers a proposal or genesis request: 503 when the node is busy, 422
+// with the reason when this node's own checks refused it before any round or the
+// roster did not make the block, 200 with the block otherwise.
+func writeOutcome(w http.ResponseWriter, kind string, res *api.ProposalResult, err error) {
 	switch {
 	case errors.Is(err, errBusy):
 		w.Header().Set("Retry-After", "10")
 		httpError(w, http.StatusServiceUnavailable, err.Error())
 		return
 	case err != nil:
-		// Refused by this node's own checks before any round: the proposal is wrong.
-		writeJSON(w, http.StatusUnprocessableEntity, &api.ProposalResult{Kind: p.Kind, Error: err.Error()})
+		writeJSON(w, http.StatusUnprocessableEntity, &api.ProposalResult{Kind: kind, Error: err.Error()})
 		return
 	}
 	code := http.StatusOK
@@ -278,15 +284,7 @@ func (n *Node) serveGenesis(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*n.cfg.RoundTimeout.Duration)
 	defer cancel()
 	res, err := n.CreateChain(ctx, g.Genesis)
-	if err != nil {
-		writeJSON(w, http.StatusUnprocessableEntity, &api.ProposalResult{Kind: timeline.KindGenesis, Error: err.Error()})
-		return
-	}
-	code := http.StatusOK
-	if !res.Accepted {
-		code = http.StatusUnprocessableEntity
-	}
-	writeJSON(w, code, res)
+	writeOutcome(w, timeline.KindGenesis, res, err)
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

@@ -19,6 +19,17 @@ import (
 // errBusy is returned when MaxProposals proposals are already in flight.
 var errBusy = errors.New("node: too many proposals in flight; retry later")
 
+// takeProposalSlot takes one of MaxProposals slots, or fails at once with errBusy.
+func (n *Node) takeProposalSlot() (release func(), err error) {
+	select {
+	case n.busy <- struct{}{}:
+		return func() { <-n.busy }, nil
+	default:
+		n.metrics.proposalsBusy.Inc()
+		return nil, errBusy
+	}
+}
+
 // round runs one signing round led by this node over roster and reports it. The
 // signature is verified before it is returned.
 func (n *Node) round(ctx context.Context, roster *skipchain.Roster, what string, msg []byte, data *roundData, linger time.Duration) (*protocol.Result, api.RoundReport) {
@@ -135,13 +146,11 @@ func (n *Node) CreateChain(ctx context.Context, g *skipchain.Block) (*api.Propos
 	if _, err := timeline.NewState(g); err != nil {
 		return nil, err
 	}
-	select {
-	case n.busy <- struct{}{}:
-		defer func() { <-n.busy }()
-	default:
-		n.metrics.proposalsBusy.Inc()
-		return nil, errBusy
+	release, err := n.takeProposalSlot()
+	if err != nil {
+		return nil, err
 	}
+	defer release()
 	out := &api.ProposalResult{Kind: timeline.KindGenesis, Index: 0, ID: g.ID().String()}
 	ts := timeline.NewTimestamp(g.Header(), n.clock())
 	data := &roundData{Block: g, CatchUp: n.baseURL()}
@@ -176,13 +185,11 @@ func (n *Node) Propose(ctx context.Context, genesis skipchain.ID, p *api.Proposa
 	if c == nil {
 		return nil, fmt.Errorf("%w %s", errUnknownChain, genesis.Short())
 	}
-	select {
-	case n.busy <- struct{}{}:
-		defer func() { <-n.busy }()
-	default:
-		n.metrics.proposalsBusy.Inc()
-		return nil, errBusy
+	release, err := n.takeProposalSlot()
+	if err != nil {
+		return nil, err
 	}
+	defer release()
 	// One proposal at a time per chain at this node; the chain's own lock is left to
 	// the members' checks (this node's included) while the rounds run.
 	if err := lockCtx(ctx, &c.propMu); err != nil {
