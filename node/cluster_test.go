@@ -190,9 +190,7 @@ func (c *cluster) head(i int) *skipchain.Header {
 func TestClusterReleases(t *testing.T) {
 	c := newCluster(t, 4)
 	c.createChain(0, 0, 1, 2, 3)
-	for i := range c.nodes {
-		require.EqualValues(t, 0, c.head(i).Index())
-	}
+	c.waitHeads(0)
 	for v, version := range []string{"1.0", "1.1", "2.0"} {
 		code, res := c.propose(v%4, releaseProposal(c.release(version, false)))
 		require.Equal(t, http.StatusOK, code, "%+v", res)

@@ -169,7 +169,22 @@ func (n *Node) CreateChain(ctx context.Context, g *skipchain.Block) (*api.Propos
 	if _, err := n.keepTimestamp(c, ts); err != nil {
 		return nil, err
 	}
-	n.notify(g.Roster(), ts)
+	// A second timestamp, which members sign only once they stored the genesis (the
+	// first one proves to them that the roster cosigned it): "accepted" means that a
+	// threshold of the roster keeps the chain.
+	stored := timeline.NewTimestamp(g.Header(), n.clock())
+	data = &roundData{Block: g, CatchUp: n.baseURL(), Timestamp: ts}
+	res, rep = n.round(ctx, g.Roster(), "timestamp 0 (stored)", stored.Message(), data, n.cfg.Linger.Duration)
+	out.Rounds = append(out.Rounds, rep)
+	if res == nil {
+		out.Error = "the genesis is cosigned but fewer than a threshold of its roster stored it: " + rep.Error
+		return out, nil
+	}
+	stored.Signature = res.Signature
+	if _, err := n.keepTimestamp(c, stored); err != nil {
+		return nil, err
+	}
+	n.notify(g.Roster(), stored)
 	out.Accepted = true
 	return out, nil
 }

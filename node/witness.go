@@ -188,20 +188,23 @@ func (n *Node) checkTimestamp(ctx context.Context, msg []byte, data *roundData, 
 	}
 	c := n.chainOf(ts.Genesis)
 	if c == nil {
-		if b := data.Block; b != nil && b.Index() == 0 && ts.Index == 0 {
+		switch b := data.Block; {
+		case b != nil && b.Index() == 0 && ts.Index == 0 && data.Timestamp == nil:
 			// A new chain: checked now, stored only once its roster cosigned it.
+			return n.offerGenesis(b, ts, treeKeys)
+		case b != nil && b.Index() == 0 && ts.Index == 0:
+			// A chain whose genesis its roster already cosigned: store it, then sign
+			// as for any chain held.
 			if err := n.offerGenesis(b, ts, treeKeys); err != nil {
 				return err
 			}
-			if data.Timestamp != nil { // an earlier round over it already succeeded
-				if c, err := n.adoptGenesis(b, data.Timestamp); err == nil {
-					_, _ = n.keepTimestamp(c, data.Timestamp)
-				}
+			if c, err = n.adoptGenesis(b, data.Timestamp); err != nil {
+				return err
 			}
-			return nil
-		}
-		if c, err = n.joinChain(ctx, ts, data, treeKeys); err != nil {
-			return err
+		default:
+			if c, err = n.joinChain(ctx, ts, data, treeKeys); err != nil {
+				return err
+			}
 		}
 	}
 	if b := data.Block; b != nil && b.Index() > 0 && b.Index() == ts.Index {
