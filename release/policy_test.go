@@ -99,6 +99,7 @@ func TestPolicyRejectsWeakKeys(t *testing.T) {
 
 	orderTwo := encodeY(new(big.Int).Sub(p, big.NewInt(1)), 0) // (0, −1)
 	nonCanonical := encodeY(new(big.Int).Add(p, big.NewInt(1)), 0)
+	yIsP := encodeY(p, 0) // would decode as y = 0, a point of order four
 	negZero := identityKey()
 	negZero[31] |= 0x80
 	cases := []struct {
@@ -110,6 +111,7 @@ func TestPolicyRejectsWeakKeys(t *testing.T) {
 		{"order two", orderTwo, "not in the prime-order subgroup"},
 		{"mixed order", addOrderTwo(t, good), "not in the prime-order subgroup"},
 		{"y not reduced", nonCanonical, "non-canonical"},
+		{"y equal to p", yIsP, "non-canonical"},
 		{"negative zero x", negZero, "non-canonical"},
 		{"off curve", offCurveKey(t), "not a point on the curve"},
 	}
