@@ -243,6 +243,19 @@ func TestManifestDisplay(t *testing.T) {
 	first := targets[0].(map[string]any)
 	assert.Equal(t, "linux-x86_64", first["platform"])
 	assert.Equal(t, m.Targets[1].SignedSHA512.String(), first["signed_sha512"])
+
+	// The last valid epoch is displayed as a date, one past it (only in a manifest
+	// that does not validate) is not.
+	for _, c := range []struct {
+		epoch uint64
+		want  string
+	}{
+		{MaxSourceDateEpoch, "253402300799 (9999-12-31T23:59:59Z)"},
+		{MaxSourceDateEpoch + 1, "253402300800 (out of range)"},
+	} {
+		m.SourceDateEpoch = c.epoch
+		assert.Contains(t, m.String(), c.want)
+	}
 }
 
 func TestHexTypes(t *testing.T) {
