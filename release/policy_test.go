@@ -44,6 +44,14 @@ func TestNewPolicy(t *testing.T) {
 	assert.Len(t, p.Keys(), 3)
 	assert.True(t, p.Contains(keys[1]))
 	assert.False(t, p.Contains(identityKey()))
+
+	// The bounds are inclusive: MaxPolicyKeys keys, and a threshold of all of them.
+	most := publicKeys(testSigners(t, MaxPolicyKeys))
+	full, err := NewPolicy(most, MaxPolicyKeys)
+	require.NoError(t, err)
+	back, err := ParsePolicy(full.Encode())
+	require.NoError(t, err)
+	assert.True(t, full.Equal(back))
 }
 
 func TestPolicyRoundTripAndMalformed(t *testing.T) {
