@@ -237,4 +237,17 @@ func TestKeyFile(t *testing.T) {
 	assert.ErrorContains(t, err, "missing field \"seed\"")
 	_, err = ParseKeyFile([]byte("public_key = \"" + s[0].Public().String() + "\"\nseed = \"00\"\n"))
 	assert.ErrorContains(t, err, "seed: 1 bytes, want 32")
+
+	// A file of exactly MaxTextFileSize bytes is read; one byte more is not.
+	padded := append([]byte(nil), text...)
+	padded = append(padded, '#')
+	for len(padded) < MaxTextFileSize-1 {
+		padded = append(padded, 'x')
+	}
+	padded = append(padded, '\n')
+	got, err = ParseKeyFile(padded)
+	require.NoError(t, err)
+	assert.Equal(t, s[0].Public(), got.Public())
+	_, err = ParseKeyFile(append(padded, '\n'))
+	assert.ErrorContains(t, err, "at most")
 }
