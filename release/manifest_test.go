@@ -3,6 +3,7 @@ package release
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -95,6 +96,7 @@ func TestManifestValidate(t *testing.T) {
 		{"relative url", func(m *Manifest) { m.Targets[0].URL = "/a.mar" }, "scheme"},
 		{"url without host", func(m *Manifest) { m.Targets[0].URL = "https:///a.mar" }, "no host"},
 		{"url with space", func(m *Manifest) { m.Targets[0].URL = "https://x.org/a b.mar" }, "not allowed"},
+		{"url with del", func(m *Manifest) { m.Targets[0].URL = "https://x.org/a\x7f.mar" }, "not allowed (percent-encode it)"},
 		{"url with user", func(m *Manifest) { m.Targets[0].URL = "https://u:p@x.org/a.mar" }, "credentials"},
 		{"long url", func(m *Manifest) { m.Targets[0].URL = "https://x.org/" + long(MaxURLLen) }, "url: 1038 bytes"},
 	}
@@ -114,6 +116,52 @@ func TestManifestValidate(t *testing.T) {
 		})
 	}
 	require.NoError(t, testManifest().Validate())
+}
+
+// Every limit is inclusive: a value at the limit is accepted (and survives encoding),
+// one past it is refused (TestManifestValidate). The characters at the ends of the
+// allowed ranges are accepted too.
+func TestManifestValidateAtLimits(t *testing.T) {
+	long := func(n int) string { return strings.Repeat("a", n) }
+	cases := []struct {
+		name   string
+		mutate func(m *Manifest)
+	}{
+		{"product of max length", func(m *Manifest) { m.Product = long(MaxProductLen) }},
+		{"locale of max length", func(m *Manifest) { m.Targets[0].Locale = long(MaxLocaleLen) }},
+		{"url of max length", func(m *Manifest) {
+			m.Targets[0].URL = "https://x.org/" + long(MaxURLLen-len("https://x.org/"))
+		}},
+		{"epoch at 9999-12-31", func(m *Manifest) { m.SourceDateEpoch = MaxSourceDateEpoch }},
+		{"signed size at max", func(m *Manifest) { m.Targets[0].SignedSize = MaxMARSize }},
+		{"unsigned size at max", func(m *Manifest) { m.Targets[0].UnsignedSize = MaxMARSize }},
+		{"max targets", func(m *Manifest) {
+			first := m.Targets[0]
+			m.Targets = make([]Target, MaxTargets)
+			for i := range m.Targets {
+				m.Targets[i] = first
+				m.Targets[i].Locale = fmt.Sprintf("l%d", i)
+			}
+		}},
+		{"range ends z Z 9 first", func(m *Manifest) {
+			m.Product, m.Version, m.Channel = "z", "Z", "9"
+		}},
+		{"range ends a A 0 first", func(m *Manifest) {
+			m.Product, m.Version, m.Channel = "a", "A", "0"
+		}},
+		{"range ends inside", func(m *Manifest) { m.Targets[0].Platform = "0azAZ9" }},
+		{"url with tilde", func(m *Manifest) { m.Targets[0].URL = "https://x.org/~a!" }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m := testManifest()
+			c.mutate(m)
+			require.NoError(t, m.Validate())
+			back, err := ParseManifest(m.Encode())
+			require.NoError(t, err)
+			assert.Equal(t, m.Encode(), back.Encode())
+		})
+	}
 }
 
 func TestParseManifestMalformed(t *testing.T) {
@@ -195,6 +243,19 @@ func TestManifestDisplay(t *testing.T) {
 	first := targets[0].(map[string]any)
 	assert.Equal(t, "linux-x86_64", first["platform"])
 	assert.Equal(t, m.Targets[1].SignedSHA512.String(), first["signed_sha512"])
+
+	// The last valid epoch is displayed as a date, one past it (only in a manifest
+	// that does not validate) is not.
+	for _, c := range []struct {
+		epoch uint64
+		want  string
+	}{
+		{MaxSourceDateEpoch, "253402300799 (9999-12-31T23:59:59Z)"},
+		{MaxSourceDateEpoch + 1, "253402300800 (out of range)"},
+	} {
+		m.SourceDateEpoch = c.epoch
+		assert.Contains(t, m.String(), c.want)
+	}
 }
 
 func TestHexTypes(t *testing.T) {

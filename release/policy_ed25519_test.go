@@ -248,3 +248,19 @@ func TestEd25519EdgeVectors(t *testing.T) {
 	require.NoError(t, sc.Err())
 	assert.Equal(t, len(cases), n)
 }
+
+// S is refused from L on, L itself included: [L]B is the identity like [0]B, so S = L
+// would be a second encoding of S = 0.
+func TestEd25519RefusesSAtGroupOrder(t *testing.T) {
+	signer := testSigners(t, 1)[0]
+	msg := []byte("s at the group order")
+	sig := signer.sign(msg).Signature
+	require.NoError(t, verifyStrict(signer.Public(), msg, sig))
+	var R DeveloperKey
+	copy(R[:], sig[:32])
+	c := newCurve()
+	for _, s := range []*big.Int{c.l, new(big.Int).Add(c.l, big.NewInt(1))} {
+		err := verifyStrict(signer.Public(), msg, encodeSignature(R, s))
+		assert.ErrorIs(t, err, errSignatureS, "S = %v", s)
+	}
+}

@@ -44,6 +44,14 @@ func TestNewPolicy(t *testing.T) {
 	assert.Len(t, p.Keys(), 3)
 	assert.True(t, p.Contains(keys[1]))
 	assert.False(t, p.Contains(identityKey()))
+
+	// The bounds are inclusive: MaxPolicyKeys keys, and a threshold of all of them.
+	most := publicKeys(testSigners(t, MaxPolicyKeys))
+	full, err := NewPolicy(most, MaxPolicyKeys)
+	require.NoError(t, err)
+	back, err := ParsePolicy(full.Encode())
+	require.NoError(t, err)
+	assert.True(t, full.Equal(back))
 }
 
 func TestPolicyRoundTripAndMalformed(t *testing.T) {
@@ -99,6 +107,7 @@ func TestPolicyRejectsWeakKeys(t *testing.T) {
 
 	orderTwo := encodeY(new(big.Int).Sub(p, big.NewInt(1)), 0) // (0, −1)
 	nonCanonical := encodeY(new(big.Int).Add(p, big.NewInt(1)), 0)
+	yIsP := encodeY(p, 0) // would decode as y = 0, a point of order four
 	negZero := identityKey()
 	negZero[31] |= 0x80
 	cases := []struct {
@@ -110,6 +119,7 @@ func TestPolicyRejectsWeakKeys(t *testing.T) {
 		{"order two", orderTwo, "not in the prime-order subgroup"},
 		{"mixed order", addOrderTwo(t, good), "not in the prime-order subgroup"},
 		{"y not reduced", nonCanonical, "non-canonical"},
+		{"y equal to p", yIsP, "non-canonical"},
 		{"negative zero x", negZero, "non-canonical"},
 		{"off curve", offCurveKey(t), "not a point on the curve"},
 	}
@@ -227,4 +237,17 @@ func TestKeyFile(t *testing.T) {
 	assert.ErrorContains(t, err, "missing field \"seed\"")
 	_, err = ParseKeyFile([]byte("public_key = \"" + s[0].Public().String() + "\"\nseed = \"00\"\n"))
 	assert.ErrorContains(t, err, "seed: 1 bytes, want 32")
+
+	// A file of exactly MaxTextFileSize bytes is read; one byte more is not.
+	padded := append([]byte(nil), text...)
+	padded = append(padded, '#')
+	for len(padded) < MaxTextFileSize-1 {
+		padded = append(padded, 'x')
+	}
+	padded = append(padded, '\n')
+	got, err = ParseKeyFile(padded)
+	require.NoError(t, err)
+	assert.Equal(t, s[0].Public(), got.Public())
+	_, err = ParseKeyFile(append(padded, '\n'))
+	assert.ErrorContains(t, err, "at most")
 }

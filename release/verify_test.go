@@ -2,6 +2,7 @@ package release
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/chainiac/chainiac/internal/golden"
@@ -223,6 +224,42 @@ func TestPolicyChange(t *testing.T) {
 		_, err := ParsePolicyChange(enc[:i])
 		require.Error(t, err, "prefix of %d bytes", i)
 	}
+}
+
+// A change to the largest policy (MaxPolicyKeys keys) fits every bound: its statement
+// is the largest there is.
+func TestPolicyChangeToLargestPolicy(t *testing.T) {
+	t.Parallel()
+	devs := testSigners(t, MaxPolicyKeys)
+	old, err := NewPolicy(publicKeys(devs[:1]), 1)
+	require.NoError(t, err)
+	next, err := NewPolicy(publicKeys(devs), MaxPolicyKeys)
+	require.NoError(t, err)
+	change, err := NewPolicyChange(testChain, 1, old, next)
+	require.NoError(t, err)
+	require.NoError(t, devs[0].SignPolicyChange(change))
+	got, err := old.VerifyChange(change, testChain, 1)
+	require.NoError(t, err)
+	assert.True(t, got.Equal(next))
+}
+
+// An envelope with a body of the largest allowed size and MaxSignatures signatures is
+// decoded; one byte more is refused before decoding.
+func TestEnvelopeAtMaximumSize(t *testing.T) {
+	const maxBody = 1000
+	body := make([]byte, maxBody)
+	sigs := make([]Signature, MaxSignatures)
+	for i := range sigs {
+		sigs[i].Key[0], sigs[i].Key[1] = byte(i), 1
+		sigs[i].Signature[0] = byte(i)
+	}
+	enc := encodeEnvelope(TagManifest, body, sigs)
+	gotBody, gotSigs, err := decodeEnvelope(enc, TagManifest, "test", maxBody)
+	require.NoError(t, err)
+	assert.Equal(t, body, gotBody)
+	assert.Len(t, gotSigs, MaxSignatures)
+	_, _, err = decodeEnvelope(append(enc, 0), TagManifest, "test", maxBody)
+	assert.ErrorContains(t, err, fmt.Sprintf("%d bytes, at most %d", len(enc)+1, len(enc)))
 }
 
 // Every single-byte change of a validly signed policy change is refused: by the
