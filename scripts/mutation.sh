@@ -128,6 +128,6 @@ for pkg in "$@"; do
 		| ($s | map(select(. == "TIMED OUT")) | length) as $t
 		| ($s | map(select(. == "NOT COVERED")) | length) as $n
 		| ($s | map(select(. == "NOT VIABLE")) | length) as $v
-		| "\($pkg): killed \($k), lived \($l), timed out \($t), not covered \($n), not viable \($v), kill rate \(if $k + $l > 0 then (1000 * $k / ($k + $l) | floor) / 10 else "n/a" end)%"
+		| "\($pkg): killed \($k), lived \($l), timed out \($t), not covered \($n), not viable \($v), kill rate \(if $k + $l > 0 then (1000 * $k / ($k + $l) + 0.5 | floor) / 10 else "n/a" end)%"
 	' "$json"
 done
