@@ -323,6 +323,18 @@ func TestRunRefusesBadInputs(t *testing.T) {
 	r, work := newTestRunner(t)
 	_, err := r.Run(context.Background(), testRecipe("true"), manifestFor(release.Hash256{1}), filepath.Dir(work))
 	assert.ErrorContains(t, err, "contains the work dir")
+	// Also when the source, or the work dir, is named through a symlink.
+	links, err := os.MkdirTemp("", "links-") // not under the source directory
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = os.RemoveAll(links) })
+	require.NoError(t, os.Symlink(filepath.Dir(work), filepath.Join(links, "src")))
+	_, err = r.Run(context.Background(), testRecipe("true"), manifestFor(release.Hash256{1}), filepath.Join(links, "src"))
+	assert.ErrorContains(t, err, "contains the work dir", "source through a symlink")
+	require.NoError(t, os.Symlink(work, filepath.Join(links, "work")))
+	viaLink, err := NewRunner(Config{WorkDir: filepath.Join(links, "work")})
+	require.NoError(t, err)
+	_, err = viaLink.Run(context.Background(), testRecipe("true"), manifestFor(release.Hash256{1}), filepath.Dir(work))
+	assert.ErrorContains(t, err, "contains the work dir", "work dir through a symlink")
 	m := manifestFor(release.Hash256{1})
 	other := testRecipe("true")
 	other.Name = "other/v1"
