@@ -3,6 +3,7 @@ package build
 import (
 	"archive/tar"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,6 +56,40 @@ func TestUnsafeArchivesRefused(t *testing.T) {
 			entries, err := os.ReadDir(parent)
 			require.NoError(t, err)
 			assert.Len(t, entries, 1, "something was written next to the work dir")
+		})
+	}
+}
+
+// The extracted-size limit is inclusive and counts every file: a source of exactly
+// MaxExtractedBytes (the build script included) and an empty file are extracted; two
+// files that fit the limit one by one but not together are refused.
+func TestExtractedSizeLimit(t *testing.T) {
+	build := script("build.sh", makeMAR+"\n")
+	limit := int64(len(build.body) + 100)
+	cases := []struct {
+		name    string
+		entries []tarEntry
+		want    string
+	}{
+		{"exactly the limit", []tarEntry{build, file("a", strings.Repeat("x", 100))}, ""},
+		{"empty file", []tarEntry{build, file("empty", "")}, ""},
+		{"over the limit together", []tarEntry{build, file("a", strings.Repeat("x", 60)), file("b", strings.Repeat("y", 60))},
+			fmt.Sprintf("extracted size over %d bytes", limit)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r, err := NewRunner(Config{WorkDir: t.TempDir(), Limits: Limits{MaxExtractedBytes: limit}})
+			require.NoError(t, err)
+			src, sum := writeSource(t, tarGz(t, c.entries...), "src.tar.gz")
+			res, err := r.Run(context.Background(), testRecipe("./build.sh"), manifestFor(sum), src)
+			if c.want != "" {
+				require.ErrorIs(t, err, ErrUnsafeSource)
+				assert.ErrorContains(t, err, c.want)
+				return
+			}
+			require.NoError(t, err)
+			assert.Len(t, res.MARs, 1)
+			require.NoError(t, res.Close())
 		})
 	}
 }

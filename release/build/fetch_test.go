@@ -50,7 +50,9 @@ func TestFetchOverHTTP(t *testing.T) {
 		}
 	}))
 	work := t.TempDir()
-	r, err := NewRunner(Config{WorkDir: work, HTTPClient: srv.Client(),
+	// The configured client is the one that fetches.
+	counted := &countingTransport{next: srv.Client().Transport}
+	r, err := NewRunner(Config{WorkDir: work, HTTPClient: &http.Client{Transport: counted},
 		Limits: Limits{MaxSourceBytes: 100_000, FetchTimeout: 500 * time.Millisecond}})
 	require.NoError(t, err)
 
@@ -58,6 +60,7 @@ func TestFetchOverHTTP(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, res.MARs, 1)
 	require.NoError(t, res.Close())
+	assert.Equal(t, int64(1), counted.n.Load())
 
 	_, err = r.Run(context.Background(), testRecipe("./build.sh"), manifestFor(sum), srv.URL+"/missing.tar.gz")
 	assert.ErrorContains(t, err, "404 Not Found")
@@ -129,4 +132,15 @@ func TestTreeDigestKnownAnswer(t *testing.T) {
 
 	_, err = TreeDigest(root, Limits{MaxFiles: 2, MaxExtractedBytes: 1 << 20})
 	assert.ErrorIs(t, err, ErrUnsafeSource)
+}
+
+// countingTransport counts the requests it passes on.
+type countingTransport struct {
+	next http.RoundTripper
+	n    atomic.Int64
+}
+
+func (c *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return c.next.RoundTrip(req)
 }

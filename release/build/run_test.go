@@ -225,6 +225,12 @@ func TestOutputLimits(t *testing.T) {
 		{"symlinked mar", "mkdir -p out/linux && ln -s /etc/hostname out/linux/ALL.mar", 1 << 20, "not a regular file"},
 		{"symlinked platform dir", "mkdir -p out real && echo x > real/ALL.mar && ln -s ../real out/linux", 1 << 20, "under the symlink"},
 		{"directory named mar", "mkdir -p out/linux/ALL.mar", 1 << 20, "not a regular file"},
+		// At the per-file and count limits the outputs pass those checks and reach the
+		// total limit (a sparse file: nothing reads it).
+		{"mar of MaxMARSize bytes", fmt.Sprintf("mkdir -p out/linux && truncate -s %d out/linux/ALL.mar", release.MaxMARSize),
+			1 << 20, "exceed the output limit of 1048576 bytes"},
+		{"MaxTargets mars", fmt.Sprintf("mkdir -p out/linux && for i in $(seq %d); do echo x > out/linux/l$i.mar; done", release.MaxTargets),
+			2*release.MaxTargets - 1, fmt.Sprintf("exceed the output limit of %d bytes", 2*release.MaxTargets-1)},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -241,6 +247,19 @@ func TestOutputLimits(t *testing.T) {
 			requireEmptyDir(t, work)
 		})
 	}
+
+	// The total limit is inclusive: makeMAR's 12 bytes fit a limit of 12.
+	src := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(src, "build.sh"), []byte(makeMAR+"\n"), 0o755))
+	sum, err := TreeDigest(src, DefaultLimits())
+	require.NoError(t, err)
+	r, _ := newTestRunner(t)
+	recipe := testRecipe("./build.sh")
+	recipe.MaxOutputBytes = int64(len("MAR1 rebuilt"))
+	res, err := r.Run(context.Background(), recipe, manifestFor(sum), src)
+	require.NoError(t, err)
+	assert.Len(t, res.MARs, 1)
+	require.NoError(t, res.Close())
 }
 
 func TestDuplicateTargetRefused(t *testing.T) {
@@ -304,6 +323,18 @@ func TestRunRefusesBadInputs(t *testing.T) {
 	r, work := newTestRunner(t)
 	_, err := r.Run(context.Background(), testRecipe("true"), manifestFor(release.Hash256{1}), filepath.Dir(work))
 	assert.ErrorContains(t, err, "contains the work dir")
+	// Also when the source, or the work dir, is named through a symlink.
+	links, err := os.MkdirTemp("", "links-") // not under the source directory
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = os.RemoveAll(links) })
+	require.NoError(t, os.Symlink(filepath.Dir(work), filepath.Join(links, "src")))
+	_, err = r.Run(context.Background(), testRecipe("true"), manifestFor(release.Hash256{1}), filepath.Join(links, "src"))
+	assert.ErrorContains(t, err, "contains the work dir", "source through a symlink")
+	require.NoError(t, os.Symlink(work, filepath.Join(links, "work")))
+	viaLink, err := NewRunner(Config{WorkDir: filepath.Join(links, "work")})
+	require.NoError(t, err)
+	_, err = viaLink.Run(context.Background(), testRecipe("true"), manifestFor(release.Hash256{1}), filepath.Dir(work))
+	assert.ErrorContains(t, err, "contains the work dir", "work dir through a symlink")
 	m := manifestFor(release.Hash256{1})
 	other := testRecipe("true")
 	other.Name = "other/v1"

@@ -6,9 +6,11 @@ import (
 	"crypto/rsa"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -76,7 +78,17 @@ func TestSignRefusesBadKeys(t *testing.T) {
 	a := openBytes(t, writeBytes(t, sampleInfo, sampleFiles(), WriteOptions{}))
 	small, err := rsa.GenerateKey(rand.Reader, 1024)
 	require.NoError(t, err)
-	require.ErrorContains(t, Sign(&bytes.Buffer{}, a, small), "1024 bits")
+	require.ErrorContains(t, Sign(&bytes.Buffer{}, a, small),
+		fmt.Sprintf("1024 bits, need %d to %d", MinSigningKeyBits, 8*MaxSignatureSize))
+	k2048 := privateKey(t, "key2048-pkcs8.pem")
+	most := slices.Repeat([]*rsa.PrivateKey{k2048}, MaxSignatures)
+	require.ErrorContains(t, Sign(&bytes.Buffer{}, a, append(most, k2048)...),
+		fmt.Sprintf("%d keys, need 1 to %d", MaxSignatures+1, MaxSignatures))
+	var out bytes.Buffer
+	require.NoError(t, Sign(&out, a, most...), "MaxSignatures keys")
+	signed := openBytes(t, out.Bytes())
+	assert.Len(t, signed.Signatures(), MaxSignatures)
+	require.NoError(t, Verify(signed, publicKey(t, "key2048.pub.pem")))
 	require.ErrorContains(t, Sign(&bytes.Buffer{}, a), "0 keys")
 	require.ErrorContains(t, Sign(&bytes.Buffer{}, a, nil), "nil")
 	require.ErrorContains(t, Verify(openBytes(t, readTestdata(t, fixtureBZ2))), "no public keys")
