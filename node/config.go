@@ -3,6 +3,7 @@ package node
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -245,7 +246,7 @@ func readLimited(path string, max int64) ([]byte, error) {
 		return nil, fmt.Errorf("%s: %d bytes, at most %d", path, st.Size(), max)
 	}
 	b := make([]byte, st.Size())
-	if _, err := ioReadFull(f, b); err != nil {
+	if _, err := io.ReadFull(f, b); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return b, nil
@@ -264,7 +265,7 @@ type SetupOptions struct {
 // configuration file's path and the node's roster entry (an onet group file of one
 // server). It refuses a directory that already holds a key: a node's key is never
 // overwritten.
-func Setup(opts SetupOptions, rand ioReader) (string, []byte, error) {
+func Setup(opts SetupOptions, rand io.Reader) (string, []byte, error) {
 	addr := opts.Address
 	if !strings.Contains(addr, "://") {
 		addr = "tcp://" + addr

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"testing"
 
-	"github.com/chainiac/chainiac/skipchain"
 	"github.com/chainiac/chainiac/skipchain/chaintest"
 )
 
@@ -22,19 +21,6 @@ func FuzzParseRoundData(f *testing.F) {
 			return
 		}
 		if !bytes.Equal(d.encode(), in) {
-			t.Fatalf("re-encoding differs")
-		}
-	})
-}
-
-func FuzzParseLinkMessage(f *testing.F) {
-	f.Add(skipchain.LinkMessage(skipchain.ID{1}, skipchain.ID{2}, 3, skipchain.ID{4}))
-	f.Fuzz(func(t *testing.T, in []byte) {
-		from, to, idx, roster, err := parseLinkMessage(in)
-		if err != nil {
-			return
-		}
-		if !bytes.Equal(skipchain.LinkMessage(from, to, idx, roster), in) {
 			t.Fatalf("re-encoding differs")
 		}
 	})

@@ -321,6 +321,9 @@ func (n *Node) countRequests(h http.Handler) http.Handler {
 	})
 }
 
+var resourceClass = map[api.Resource]string{api.ResLatest: "latest", api.ResTimestamp: "timestamp",
+	api.ResBlock: "blocks", api.ResProposals: "proposals"}
+
 // pathClass names a request path without its variable parts, so the counter's label
 // values stay few.
 func pathClass(r *http.Request) string {
@@ -329,8 +332,7 @@ func pathClass(r *http.Request) string {
 		return p
 	case strings.HasPrefix(p, api.Prefix):
 		if _, res, _, err := api.ParsePath(p); err == nil {
-			return map[api.Resource]string{api.ResLatest: "latest", api.ResTimestamp: "timestamp",
-				api.ResBlock: "blocks", api.ResProposals: "proposals"}[res]
+			return resourceClass[res]
 		}
 	}
 	return "other"

@@ -2,7 +2,6 @@ package node
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -10,9 +9,6 @@ import (
 	"strconv"
 	"sync"
 
-	"go.dedis.ch/onet/v3"
-
-	"github.com/chainiac/chainiac/cosi"
 	"github.com/chainiac/chainiac/internal/atomicfile"
 	"github.com/chainiac/chainiac/skipchain"
 )
@@ -62,159 +58,4 @@ func (in *intents) forget(genesis skipchain.ID, index uint64) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	_ = os.Remove(in.path(genesis, index))
-}
-
-// verdicts caches a node's decision on proposed blocks, so the links at several
-// levels into one block cost one rebuild. Bounded: the oldest decisions go first.
-type verdicts struct {
-	mu    sync.Mutex
-	order []verdictKey
-	m     map[verdictKey]error
-}
-
-// verdictKey names a rebuild: the same block rebuilt from another source is another
-// rebuild.
-type verdictKey struct {
-	block  skipchain.ID
-	source string
-}
-
-const maxVerdicts = 64
-
-func newVerdicts() *verdicts { return &verdicts{m: map[verdictKey]error{}} }
-
-func (v *verdicts) get(id verdictKey) (error, bool) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	err, ok := v.m[id]
-	return err, ok
-}
-
-func (v *verdicts) put(id verdictKey, err error) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if _, ok := v.m[id]; !ok {
-		v.order = append(v.order, id)
-		if len(v.order) > maxVerdicts {
-			delete(v.m, v.order[0])
-			v.order = v.order[1:]
-		}
-	}
-	v.m[id] = err
-}
-
-// KeyCache is shared by the nodes of one process (Options.Keys): a key validated
-// by one of them need not be validated again by the others.
-type KeyCache struct{ r rosters }
-
-// NewKeyCache returns an empty cache.
-func NewKeyCache() *KeyCache {
-	return &KeyCache{r: rosters{blocks: skipchain.NewRosterCache(skipchain.DefaultRosterCacheSize)}}
-}
-
-// rosters caches, for the rosters rounds are signed by, their validated keys and their
-// BDN weights, both by a hash of the keys' encodings that this node computes itself:
-// validating a key costs a subgroup check, far more than a round.
-type rosters struct {
-	blocks *skipchain.RosterCache // parsed skipchain rosters, for blocks from peers
-
-	mu   sync.Mutex // guards m and keys
-	m    map[[32]byte]*cosi.Roster
-	keys map[[32]byte][]cosi.PublicKey
-}
-
-// keysOf returns the cosi keys of an onet roster's members (a node's onet identity is
-// its cosi key), validated once per roster.
-func (r *rosters) keysOf(or *onet.Roster) ([]cosi.PublicKey, error) {
-	raw := make([][]byte, len(or.List))
-	h := sha256.New()
-	for i, si := range or.List {
-		b, err := si.Public.MarshalBinary()
-		if err != nil {
-			return nil, err
-		}
-		raw[i] = b
-		h.Write(b)
-	}
-	var id [32]byte
-	h.Sum(id[:0])
-	r.mu.Lock()
-	if k, ok := r.keys[id]; ok {
-		r.mu.Unlock()
-		return k, nil
-	}
-	r.mu.Unlock()
-	keys := make([]cosi.PublicKey, len(raw))
-	for i, b := range raw {
-		var err error
-		if keys[i], err = cosi.ParsePublicKey(b); err != nil {
-			return nil, fmt.Errorf("node: tree member %d: %w", i, err)
-		}
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.keys == nil || len(r.keys) >= maxRosters {
-		r.keys = map[[32]byte][]cosi.PublicKey{}
-	}
-	r.keys[id] = keys
-	return keys, nil
-}
-
-const maxRosters = 16
-
-func (r *rosters) get(keys []cosi.PublicKey) (*cosi.Roster, error) {
-	h := sha256.New()
-	for _, k := range keys {
-		h.Write(k.Bytes())
-	}
-	var id [32]byte
-	h.Sum(id[:0])
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if c, ok := r.m[id]; ok {
-		return c, nil
-	}
-	c, err := cosi.NewRoster(keys)
-	if err != nil {
-		return nil, err
-	}
-	if r.m == nil || len(r.m) >= maxRosters {
-		r.m = map[[32]byte]*cosi.Roster{}
-	}
-	r.m[id] = c
-	return c, nil
-}
-
-// pendingGeneses are geneses this node checked and agreed to cosign, kept in memory
-// until a timestamp signed by their roster shows the round succeeded. Bounded: the
-// oldest go first.
-type pendingGeneses struct {
-	mu    sync.Mutex
-	order []skipchain.ID
-	m     map[skipchain.ID]*skipchain.Block
-}
-
-const maxPendingGeneses = 8
-
-func (p *pendingGeneses) add(g *skipchain.Block) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.m == nil {
-		p.m = map[skipchain.ID]*skipchain.Block{}
-	}
-	if _, ok := p.m[g.ID()]; ok {
-		return
-	}
-	p.order = append(p.order, g.ID())
-	p.m[g.ID()] = g
-	if len(p.order) > maxPendingGeneses {
-		delete(p.m, p.order[0])
-		p.order = p.order[1:]
-	}
-}
-
-func (p *pendingGeneses) get(id skipchain.ID) *skipchain.Block {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.m[id]
 }

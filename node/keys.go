@@ -18,10 +18,6 @@ import (
 	"github.com/chainiac/chainiac/skipchain"
 )
 
-type ioReader = io.Reader
-
-var ioReadFull = io.ReadFull
-
 // suite is the onet network suite of node identities: a node's onet identity is its
 // cosi key (bn256 G2), so a chainiac roster alone is enough to address its members.
 var suite = pairing.NewSuiteBn256()

@@ -61,11 +61,15 @@ func (n *Node) round(ctx context.Context, roster *skipchain.Roster, what string,
 	return res, rep
 }
 
+// roundKind names what a round signs, by decoding it: "link", "timestamp", or "".
 func roundKind(msg []byte) string {
-	if messageKind(msg) == linkTag {
+	if _, _, _, _, err := skipchain.ParseLinkMessage(msg); err == nil {
 		return "link"
 	}
-	return "timestamp"
+	if _, err := timeline.ParseTimestampMessage(msg); err == nil {
+		return "timestamp"
+	}
+	return ""
 }
 
 func (d *roundData) genesis() skipchain.ID {

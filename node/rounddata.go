@@ -12,9 +12,6 @@ import (
 
 const tagRoundData = "chainiac/v1/round-data"
 
-// maxURLLen bounds the URLs a round carries.
-const maxURLLen = 1024
-
 // roundData is what a leader sends with every message it asks the roster to sign
 // (protocol.Request.Data). Nothing in it is trusted: members check the block, verify
 // the links and the timestamp, and fetch what they miss from CatchUp only through
@@ -66,8 +63,8 @@ func parseRoundData(cache *skipchain.RosterCache, b []byte) (*roundData, error) 
 		links[i] = d.Field("link").Bytes(skipchain.MaxLinkSize)
 	}
 	rd := &roundData{}
-	rd.Source = d.Field("source").String(maxURLLen)
-	rd.CatchUp = d.Field("catch-up").String(maxURLLen)
+	rd.Source = d.Field("source").String(api.MaxURLLen)
+	rd.CatchUp = d.Field("catch-up").String(api.MaxURLLen)
 	tsBytes := d.Field("timestamp").Bytes(timeline.MaxTimestampSize)
 	if err := d.Finish(); err != nil {
 		return nil, fmt.Errorf("round data: %w", err)
@@ -91,26 +88,4 @@ func parseRoundData(cache *skipchain.RosterCache, b []byte) (*roundData, error) 
 		}
 	}
 	return rd, nil
-}
-
-// parseLinkMessage reads skipchain.LinkMessage back, for a member that must know
-// which link it is asked to sign.
-func parseLinkMessage(msg []byte) (from, to skipchain.ID, toIndex uint64, rosterID skipchain.ID, err error) {
-	d := wire.NewDecoder(msg, linkTag)
-	d.Field("from").Fixed(from[:])
-	d.Field("to").Fixed(to[:])
-	toIndex = d.Field("to index").Uint64()
-	d.Field("roster").Fixed(rosterID[:])
-	err = d.Finish()
-	return
-}
-
-const linkTag = "chainiac/v1/forward-link"
-
-// messageKind says what a message to sign is, by its domain tag.
-func messageKind(msg []byte) string {
-	if len(msg) == 0 || int(msg[0]) > len(msg)-1 {
-		return ""
-	}
-	return string(msg[1 : 1+int(msg[0])])
 }

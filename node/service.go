@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"errors"
 	"sync"
 
@@ -97,7 +98,7 @@ func (n *Node) newInstance(tni *onet.TreeNodeInstance) (onet.ProtocolInstance, e
 		// The tree's keys are the signing roster (a node's onet identity is its cosi
 		// key); the check makes sure they are the roster that must sign the message.
 		Roster: func(ref []byte) (*cosi.Roster, error) { return n.cosiRoster(keys) },
-		Check: func(ctx contextT, req protocol.CheckRequest) error {
+		Check: func(ctx context.Context, req protocol.CheckRequest) error {
 			return n.check(ctx, req, keys)
 		},
 	}

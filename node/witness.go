@@ -15,8 +15,6 @@ import (
 	"github.com/chainiac/chainiac/timeline"
 )
 
-type contextT = context.Context
-
 // A node is asked to sign two kinds of message, told apart by their domain tag:
 //
 //   - a forward link into a proposed block (skipchain.LinkMessage). It signs only if
@@ -35,23 +33,21 @@ func (n *Node) check(ctx context.Context, req protocol.CheckRequest, treeKeys []
 	defer func() {
 		if err != nil {
 			n.metrics.refusals.WithLabelValues(reasonClass(err)).Inc()
-			n.log.Info("refusing to sign", "kind", messageKind(req.Message), "reason", err)
+			n.log.Info("refusing to sign", "kind", roundKind(req.Message), "reason", err)
 		}
 	}()
 	data, err := parseRoundData(n.rosters.blocks, req.Data)
 	if err != nil {
 		return err
 	}
-	switch messageKind(req.Message) {
-	case linkTag:
+	switch roundKind(req.Message) {
+	case "link":
 		return n.checkLink(ctx, req.Message, data, treeKeys)
-	case timestampTag:
+	case "timestamp":
 		return n.checkTimestamp(ctx, req.Message, data, treeKeys)
 	}
-	return fmt.Errorf("message of unknown kind %q", messageKind(req.Message))
+	return errors.New("a message that is neither a forward link nor a timestamp")
 }
-
-const timestampTag = "chainiac/v1/timestamp"
 
 // sameKeys reports whether the tree's keys are exactly the roster's, in order.
 func sameKeys(r *skipchain.Roster, keys []cosi.PublicKey) bool {
@@ -67,9 +63,9 @@ func sameKeys(r *skipchain.Roster, keys []cosi.PublicKey) bool {
 }
 
 func (n *Node) checkLink(ctx context.Context, msg []byte, data *roundData, treeKeys []cosi.PublicKey) error {
-	from, to, toIndex, rosterID, err := parseLinkMessage(msg)
+	from, to, toIndex, rosterID, err := skipchain.ParseLinkMessage(msg)
 	if err != nil {
-		return fmt.Errorf("link message: %w", err)
+		return err
 	}
 	b := data.Block
 	if b == nil || b.ID() != to || b.Index() != toIndex || b.Header().RosterID() != rosterID {

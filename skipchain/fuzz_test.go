@@ -167,3 +167,16 @@ func FuzzParseForkEvidence(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseLinkMessage(f *testing.F) {
+	f.Add(skipchain.LinkMessage(skipchain.ID{1}, skipchain.ID{2}, 3, skipchain.ID{4}))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		from, to, idx, roster, err := skipchain.ParseLinkMessage(in)
+		if err != nil {
+			return
+		}
+		if !bytes.Equal(skipchain.LinkMessage(from, to, idx, roster), in) {
+			t.Fatalf("re-encoding differs")
+		}
+	})
+}

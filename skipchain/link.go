@@ -27,6 +27,20 @@ func LinkMessage(from, to ID, toIndex uint64, rosterID ID) []byte {
 	return wire.NewEncoder(linkMessageTag).Fixed(from[:]).Fixed(to[:]).Uint64(toIndex).Fixed(rosterID[:]).Out()
 }
 
+// ParseLinkMessage reads a LinkMessage back, strictly: what a member asked to sign
+// decodes it to know which link it is.
+func ParseLinkMessage(msg []byte) (from, to ID, toIndex uint64, rosterID ID, err error) {
+	d := wire.NewDecoder(msg, linkMessageTag)
+	d.Field("from").Fixed(from[:])
+	d.Field("to").Fixed(to[:])
+	toIndex = d.Field("to index").Uint64()
+	d.Field("roster").Fixed(rosterID[:])
+	if err = d.Finish(); err != nil {
+		err = fmt.Errorf("%w: link message: %w", ErrMalformed, err)
+	}
+	return from, to, toIndex, rosterID, err
+}
+
 // ForwardLink is the from block's roster's collective signature that the block at
 // ToIndex with ID To, signed for by roster RosterID, follows it.
 type ForwardLink struct {
