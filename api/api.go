@@ -34,6 +34,23 @@ func Block(genesis skipchain.ID, index uint64) string {
 	return ChainRoot(genesis) + "blocks/" + strconv.FormatUint(index, 10)
 }
 
+// Header is the path of block index's header alone: what a client needs to check a
+// block it reached, without the roster or payload.
+func Header(genesis skipchain.ID, index uint64) string {
+	return ChainRoot(genesis) + "headers/" + strconv.FormatUint(index, 10)
+}
+
+// Payload is the path of block index's payload alone (its SHA-256 is in the header).
+func Payload(genesis skipchain.ID, index uint64) string {
+	return ChainRoot(genesis) + "payloads/" + strconv.FormatUint(index, 10)
+}
+
+// Link is the path of the forward link leaving block index at level: one signature,
+// for a client that walks forward links one hop at a time.
+func Link(genesis skipchain.ID, index uint64, level int) string {
+	return ChainRoot(genesis) + "links/" + strconv.FormatUint(index, 10) + "/" + strconv.Itoa(level)
+}
+
 // Proposals is where the release team posts proposals (nodes only, never exported).
 func Proposals(genesis skipchain.ID) string { return ChainRoot(genesis) + "proposals" }
 
@@ -46,43 +63,105 @@ const (
 	ResTimestamp
 	ResBlock
 	ResProposals
+	ResHeader
+	ResPayload
+	ResLink
 )
+
+// Path is a parsed chain path.
+type Path struct {
+	Genesis  skipchain.ID
+	Resource Resource
+	Index    uint64 // for a block, header, payload or link
+	Level    int    // for a link
+}
+
+// String writes the path back, exactly as the path functions do.
+func (p Path) String() string {
+	switch p.Resource {
+	case ResLatest:
+		return Latest(p.Genesis)
+	case ResTimestamp:
+		return Timestamp(p.Genesis)
+	case ResProposals:
+		return Proposals(p.Genesis)
+	case ResBlock:
+		return Block(p.Genesis, p.Index)
+	case ResHeader:
+		return Header(p.Genesis, p.Index)
+	case ResPayload:
+		return Payload(p.Genesis, p.Index)
+	case ResLink:
+		return Link(p.Genesis, p.Index, p.Level)
+	}
+	return ""
+}
 
 // ErrNotFound is returned by ParsePath for a path that names nothing.
 var ErrNotFound = errors.New("api: no such path")
 
-// ParsePath reads a request path: the chain, the resource and, for a block, its index.
-// It accepts exactly the paths the functions above write (canonical decimal indices,
-// no trailing slash), so that one resource has one path, as a cache needs.
-func ParsePath(p string) (genesis skipchain.ID, res Resource, index uint64, err error) {
+// indexed maps the directory of each per-block resource to its resource.
+var indexed = map[string]Resource{"blocks": ResBlock, "headers": ResHeader, "payloads": ResPayload, "links": ResLink}
+
+// ParsePath reads a request path: the chain, the resource and, for a block, header,
+// payload or link, its index (and a link's level). It accepts exactly the paths the
+// functions above write (canonical decimal numbers, no trailing slash), so that one
+// resource has one path, as a cache needs.
+func ParsePath(p string) (Path, error) {
+	var out Path
 	rest, ok := strings.CutPrefix(p, Prefix)
 	if !ok {
-		return genesis, 0, 0, ErrNotFound
+		return Path{}, ErrNotFound
 	}
 	hexID, rest, ok := strings.Cut(rest, "/")
 	if !ok || len(hexID) != 2*skipchain.IDSize || strings.ToLower(hexID) != hexID {
-		return genesis, 0, 0, ErrNotFound
+		return Path{}, ErrNotFound
 	}
-	if err := genesis.UnmarshalText([]byte(hexID)); err != nil {
-		return genesis, 0, 0, ErrNotFound
+	if err := out.Genesis.UnmarshalText([]byte(hexID)); err != nil {
+		return Path{}, ErrNotFound
 	}
 	switch rest {
 	case "latest":
-		return genesis, ResLatest, 0, nil
+		out.Resource = ResLatest
+		return out, nil
 	case "timestamp":
-		return genesis, ResTimestamp, 0, nil
+		out.Resource = ResTimestamp
+		return out, nil
 	case "proposals":
-		return genesis, ResProposals, 0, nil
+		out.Resource = ResProposals
+		return out, nil
 	}
-	num, ok := strings.CutPrefix(rest, "blocks/")
-	if !ok || num == "" || (len(num) > 1 && num[0] == '0') {
-		return genesis, 0, 0, ErrNotFound
+	dir, num, _ := strings.Cut(rest, "/")
+	if out.Resource, ok = indexed[dir]; !ok {
+		return Path{}, ErrNotFound
 	}
-	index, err = strconv.ParseUint(num, 10, 64)
-	if err != nil || strconv.FormatUint(index, 10) != num {
-		return genesis, 0, 0, ErrNotFound
+	if out.Resource == ResLink {
+		var level string
+		if num, level, ok = strings.Cut(num, "/"); !ok {
+			return Path{}, ErrNotFound
+		}
+		l, ok := canonicalUint(level)
+		if !ok || l >= skipchain.MaxMaxHeight {
+			return Path{}, ErrNotFound
+		}
+		out.Level = int(l)
 	}
-	return genesis, ResBlock, index, nil
+	if out.Index, ok = canonicalUint(num); !ok {
+		return Path{}, ErrNotFound
+	}
+	return out, nil
+}
+
+// canonicalUint parses a decimal number written without sign or leading zeros.
+func canonicalUint(s string) (uint64, bool) {
+	if s == "" || (len(s) > 1 && s[0] == '0') {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(s, 10, 64)
+	if err != nil || strconv.FormatUint(v, 10) != s {
+		return 0, false
+	}
+	return v, true
 }
 
 const (

@@ -27,24 +27,31 @@ func TestPaths(t *testing.T) {
 		{Block(g, 0), ResBlock, 0},
 		{Block(g, 7), ResBlock, 7},
 		{Block(g, 1<<63), ResBlock, 1 << 63},
+		{Header(g, 5), ResHeader, 5},
+		{Payload(g, 9), ResPayload, 9},
+		{Link(g, 4, 0), ResLink, 4},
+		{Link(g, 8, 3), ResLink, 8},
 	}
 	for _, c := range cases {
 		assert.True(t, len(c.path) > len(root) && c.path[:len(root)] == root)
-		gg, res, idx, err := ParsePath(c.path)
+		got, err := ParsePath(c.path)
 		require.NoError(t, err, c.path)
-		assert.Equal(t, g, gg)
-		assert.Equal(t, c.res, res, c.path)
-		assert.Equal(t, c.index, idx, c.path)
+		assert.Equal(t, g, got.Genesis)
+		assert.Equal(t, c.res, got.Resource, c.path)
+		assert.Equal(t, c.index, got.Index, c.path)
+		assert.Equal(t, c.path, got.String())
 	}
 	bad := []string{
 		"", "/", "/v1/chains/", root, root + "blocks/", root + "blocks/01", root + "blocks/-1",
 		root + "blocks/+1", root + "blocks/18446744073709551616", root + "blocks/1/", root + "latest/",
 		root + "Latest", root + "blocks/1x", "/v1/chains/" + g.String()[:62] + "/latest",
 		"/v1/chains/" + bytesUpper(g.String()) + "/latest", "/v2/chains/" + g.String() + "/latest",
-		root + "blocks/../latest", root + "proof",
+		root + "blocks/../latest", root + "proof", root + "links/4", root + "links/4/", root + "links/4/01",
+		root + "links/4/64", root + "links/04/1", root + "headers/", root + "payloads/x", root + "headers/1/2",
+		root + "links//1",
 	}
 	for _, p := range bad {
-		_, _, _, err := ParsePath(p)
+		_, err := ParsePath(p)
 		require.ErrorIs(t, err, ErrNotFound, p)
 	}
 }
@@ -145,23 +152,13 @@ func FuzzParsePath(f *testing.F) {
 	g := skipchain.ID{9}
 	f.Add(Block(g, 12))
 	f.Add(Latest(g))
+	f.Add(Link(g, 8, 2))
 	f.Fuzz(func(t *testing.T, p string) {
-		gg, res, idx, err := ParsePath(p)
+		got, err := ParsePath(p)
 		if err != nil {
 			return
 		}
-		var again string
-		switch res {
-		case ResLatest:
-			again = Latest(gg)
-		case ResTimestamp:
-			again = Timestamp(gg)
-		case ResProposals:
-			again = Proposals(gg)
-		case ResBlock:
-			again = Block(gg, idx)
-		}
-		if again != p {
+		if again := got.String(); again != p {
 			t.Fatalf("%q parses but is written %q", p, again)
 		}
 	})

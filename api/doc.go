@@ -5,11 +5,18 @@
 //
 // Start with the path functions (Latest, Block, Timestamp) and the served encodings
 // (LatestRecord, ServedBlock). Everything a client needs is under one prefix,
-// /v1/chains/{genesis}/, and is immutable except `latest` and `timestamp`:
+// /v1/chains/{genesis}/, and is immutable except `latest`, `timestamp` and a block's
+// list of links (a block gains links as the chain grows):
 //
-//	/v1/chains/{genesis}/latest          LatestRecord: newest index and ID (a hint)
-//	/v1/chains/{genesis}/blocks/{index}  ServedBlock: the block with its forward links
-//	/v1/chains/{genesis}/timestamp       timeline.Timestamp: the newest cosigned timestamp
+//	/v1/chains/{genesis}/latest                 LatestRecord: newest index and ID (a hint)
+//	/v1/chains/{genesis}/timestamp              timeline.Timestamp: the newest cosigned timestamp
+//	/v1/chains/{genesis}/blocks/{index}         ServedBlock: the block with its forward links
+//	/v1/chains/{genesis}/headers/{index}        skipchain.Header alone
+//	/v1/chains/{genesis}/payloads/{index}       the block's payload alone
+//	/v1/chains/{genesis}/links/{index}/{level}  one skipchain.ForwardLink leaving block index
+//
+// The last three let an updater fetch only what it checks: a header of a few hundred
+// bytes instead of a block carrying its whole roster, one link per hop.
 //
 // # Trust model
 //

@@ -15,7 +15,7 @@ import (
 // A file that already holds data is left alone; any other is replaced atomically, so
 // a reader sees the old or the new file, never a part. It reports whether it wrote.
 func WriteStatic(dir, urlPath string, data []byte) (bool, error) {
-	if _, _, _, err := ParsePath(urlPath); err != nil {
+	if _, err := ParsePath(urlPath); err != nil {
 		return false, fmt.Errorf("api: export: %q is not a chain path", urlPath)
 	}
 	p := filepath.Join(dir, filepath.FromSlash(strings.TrimPrefix(urlPath, "/")))

@@ -102,8 +102,24 @@ func (e *exporter) writeBlock(c *chain, i uint64) error {
 	if err != nil {
 		return err
 	}
-	_, err = api.WriteStatic(e.dir, api.Block(c.genesis, i), sb.Encode())
-	return err
+	files := map[string][]byte{
+		api.Block(c.genesis, i):   sb.Encode(),
+		api.Header(c.genesis, i):  sb.Block.Header().Encode(),
+		api.Payload(c.genesis, i): sb.Block.Payload(),
+	}
+	for _, l := range sb.Links {
+		level, err := l.Level(sb.Block.Header().Params())
+		if err != nil {
+			return err
+		}
+		files[api.Link(c.genesis, i, level)] = l.Encode()
+	}
+	for p, data := range files {
+		if _, err := api.WriteStatic(e.dir, p, data); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // servedBlock is block i with every stored link leaving it.

@@ -52,7 +52,7 @@ func TestExportDirMatchesHTTP(t *testing.T) {
 			return nil
 		}
 		rel, _ := filepath.Rel(export, p)
-		_, _, _, perr := api.ParsePath("/" + filepath.ToSlash(rel))
+		_, perr := api.ParsePath("/" + filepath.ToSlash(rel))
 		assert.NoError(t, perr, "unexpected file %s", rel)
 		return nil
 	})

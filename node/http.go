@@ -88,17 +88,18 @@ func (n *Node) Handler() http.Handler {
 }
 
 func (n *Node) serveChain(w http.ResponseWriter, r *http.Request) {
-	genesis, res, index, err := api.ParsePath(r.URL.Path)
+	path, err := api.ParsePath(r.URL.Path)
 	if err != nil {
 		httpError(w, http.StatusNotFound, "no such path")
 		return
 	}
+	genesis := path.Genesis
 	c := n.chainOf(genesis)
 	if c == nil {
 		httpError(w, http.StatusNotFound, "unknown chain")
 		return
 	}
-	if res == api.ResProposals {
+	if path.Resource == api.ResProposals {
 		if r.Method != http.MethodPost {
 			httpError(w, http.StatusMethodNotAllowed, "POST a proposal")
 			return
@@ -111,14 +112,14 @@ func (n *Node) serveChain(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if wantsJSON(r) {
-		n.serveChainJSON(w, r, c, res, index)
+		n.serveChainJSON(w, r, c, path)
 		return
 	}
 	a := c.served.get(r.URL.Path)
 	if a == nil {
 		gen := c.served.generation()
 		var code int
-		if a, code = n.answer(c, res, index); a == nil {
+		if a, code = n.answer(c, path); a == nil {
 			httpError(w, code, http.StatusText(code))
 			return
 		}
@@ -129,8 +130,9 @@ func (n *Node) serveChain(w http.ResponseWriter, r *http.Request) {
 
 // answer computes the binary answer for a chain resource, or the status code of its
 // absence.
-func (n *Node) answer(c *chain, res api.Resource, index uint64) (*cachedAnswer, int) {
-	switch res {
+func (n *Node) answer(c *chain, p api.Path) (*cachedAnswer, int) {
+	index := p.Index
+	switch p.Resource {
 	case api.ResLatest:
 		h, err := c.store.Head()
 		if err != nil {
@@ -156,13 +158,37 @@ func (n *Node) answer(c *chain, res api.Resource, index uint64) (*cachedAnswer, 
 			cache = cacheFinal
 		}
 		return newCachedAnswer(sb.Encode(), cache), 0
+	case api.ResHeader:
+		h, err := c.store.Header(index)
+		return finalAnswer(h, err)
+	case api.ResPayload:
+		b, err := c.store.Block(index)
+		if err != nil {
+			return finalAnswer(nil, err)
+		}
+		return newCachedAnswer(b.Payload(), cacheFinal), 0
+	case api.ResLink:
+		l, err := c.store.Link(index, p.Level)
+		return finalAnswer(l, err)
 	}
 	return nil, http.StatusNotFound
 }
 
-func (n *Node) serveChainJSON(w http.ResponseWriter, r *http.Request, c *chain, res api.Resource, index uint64) {
+// finalAnswer serves what never changes once stored (a header, a link), or the status
+// code of its absence.
+func finalAnswer(v interface{ Encode() []byte }, err error) (*cachedAnswer, int) {
+	switch {
+	case errors.Is(err, skipchain.ErrUnknownBlock), errors.Is(err, skipchain.ErrUnknownLink):
+		return nil, http.StatusNotFound
+	case err != nil:
+		return nil, http.StatusInternalServerError
+	}
+	return newCachedAnswer(v.Encode(), cacheFinal), 0
+}
+
+func (n *Node) serveChainJSON(w http.ResponseWriter, r *http.Request, c *chain, p api.Path) {
 	var human any
-	switch res {
+	switch p.Resource {
 	case api.ResLatest:
 		h, err := c.store.Head()
 		if err != nil {
@@ -178,12 +204,15 @@ func (n *Node) serveChainJSON(w http.ResponseWriter, r *http.Request, c *chain, 
 		}
 		human = timestampJSON(ts, n.clock())
 	case api.ResBlock:
-		sb, err := servedBlock(c, index)
+		sb, err := servedBlock(c, p.Index)
 		if err != nil {
 			httpError(w, http.StatusNotFound, "no such block")
 			return
 		}
 		human = blockJSON(sb)
+	default:
+		httpError(w, http.StatusNotAcceptable, "binary only: the JSON form of a block is at "+api.Block(c.genesis, p.Index))
+		return
 	}
 	w.Header().Set("Vary", "Accept")
 	w.Header().Set("Cache-Control", cacheShort)
@@ -322,7 +351,8 @@ func (n *Node) countRequests(h http.Handler) http.Handler {
 }
 
 var resourceClass = map[api.Resource]string{api.ResLatest: "latest", api.ResTimestamp: "timestamp",
-	api.ResBlock: "blocks", api.ResProposals: "proposals"}
+	api.ResBlock: "blocks", api.ResProposals: "proposals", api.ResHeader: "headers", api.ResPayload: "payloads",
+	api.ResLink: "links"}
 
 // pathClass names a request path without its variable parts, so the counter's label
 // values stay few.
@@ -331,8 +361,8 @@ func pathClass(r *http.Request) string {
 	case p == "/metrics", p == "/v1/status", p == api.Chains:
 		return p
 	case strings.HasPrefix(p, api.Prefix):
-		if _, res, _, err := api.ParsePath(p); err == nil {
-			return resourceClass[res]
+		if path, err := api.ParsePath(p); err == nil {
+			return resourceClass[path.Resource]
 		}
 	}
 	return "other"

@@ -261,7 +261,7 @@ func TestReviewServedCacheStaleAfterChange(t *testing.T) {
 	// GET: cache miss, computes the answer from the old timestamp ...
 	require.Nil(t, ch.served.get(path))
 	gen := ch.served.generation()
-	a, _ := n.answer(ch, api.ResTimestamp, 0)
+	a, _ := n.answer(ch, api.Path{Genesis: ch.genesis, Resource: api.ResTimestamp})
 	// ... meanwhile the timestamp loop keeps a newer timestamp (and clears the cache) ...
 	ts := timeline.NewTimestamp(g.Header(), time.Now().Add(2*time.Second))
 	res, rep := n.round(context.Background(), g.Roster(), "timestamp", ts.Message(), &roundData{CatchUp: n.baseURL()}, 0)
