@@ -37,5 +37,5 @@ func (e *MirrorError) Unwrap() error { return e.Err }
 // honesty.
 type unreachable struct{ err error }
 
-func (u *unreachable) Error() string { return u.err.Error() }
+func (u *unreachable) Error() string   { return u.err.Error() }
 func (u *unreachable) Unwrap() []error { return []error{ErrUnreachable, u.err} }

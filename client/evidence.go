@@ -82,7 +82,7 @@ func (g *linkLog) record(ctx context.Context, s *session, l *skipchain.ForwardLi
 		return nil
 	}
 	ev := &Evidence{Kind: "link-fork", Mirror: s.m.base,
-		Summary: fmt.Sprintf("two links from block %d at level %d reach %s and %s", l.FromIndex(), level, prev.To().Short(), l.To().Short()),
+		Summary:    fmt.Sprintf("two links from block %d at level %d reach %s and %s", l.FromIndex(), level, prev.To().Short(), l.To().Short()),
 		Statements: []Statement{{"link", hex.EncodeToString(prev.Encode())}, {"link", hex.EncodeToString(l.Encode())}}}
 	if from, err := s.m.block(ctx, l.FromIndex(), l.From()); err == nil {
 		if fe, err := skipchain.NewForkError(from, prev, l); err == nil {
