@@ -26,7 +26,7 @@ import (
 	"github.com/chainiac/chainiac/timeline"
 )
 
-// Product is the product of every test chain.
+// Product is the product of a test chain unless Options.Product says otherwise.
 const Product = "test-browser"
 
 // Chain is a timeline chain with its signers. It is safe for concurrent use.
@@ -52,6 +52,7 @@ type Options struct {
 	Developers int
 	Threshold  int
 	Now        time.Time // the clock timestamps are signed with (default 2026-01-01)
+	Product    string    // default Product
 }
 
 // New makes a chain holding its genesis.
@@ -69,6 +70,9 @@ func New(t testing.TB, o Options) *Chain {
 	if o.Developers == 0 {
 		o.Developers, o.Threshold = 3, 2
 	}
+	if o.Product == "" {
+		o.Product = Product
+	}
 	if o.Now.IsZero() {
 		o.Now = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	}
@@ -80,7 +84,7 @@ func New(t testing.TB, o Options) *Chain {
 	policy, err := release.NewPolicy(keys, o.Threshold)
 	must(t, err)
 	s := chaintest.NewSigners(t, o.Roster, o.Members)
-	g, err := timeline.NewGenesis(o.Params, s.Roster, Product, policy)
+	g, err := timeline.NewGenesis(o.Params, s.Roster, o.Product, policy)
 	must(t, err)
 	state, err := timeline.NewState(g)
 	must(t, err)
