@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/sha512"
 	"fmt"
@@ -46,7 +47,7 @@ func (c *Client) Download(ctx context.Context, target Target, dir string) (strin
 	if err := c.fetchMAR(ctx, target, tmp); err != nil {
 		return "", err
 	}
-	if err := c.checkMAR(target, tmp); err != nil {
+	if err := checkMAR(target, tmp, c.cfg.MARKeys); err != nil {
 		return "", err
 	}
 	if err := tmp.Sync(); err != nil {
@@ -110,8 +111,10 @@ func (c *Client) fetchMAR(ctx context.Context, t Target, f *os.File) error {
 	return nil
 }
 
-// checkMAR checks the downloaded file as a MAR against the manifest.
-func (c *Client) checkMAR(t Target, f *os.File) error {
+// checkMAR checks a signed MAR, whose size and SHA-512 match t, as a MAR against the
+// manifest: signed, stripping to the unsigned MAR, carrying the channel and version,
+// and signed by one of keys if any are given.
+func checkMAR(t Target, f io.ReaderAt, keys []*rsa.PublicKey) error {
 	a, err := mar.Open(f, int64(t.SignedSize))
 	if err != nil {
 		return rejectf("target %s: %v", t.Key(), err)
@@ -129,8 +132,8 @@ func (c *Client) checkMAR(t Target, f *os.File) error {
 	if a.Channel() != t.Channel || a.Version() != t.Version {
 		return rejectf("target %s: MAR says channel %q version %q, the manifest %q %q", t.Key(), a.Channel(), a.Version(), t.Channel, t.Version)
 	}
-	if len(c.cfg.MARKeys) > 0 {
-		if err := mar.Verify(a, c.cfg.MARKeys...); err != nil {
+	if len(keys) > 0 {
+		if err := mar.Verify(a, keys...); err != nil {
 			return rejectf("target %s: %v", t.Key(), err)
 		}
 	}
