@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/chainiac/chainiac/internal/atomicfile"
+	"github.com/chainiac/chainiac/skipchain"
 )
 
 // WriteStatic writes data as the file that serves urlPath (a path of this package)
@@ -29,4 +30,23 @@ func WriteStatic(dir, urlPath string, data []byte) (bool, error) {
 		return false, fmt.Errorf("api: export: %w", err)
 	}
 	return true, nil
+}
+
+// BlockFiles are the static files that serve one block: the served block with its
+// links, its header, its payload and each link alone, by URL path.
+func BlockFiles(genesis skipchain.ID, sb *ServedBlock) (map[string][]byte, error) {
+	i := sb.Block.Index()
+	files := map[string][]byte{
+		Block(genesis, i):   sb.Encode(),
+		Header(genesis, i):  sb.Block.Header().Encode(),
+		Payload(genesis, i): sb.Block.Payload(),
+	}
+	for _, l := range sb.Links {
+		level, err := l.Level(sb.Block.Header().Params())
+		if err != nil {
+			return nil, fmt.Errorf("api: block %d: %w", i, err)
+		}
+		files[Link(genesis, i, level)] = l.Encode()
+	}
+	return files, nil
 }

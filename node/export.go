@@ -102,17 +102,9 @@ func (e *exporter) writeBlock(c *chain, i uint64) error {
 	if err != nil {
 		return err
 	}
-	files := map[string][]byte{
-		api.Block(c.genesis, i):   sb.Encode(),
-		api.Header(c.genesis, i):  sb.Block.Header().Encode(),
-		api.Payload(c.genesis, i): sb.Block.Payload(),
-	}
-	for _, l := range sb.Links {
-		level, err := l.Level(sb.Block.Header().Params())
-		if err != nil {
-			return err
-		}
-		files[api.Link(c.genesis, i, level)] = l.Encode()
+	files, err := api.BlockFiles(c.genesis, sb)
+	if err != nil {
+		return err
 	}
 	for p, data := range files {
 		if _, err := api.WriteStatic(e.dir, p, data); err != nil {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -90,8 +92,9 @@ atomically replaces those whose content changed (blocks gain forward links).`,
 type chainSnapshot struct {
 	genesis   skipchain.ID
 	latest    []byte
-	blocks    [][]byte // served block encodings, index order
-	timestamp []byte   // nil if the node has none yet
+	blocks    [][]byte           // served block encodings, index order
+	served    []*api.ServedBlock // the same, decoded
+	timestamp []byte             // nil if the node has none yet
 	tsIndex   uint64
 }
 
@@ -146,6 +149,7 @@ func fetchChain(ctx context.Context, c *nodeClient, g skipchain.ID) (*chainSnaps
 		blocks, served = append(blocks, sb.Block), append(served, sb)
 		s.blocks = append(s.blocks, b)
 	}
+	s.served = served
 	if head := blocks[latest.Index]; head.ID() != latest.ID {
 		return nil, fmt.Errorf("latest names block %d as %s, the node served %s", latest.Index, latest.ID, head.ID())
 	}
@@ -214,9 +218,15 @@ func (s *chainSnapshot) write(dir string) (int, error) {
 		}
 		return err
 	}
-	for i, b := range s.blocks {
-		if err := put(api.Block(s.genesis, uint64(i)), b); err != nil {
+	for _, sb := range s.served {
+		files, err := api.BlockFiles(s.genesis, sb)
+		if err != nil {
 			return wrote, err
+		}
+		for _, p := range slices.Sorted(maps.Keys(files)) {
+			if err := put(p, files[p]); err != nil {
+				return wrote, err
+			}
 		}
 	}
 	if s.timestamp != nil {

@@ -8,6 +8,6 @@ import (
 func main() {
 	if err := newRootCmd().Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "chainiac:", err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
 }

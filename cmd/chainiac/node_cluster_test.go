@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -220,7 +222,10 @@ func TestNodeProcesses(t *testing.T) {
 		first := mustRunBin(t, "export", "--node", c.url(2), "--out", out)
 		require.Contains(t, first, "blocks 0..3")
 		files := exportedFiles(t, out)
-		require.Len(t, files, 4+2, "blocks 0..3, latest and the timestamp: %v", files)
+		// Blocks 0..3 each as a block, a header and a payload; links 0→1, 0→2, 1→2
+		// and 2→3 alone; latest and the timestamp.
+		require.Len(t, files, 4*3+4+2, "%v", slices.Collect(maps.Keys(files)))
+		require.Contains(t, files, strings.TrimPrefix(api.Link(c.genesis, 0, 1), "/"))
 		// Byte for byte what the node serves, at the path it serves it.
 		for rel, data := range files {
 			code, served := httpGet(t, c.url(2)+"/"+rel)
