@@ -190,9 +190,11 @@ func TestNodeProcesses(t *testing.T) {
 		require.Equal(t, c.genesis, c.waitSameHead(0), "every node stored the genesis")
 	})
 
+	var newest *sample.Release
 	t.Run("releases", func(t *testing.T) {
 		for v, version := range []string{"1.0", "1.1", "2.0"} {
-			c.mustAccept(v%4, c.release(version), uint64(v+1))
+			newest = c.release(version)
+			c.mustAccept(v%4, newest, uint64(v+1))
 		}
 		c.waitSameHead(3)
 	})
@@ -237,6 +239,48 @@ func TestNodeProcesses(t *testing.T) {
 		require.Contains(t, again, "0 files written")
 		require.Equal(t, files, exportedFiles(t, out))
 		require.Equal(t, times, fileTimes(t, out), "a second export rewrote files")
+	})
+
+	t.Run("updater", func(t *testing.T) {
+		// From a node, by the express path, then from a static export of another
+		// node by forward links: the same release, and its MAR checked byte for byte.
+		site := filepath.Join(t.TempDir(), "site")
+		mustRunBin(t, "export", "--node", c.url(1), "--out", site)
+		static := httptest.NewServer(http.FileServer(http.Dir(site)))
+		defer static.Close()
+		pub := "../../release/build/testdata/mar-signing-key.pub.pem"
+		for _, m := range []struct{ mirror, mode string }{{c.url(0), "express"}, {static.URL, "links"}} {
+			state := t.TempDir()
+			mustRunBin(t, "update", "init", "--state", state, "--genesis", c.genesis.String(), "--mirror", m.mirror,
+				"--mode", m.mode, "--mar-key", pub)
+			var out checkOutput
+			raw := mustRunBin(t, "update", "check", "--state", state, "--json")
+			require.NoError(t, json.Unmarshal([]byte(raw), &out), raw)
+			require.Equal(t, "2.0", out.Version, m.mode)
+			require.EqualValues(t, 3, out.ReleaseIndex)
+			if m.mode == "express" {
+				require.Equal(t, 1, out.SignatureChecks, "one signature for three missed releases")
+			} else {
+				require.Equal(t, out.Hops+1, out.SignatureChecks)
+			}
+			dir := t.TempDir()
+			path := strings.TrimSpace(mustRunBin(t, "update", "fetch", "--state", state, "--target", "linux-x86_64/en-US", "-o", dir))
+			got, err := os.ReadFile(path)
+			require.NoError(t, err)
+			require.Equal(t, newest.SignedMARs[release.TargetKey{Platform: "linux-x86_64", Locale: "en-US"}], got)
+			xml := mustRunBin(t, "update", "xml", "--state", state, "--target", "linux-x86_64/en-US", "--installed", "1.1")
+			require.Contains(t, xml, `appVersion="2.0"`)
+		}
+		// Exit codes: 4 when no mirror answers, 3 when the newest timestamp is too old.
+		state := t.TempDir()
+		mustRunBin(t, "update", "init", "--state", state, "--genesis", c.genesis.String(), "--mirror", "http://"+freePort(t))
+		_, errOut, code := runBin(t, "update", "check", "--state", state)
+		require.Equal(t, exitUnreachable, code, errOut)
+		state = t.TempDir()
+		mustRunBin(t, "update", "init", "--state", state, "--genesis", c.genesis.String(), "--mirror", c.url(2), "--max-age", "1ns")
+		_, errOut, code = runBin(t, "update", "check", "--state", state)
+		require.Equal(t, exitRejected, code, errOut)
+		require.Contains(t, errOut, "too old")
 	})
 
 	t.Run("export refuses a mangled copy", func(t *testing.T) {
