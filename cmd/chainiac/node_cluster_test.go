@@ -270,9 +270,24 @@ func TestNodeProcesses(t *testing.T) {
 			require.Equal(t, newest.SignedMARs[release.TargetKey{Platform: "linux-x86_64", Locale: "en-US"}], got)
 			xml := mustRunBin(t, "update", "xml", "--state", state, "--target", "linux-x86_64/en-US", "--installed", "1.1")
 			require.Contains(t, xml, `appVersion="2.0"`)
+			bundle := filepath.Join(dir, "2.0.bundle")
+			mustRunBin(t, "update", "bundle", "--state", state, "--target", "linux-x86_64/en-US", "-o", bundle)
+			ok := mustRunBin(t, "update", "verify-bundle", "--genesis", c.genesis.String(), "--bundle", bundle, "--mar-key", pub, path)
+			require.Contains(t, ok, "ok: ")
 		}
-		// Exit codes: 4 when no mirror answers, 3 when the newest timestamp is too old.
+		// The local update server an unmodified browser is pointed at.
 		state := t.TempDir()
+		mustRunBin(t, "update", "init", "--state", state, "--genesis", c.genesis.String(), "--mirror", c.url(3))
+		srv := startProc(t, "update", "serve", "--state", state, "--listen", "127.0.0.1:0")
+		addr := srv.waitReady()
+		code, body := httpGet(t, "http://"+addr+"/update/release/Linux_x86_64-gcc3/1.0/en-US")
+		require.Equal(t, http.StatusOK, code, "%s", body)
+		require.Contains(t, string(body), `<patch type="complete" URL="`+c.files.URL())
+		srv.signal(syscall.SIGTERM)
+		require.Equal(t, 0, srv.wait(10*time.Second), srv.stderr.String())
+
+		// Exit codes: 4 when no mirror answers, 3 when the newest timestamp is too old.
+		state = t.TempDir()
 		mustRunBin(t, "update", "init", "--state", state, "--genesis", c.genesis.String(), "--mirror", "http://"+freePort(t))
 		_, errOut, code := runBin(t, "update", "check", "--state", state)
 		require.Equal(t, exitUnreachable, code, errOut)

@@ -152,7 +152,13 @@ type nodeProc struct {
 
 func startNodeProc(t *testing.T, config string, extra ...string) *nodeProc {
 	t.Helper()
-	args := append([]string{"node", "run", "--config", config}, extra...)
+	return startProc(t, append([]string{"node", "run", "--config", config}, extra...)...)
+}
+
+// startProc starts a long-running chainiac command (node run, update serve) that
+// prints a ready line.
+func startProc(t *testing.T, args ...string) *nodeProc {
+	t.Helper()
 	cmd := exec.Command(chainiacBinary(t), args...)
 	p := &nodeProc{t: t, cmd: cmd, stdout: &readyWriter{ready: make(chan string, 1)}, stderr: &syncBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr
@@ -164,7 +170,7 @@ func startNodeProc(t *testing.T, config string, extra ...string) *nodeProc {
 	t.Cleanup(func() {
 		p.kill()
 		if t.Failed() || os.Getenv("CHAINIAC_TEST_LOG") != "" {
-			t.Logf("node %s stderr:\n%s", config, p.stderr.String())
+			t.Logf("%v stderr:\n%s", args, p.stderr.String())
 		}
 	})
 	return p

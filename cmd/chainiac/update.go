@@ -358,7 +358,7 @@ or 503 when no fresh state verifies. Stops cleanly on SIGINT or SIGTERM.`,
 			defer stop()
 			errc := make(chan error, 1)
 			go func() { errc <- srv.Serve(l) }()
-			fmt.Fprintf(cmd.OutOrStdout(), "ready http=http://%s\n", l.Addr())
+			fmt.Fprintf(cmd.OutOrStdout(), "%shttp=%s\n", readyPrefix, l.Addr())
 			select {
 			case err := <-errc:
 				return fmt.Errorf("update serve: %w", err)
