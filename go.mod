@@ -3,6 +3,7 @@ module github.com/chainiac/chainiac
 go 1.26.8
 
 require (
+	filippo.io/edwards25519 v1.2.0
 	github.com/BurntSushi/toml v1.6.0
 	github.com/dsnet/compress v0.0.1
 	github.com/prometheus/client_golang v1.25.0

@@ -211,7 +211,7 @@ func (c *Client) Bundle(ctx context.Context) (*Bundle, error) {
 	var failures []error
 	for _, base := range c.cfg.Mirrors {
 		m := &mirror{base: base, genesis: c.cfg.Genesis, http: c.cfg.HTTPClient, timeout: c.cfg.RequestTimeout,
-			stats: &Stats{}, roster: skipchain.NewRosterCache(skipchain.DefaultRosterCacheSize)}
+			stats: &Stats{}, roster: c.rosters}
 		b, err := c.bundleFrom(ctx, m, t)
 		if err == nil {
 			return b, nil

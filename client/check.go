@@ -73,7 +73,9 @@ func (u *Update) Target(platform, locale string) (Target, bool) {
 	return Target{}, false
 }
 
-func (c *Client) state() stateDir { return stateDir{dir: c.cfg.StateDir, genesis: c.cfg.Genesis} }
+func (c *Client) state() stateDir {
+	return stateDir{dir: c.cfg.StateDir, genesis: c.cfg.Genesis, rosters: c.rosters}
+}
 
 // Check fetches the newest cosigned timestamp and verifies everything from the
 // trusted state to the block it names and that block's newest release, trying the
@@ -98,12 +100,11 @@ func (c *Client) Check(ctx context.Context) (*Update, error) {
 		return nil, err
 	}
 	links := &linkLog{seen: map[skipchain.LinkPosition]*skipchain.ForwardLink{}}
-	roster := skipchain.NewRosterCache(skipchain.DefaultRosterCacheSize)
 	var stats Stats
 	var failures []error
 	for _, base := range c.cfg.Mirrors {
 		m := &mirror{base: base, genesis: c.cfg.Genesis, http: c.cfg.HTTPClient, timeout: c.cfg.RequestTimeout,
-			stats: &stats, roster: roster}
+			stats: &stats, roster: c.rosters}
 		next, err := c.checkMirror(ctx, m, from, links)
 		if err == nil {
 			moved := from == nil || next.head.Index() > from.head.Index() || from.timestamp == nil ||

@@ -19,6 +19,7 @@ type Stats struct {
 	Hops            int           `json:"hops"`             // forward links followed
 	SignatureChecks int           `json:"signature_checks"` // collective signatures verified
 	Bytes           int64         `json:"bytes"`            // response bodies received
+	PayloadBytes    int64         `json:"payload_bytes"`    // of which block payloads (manifests)
 	RoundTrips      int           `json:"round_trips"`      // HTTP requests made
 	Duration        time.Duration `json:"duration_ns"`
 }
@@ -117,6 +118,7 @@ func (m *mirror) payload(ctx context.Context, h *skipchain.Header) ([]byte, erro
 	if err != nil {
 		return nil, err
 	}
+	m.stats.PayloadBytes += int64(len(b))
 	if skipchain.ID(sha256.Sum256(b)) != h.PayloadHash() {
 		return nil, rejectf("payload %d does not hash to its header's payload hash", h.Index())
 	}

@@ -72,7 +72,7 @@ func (t *trusted) encode() []byte {
 	return e.Out()
 }
 
-func parseState(b []byte, genesis skipchain.ID) (*trusted, error) {
+func parseState(cache *skipchain.RosterCache, b []byte, genesis skipchain.ID) (*trusted, error) {
 	if len(b) > MaxStateSize {
 		return nil, fmt.Errorf("%d bytes, at most %d", len(b), MaxStateSize)
 	}
@@ -91,7 +91,7 @@ func parseState(b []byte, genesis skipchain.ID) (*trusted, error) {
 		return nil, err
 	}
 	var err error
-	if t.genesis, err = skipchain.ParseBlock(gb); err != nil {
+	if t.genesis, err = cache.ParseBlock(gb); err != nil {
 		return nil, err
 	}
 	if t.genesis.ID() != genesis || t.genesis.Index() != 0 {
@@ -103,7 +103,7 @@ func parseState(b []byte, genesis skipchain.ID) (*trusted, error) {
 	if t.head.Index() > 0 && t.head.Genesis() != genesis || t.head.Index() == 0 && t.head.ID() != genesis {
 		return nil, errors.New("head of another chain")
 	}
-	if t.roster, err = skipchain.ParseRoster(rb); err != nil {
+	if t.roster, err = cache.ParseRoster(rb); err != nil {
 		return nil, err
 	}
 	if t.roster.ID() != t.head.RosterID() {
@@ -140,6 +140,7 @@ func parseState(b []byte, genesis skipchain.ID) (*trusted, error) {
 type stateDir struct {
 	dir     string
 	genesis skipchain.ID
+	rosters *skipchain.RosterCache
 }
 
 // load reads the trusted state, or returns nil if there is none yet.
@@ -151,7 +152,7 @@ func (s stateDir) load() (*trusted, error) {
 	if err != nil {
 		return nil, fmt.Errorf("client: state: %w", err)
 	}
-	t, err := parseState(b, s.genesis)
+	t, err := parseState(s.rosters, b, s.genesis)
 	if err != nil {
 		return nil, fmt.Errorf("client: state file %s is damaged (%v); remove it to start again from the genesis", filepath.Join(s.dir, stateFile), err)
 	}

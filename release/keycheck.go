@@ -1,127 +1,49 @@
 package release
 
 import (
-	"errors"
+	"bytes"
 	"fmt"
-	"math/big"
+
+	"filippo.io/edwards25519"
 )
 
 // crypto/ed25519 accepts any 32 bytes as a public key and verifies without a cofactor.
 // A small-order key (the identity above all) lets anyone forge "signatures" by it, so a
 // policy admits only keys that are canonical encodings of points of prime order L,
 // which every key made by ed25519.GenerateKey is. The check runs on admission only
-// (NewPolicy), in variable time: public keys are not secret.
-
-// curve holds edwards25519's constants. It is built per check rather than kept in
-// package variables, so no package state exists that anything could change.
-type curve struct {
-	p, d, d2, l *big.Int
-}
-
-func newCurve() *curve {
-	p := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 255), big.NewInt(19))
-	// d = −121665/121666 mod p
-	d := new(big.Int).Mul(big.NewInt(-121665), new(big.Int).ModInverse(big.NewInt(121666), p))
-	d.Mod(d, p)
-	// l is the prime order of the base point: 2^252 + 27742317777372353535851937790883648493.
-	l := new(big.Int).Add(new(big.Int).Lsh(big.NewInt(1), 252), mustDecimal("27742317777372353535851937790883648493"))
-	d2 := new(big.Int).Lsh(d, 1)
-	return &curve{p: p, d: d, d2: d2.Mod(d2, p), l: l}
-}
-
-func mustDecimal(s string) *big.Int {
-	v, ok := new(big.Int).SetString(s, 10)
-	if !ok {
-		panic("release: bad constant " + s) // a literal in this file, never input
-	}
-	return v
-}
+// (NewPolicy), with filippo.io/edwards25519, the arithmetic crypto/ed25519 itself
+// uses.
 
 // checkPublicKey rejects encodings that are not canonical, not on the curve, the
 // identity, or not in the prime-order subgroup.
 func checkPublicKey(k DeveloperKey) error {
-	c := newCurve()
-	p, err := c.decode(k)
+	p, err := new(edwards25519.Point).SetBytes(k[:])
 	if err != nil {
-		return fmt.Errorf("key %s: %w", k, err)
+		return fmt.Errorf("key %s: not a point on the curve", k)
 	}
-	if p.isIdentity() {
+	// SetBytes accepts non-canonical encodings (y ≥ p, a sign bit on x = 0); only the
+	// one encoding of each point is admitted.
+	if !bytes.Equal(p.Bytes(), k[:]) {
+		return fmt.Errorf("key %s: non-canonical encoding", k)
+	}
+	identity := edwards25519.NewIdentityPoint()
+	if p.Equal(identity) == 1 {
 		return fmt.Errorf("key %s: identity point", k)
 	}
-	if !c.mul(p, c.l).isIdentity() {
+	// [L]P = [L−1]P + P is the identity exactly when P is in the subgroup of order L.
+	minusOne := edwards25519.NewScalar().Subtract(edwards25519.NewScalar(), scalarOne())
+	q := new(edwards25519.Point).ScalarMult(minusOne, p)
+	if q.Add(q, p).Equal(identity) != 1 {
 		return fmt.Errorf("key %s: not in the prime-order subgroup", k)
 	}
 	return nil
 }
 
-// extPoint is a point in extended twisted Edwards coordinates (X:Y:Z:T), x=X/Z, y=Y/Z,
-// xy=T/Z.
-type extPoint struct{ x, y, z, t *big.Int }
-
-func (c *curve) decode(k DeveloperKey) (extPoint, error) {
-	var le [32]byte
-	copy(le[:], k[:])
-	sign := le[31] >> 7
-	le[31] &= 0x7f
-	be := make([]byte, 32)
-	for i := range le {
-		be[31-i] = le[i]
+func scalarOne() *edwards25519.Scalar {
+	one := [32]byte{1}
+	s, err := edwards25519.NewScalar().SetCanonicalBytes(one[:])
+	if err != nil {
+		panic(err) // 1 is canonical
 	}
-	y := new(big.Int).SetBytes(be)
-	if y.Cmp(c.p) >= 0 {
-		return extPoint{}, errors.New("non-canonical encoding")
-	}
-	// x² = (y² − 1) / (d·y² + 1)
-	y2 := new(big.Int).Mul(y, y)
-	u := new(big.Int).Sub(y2, big.NewInt(1))
-	v := new(big.Int).Add(new(big.Int).Mul(c.d, y2), big.NewInt(1))
-	x2 := new(big.Int).Mul(u, new(big.Int).ModInverse(v.Mod(v, c.p), c.p))
-	x2.Mod(x2, c.p)
-	x := new(big.Int).ModSqrt(x2, c.p)
-	if x == nil {
-		return extPoint{}, errors.New("not a point on the curve")
-	}
-	if x.Sign() == 0 && sign == 1 {
-		return extPoint{}, errors.New("non-canonical encoding of x = 0")
-	}
-	if uint8(x.Bit(0)) != sign {
-		x.Sub(c.p, x)
-	}
-	t := new(big.Int).Mul(x, y)
-	return extPoint{x, y, big.NewInt(1), t.Mod(t, c.p)}, nil
-}
-
-func identityPoint() extPoint {
-	return extPoint{big.NewInt(0), big.NewInt(1), big.NewInt(1), big.NewInt(0)}
-}
-
-func (p extPoint) isIdentity() bool {
-	return p.x.Sign() == 0 && p.y.Cmp(p.z) == 0
-}
-
-// add is the unified addition for a = −1 (Hisil–Wong–Carter–Dawson 2008), complete on
-// edwards25519 because d is not a square, so it also doubles.
-func (c *curve) add(p, q extPoint) extPoint {
-	mod := func(v *big.Int) *big.Int { return v.Mod(v, c.p) }
-	mul := func(a, b *big.Int) *big.Int { return mod(new(big.Int).Mul(a, b)) }
-	a := mul(new(big.Int).Sub(p.y, p.x), new(big.Int).Sub(q.y, q.x))
-	b := mul(new(big.Int).Add(p.y, p.x), new(big.Int).Add(q.y, q.x))
-	cc := mul(mul(p.t, q.t), c.d2)
-	d := mul(p.z, new(big.Int).Lsh(q.z, 1))
-	e := mod(new(big.Int).Sub(b, a))
-	f := mod(new(big.Int).Sub(d, cc))
-	g := mod(new(big.Int).Add(d, cc))
-	h := mod(new(big.Int).Add(b, a))
-	return extPoint{mul(e, f), mul(g, h), mul(f, g), mul(e, h)}
-}
-
-func (c *curve) mul(p extPoint, s *big.Int) extPoint {
-	r := identityPoint()
-	for i := s.BitLen() - 1; i >= 0; i-- {
-		r = c.add(r, r)
-		if s.Bit(i) == 1 {
-			r = c.add(r, p)
-		}
-	}
-	return r
+	return s
 }

@@ -1,9 +1,11 @@
 package release
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"errors"
-	"math/big"
+
+	"filippo.io/edwards25519"
 )
 
 // Ed25519 implementations differ on edge cases (Chalkias, Garillot, Nikolaenko,
@@ -42,17 +44,14 @@ var (
 // verifyStrict reports why sig is not a valid signature of msg by key under the rule
 // above, or nil. key must be a policy key (checkPublicKey has admitted it).
 func verifyStrict(key DeveloperKey, msg []byte, sig DeveloperSignature) error {
-	c := newCurve()
-	if littleEndianInt(sig[32:]).Cmp(c.l) >= 0 {
+	if _, err := edwards25519.NewScalar().SetCanonicalBytes(sig[32:]); err != nil {
 		return errSignatureS
 	}
-	var r DeveloperKey
-	copy(r[:], sig[:32])
-	rp, err := c.decode(r)
-	if err != nil {
+	r, err := new(edwards25519.Point).SetBytes(sig[:32])
+	if err != nil || !bytes.Equal(r.Bytes(), sig[:32]) {
 		return errSignatureREncoded
 	}
-	if rp.isIdentity() {
+	if r.Equal(edwards25519.NewIdentityPoint()) == 1 {
 		return errSignatureRSmall
 	}
 	if !ed25519.Verify(key[:], msg, sig[:]) {
@@ -61,13 +60,4 @@ func verifyStrict(key DeveloperKey, msg []byte, sig DeveloperSignature) error {
 		return errSignatureEquation
 	}
 	return nil
-}
-
-// littleEndianInt reads b as an unsigned little-endian integer.
-func littleEndianInt(b []byte) *big.Int {
-	be := make([]byte, len(b))
-	for i := range b {
-		be[len(b)-1-i] = b[i]
-	}
-	return new(big.Int).SetBytes(be)
 }
