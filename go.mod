@@ -14,6 +14,7 @@ require (
 	go.dedis.ch/onet/v3 v3.2.10
 	go.etcd.io/bbolt v1.3.6
 	golang.org/x/crypto v0.54.0
+	golang.org/x/sys v0.48.0
 )
 
 require (
@@ -31,7 +32,6 @@ require (
 	go.dedis.ch/fixbuf v1.0.3 // indirect
 	go.dedis.ch/protobuf v1.0.11 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
-	golang.org/x/sys v0.48.0 // indirect
 	golang.org/x/xerrors v0.0.0-20191011141410-1b5146add898 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 	rsc.io/goversion v1.2.0 // indirect

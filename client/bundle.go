@@ -131,6 +131,9 @@ func VerifyBundle(genesis skipchain.ID, bundle []byte, marFile io.ReaderAt, size
 		}
 		rep := &BundleReport{Release: *rel, Target: t}
 		if ts := b.Timestamp; ts != nil {
+			if ts.Genesis != genesis {
+				return nil, rejectf("bundle timestamp is of chain %s", ts.Genesis.Short())
+			}
 			if ts.Index < relHeader.Index() || ts.Index == relHeader.Index() && ts.Describes(relHeader) != nil {
 				return nil, rejectf("bundle timestamp names block %d, not the release %d or later", ts.Index, relHeader.Index())
 			}
@@ -208,10 +211,13 @@ func (c *Client) Bundle(ctx context.Context) (*Bundle, error) {
 	if t == nil || t.release == nil {
 		return nil, errors.New("client: no verified release yet: run a check first")
 	}
+	if files, err := c.state().pendingEvidence(); err != nil || len(files) > 0 {
+		return nil, fmt.Errorf("%w: evidence in the state directory must be looked at first (%v)", ErrEvidence, err)
+	}
 	var failures []error
 	for _, base := range c.cfg.Mirrors {
-		m := &mirror{base: base, genesis: c.cfg.Genesis, http: c.cfg.HTTPClient, timeout: c.cfg.RequestTimeout,
-			stats: &Stats{}, roster: c.rosters}
+		m := c.newMirror(base, &Stats{})
+		m.params = t.genesis.Header().Params()
 		b, err := c.bundleFrom(ctx, m, t)
 		if err == nil {
 			return b, nil
@@ -223,7 +229,7 @@ func (c *Client) Bundle(ctx context.Context) (*Bundle, error) {
 
 func (c *Client) bundleFrom(ctx context.Context, m *mirror, t *trusted) (*Bundle, error) {
 	s := &session{c: c, m: m, from: t, params: t.genesis.Header().Params(),
-		verified: map[uint64]*skipchain.Header{t.head.Index(): t.head, t.release.Index(): t.release}}
+		verified: map[uint64]*skipchain.Header{t.head.Index(): t.head, t.release.Index(): t.release}, seen: newStatementLog()}
 	// The policy changes before the release, newest first, through back-links.
 	rp, err := timeline.ParsePayload(t.release.PayloadKind(), t.releasePayload)
 	if err != nil {

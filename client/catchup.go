@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/chainiac/chainiac/release"
 	"github.com/chainiac/chainiac/skipchain"
@@ -19,7 +20,7 @@ type session struct {
 	params   skipchain.Params
 	verified map[uint64]*skipchain.Header // headers verified in this session, by index
 	policies map[uint64]*release.Policy   // policies verified in this session, by block
-	links    *linkLog
+	seen     *statementLog
 }
 
 // position is a block reached through signatures: its ID, index and roster.
@@ -37,6 +38,9 @@ func (s *session) run(ctx context.Context) (*trusted, error) {
 	}
 	if err := s.checkTimestampBounds(ts); err != nil {
 		return nil, err
+	}
+	if age := ts.Age(s.c.cfg.Clock()); age > s.c.cfg.MaxAge {
+		return nil, s.stale(ts, age)
 	}
 	if ts.Index == t.head.Index() {
 		return s.sameHead(ts)
@@ -60,8 +64,8 @@ func (s *session) run(ctx context.Context) (*trusted, error) {
 }
 
 // checkTimestampBounds refuses, before any signature work, a timestamp of another
-// chain, one behind the trusted head or the trusted timestamp, a stale one and one
-// from the future.
+// chain, one behind the trusted head or the trusted timestamp, and one from the
+// future.
 func (s *session) checkTimestampBounds(ts *timeline.Timestamp) error {
 	t, cfg := s.from, s.c.cfg
 	now := cfg.Clock()
@@ -72,9 +76,6 @@ func (s *session) checkTimestampBounds(ts *timeline.Timestamp) error {
 		return rejectf("rollback: timestamp names block %d, the client already trusts block %d", ts.Index, t.head.Index())
 	case t.timestamp != nil && ts.Time.Before(t.timestamp.Time):
 		return rejectf("replayed timestamp: %s is older than the trusted %s", ts.Time.Format(timeFormat), t.timestamp.Time.Format(timeFormat))
-	case ts.Age(now) > cfg.MaxAge:
-		return fmt.Errorf("%w: %w: timestamp of %s is %s old, at most %s", ErrRejected, ErrFrozen,
-			ts.Time.Format(timeFormat), ts.Age(now).Round(1e9), cfg.MaxAge)
 	case ts.Age(now) < -cfg.MaxClockSkew:
 		return rejectf("timestamp of %s is %s in the future", ts.Time.Format(timeFormat), (-ts.Age(now)).Round(1e9))
 	}
@@ -82,6 +83,20 @@ func (s *session) checkTimestampBounds(ts *timeline.Timestamp) error {
 }
 
 const timeFormat = "2006-01-02T15:04:05Z"
+
+// stale reports a timestamp older than MaxAge: a freeze if the trusted roster signed
+// it (one signature check), a plain rejection if it does not verify with that roster,
+// so that a mirror without keys cannot pass for a frozen chain.
+func (s *session) stale(ts *timeline.Timestamp, age time.Duration) error {
+	if ts.RosterID != s.from.roster.ID() {
+		return rejectf("timestamp of %s is %s old and not signed by the roster the client trusts", ts.Time.Format(timeFormat), age.Round(time.Second))
+	}
+	if err := s.verifyTimestamp(ts, s.from.roster); err != nil {
+		return err
+	}
+	return fmt.Errorf("%w: %w: the newest timestamp (%s) is %s old, at most %s", ErrRejected, ErrFrozen,
+		ts.Time.Format(timeFormat), age.Round(time.Second), s.c.cfg.MaxAge)
+}
 
 // sameHead handles a timestamp of the trusted head's index: fresher news of the same
 // block, or, if it names another block and the trusted roster signed it, a fork.
@@ -103,7 +118,7 @@ func (s *session) verifyTimestamp(ts *timeline.Timestamp, r *skipchain.Roster) e
 	if err := ts.Verify(r); err != nil {
 		return rejectf("%v", err)
 	}
-	return nil
+	return s.seen.timestamp(s, ts)
 }
 
 // reach verifies the block the timestamp names and returns its header and roster.
@@ -118,6 +133,9 @@ func (s *session) reach(ctx context.Context, ts *timeline.Timestamp) (*skipchain
 			h, err := s.m.anyHeader(ctx, ts.Index)
 			if err != nil {
 				return nil, nil, err
+			}
+			if err := ts.Describes(h); err != nil {
+				return nil, nil, rejectf("%v", err)
 			}
 			named = h
 			if r := h.RosterSince(); r > cur.index && r <= ts.Index {
@@ -145,7 +163,9 @@ func (s *session) reach(ctx context.Context, ts *timeline.Timestamp) (*skipchain
 			}
 			return h, cur.roster, nil
 		}
-		// The roster in force at the head is not the one reached: walk all the way.
+		// An honest head's "roster since" leads to its roster; this one did not.
+		return nil, nil, rejectf("the timestamp's roster %s is not the roster reached at block %d (%s)",
+			ts.RosterID.Short(), cur.index, cur.roster.ID().Short())
 	}
 	cur, err := s.forward(ctx, cur, ts.Index)
 	if err != nil {
@@ -163,6 +183,9 @@ func (s *session) reach(ctx context.Context, ts *timeline.Timestamp) (*skipchain
 	}
 	if ts.Head != cur.id {
 		return nil, nil, s.timestampFork(nil, ts, "links reached block %d %s, the timestamp names %s", cur.index, cur.id.Short(), ts.Head.Short())
+	}
+	if err := ts.Describes(h); err != nil {
+		return nil, nil, rejectf("%v", err)
 	}
 	return h, cur.roster, nil
 }
@@ -200,7 +223,7 @@ func (s *session) forward(ctx context.Context, cur position, target uint64) (pos
 		if err := skipchain.VerifyLinkSignature(cur.roster, l); err != nil {
 			return cur, rejectf("%v", err)
 		}
-		if err := s.links.record(ctx, s, l, level); err != nil {
+		if err := s.seen.link(ctx, s, l, level); err != nil {
 			return cur, err
 		}
 		next := position{l.ToIndex(), l.To(), cur.roster}
@@ -237,7 +260,7 @@ func (s *session) headerAt(ctx context.Context, from *skipchain.Header, q uint64
 			return nil, rejectf("block %d has no back-links", c.Index())
 		}
 		level := 0
-		for level+1 < len(back) && s.params.Span(level+1) <= diff {
+		for level+1 < len(back) && level+1 < int(s.params.MaxHeight) && s.params.Span(level+1) <= diff {
 			level++
 		}
 		idx := c.Index() - s.params.Span(level)
@@ -303,40 +326,61 @@ func (s *session) resolve(ctx context.Context, head *skipchain.Header, roster *s
 	if p.Kind == timeline.KindRelease {
 		relIndex = head.Index()
 	}
-	switch {
-	case t.release != nil && relIndex == t.release.Index():
-		next.release, next.releasePayload = t.release, t.releasePayload
-		return next, nil
-	case relIndex == 0 && t.release == nil:
-		return next, nil
-	case relIndex <= t.head.Index():
-		return nil, rejectf("block %d says the newest release is block %d, the client holds another", head.Index(), relIndex)
-	}
-	rel, relPayload, rp := head, payload, p
-	if relIndex != head.Index() {
-		if rel, err = s.headerAt(ctx, head, relIndex); err != nil {
+	channel := s.c.cfg.Channel
+	for steps := 0; ; steps++ {
+		switch {
+		case t.release != nil && relIndex == t.release.Index(),
+			channel != "" && relIndex <= t.head.Index():
+			// Nothing newer (on the channel) since the trusted head.
+			next.release, next.releasePayload = t.release, t.releasePayload
+			return next, nil
+		case relIndex == 0 && t.release == nil:
+			return next, nil
+		case relIndex <= t.head.Index():
+			return nil, rejectf("block %d says the newest release is block %d, the client holds another", head.Index(), relIndex)
+		case steps >= s.c.cfg.MaxHops:
+			return nil, rejectf("more than %d releases on other channels", s.c.cfg.MaxHops)
+		}
+		rel, relPayload, rp := head, payload, p
+		if relIndex != head.Index() {
+			if rel, err = s.headerAt(ctx, head, relIndex); err != nil {
+				return nil, err
+			}
+			if rp, relPayload, err = s.payloadOf(ctx, rel); err != nil {
+				return nil, err
+			}
+		}
+		if rp.Kind != timeline.KindRelease {
+			return nil, rejectf("block %d, named as a release, is a %s", relIndex, rp.Kind)
+		}
+		m, err := s.manifestOf(rel.Index(), rp, next)
+		if err != nil {
 			return nil, err
 		}
-		if rp, relPayload, err = s.payloadOf(ctx, rel); err != nil {
-			return nil, err
+		if channel == "" || m.Channel == channel {
+			next.release, next.releasePayload = rel, relPayload
+			return next, nil
 		}
+		if rp.PreviousRelease >= relIndex {
+			return nil, rejectf("release %d points back at release %d", relIndex, rp.PreviousRelease)
+		}
+		relIndex = rp.PreviousRelease
 	}
-	if rp.Kind != timeline.KindRelease {
-		return nil, rejectf("block %d, named as the newest release, is a %s", relIndex, rp.Kind)
-	}
-	if _, err := s.manifestOf(rp, next); err != nil {
-		return nil, err
-	}
-	next.release, next.releasePayload = rel, relPayload
-	return next, nil
 }
 
 // manifestOf checks a release payload's manifest against the policy that was in
 // force for it.
-func (s *session) manifestOf(rp *timeline.Payload, next *trusted) (*release.Manifest, error) {
+func (s *session) manifestOf(index uint64, rp *timeline.Payload, next *trusted) (*release.Manifest, error) {
+	// The policy in force at the release is the newest verified one before it.
+	inForce := uint64(0)
+	for k := range s.policies {
+		if k < index && k >= inForce {
+			inForce = k
+		}
+	}
 	pol, ok := s.policies[rp.PolicySince]
-	if !ok {
-		return nil, rejectf("release points at the policy of block %d, which the client did not verify", rp.PolicySince)
+	if !ok || rp.PolicySince != inForce {
+		return nil, rejectf("release %d points at the policy of block %d, the policy in force is block %d's", index, rp.PolicySince, inForce)
 	}
 	m, err := pol.VerifyManifest(rp.Release)
 	if err != nil {

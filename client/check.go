@@ -99,13 +99,13 @@ func (c *Client) Check(ctx context.Context) (*Update, error) {
 	if err != nil {
 		return nil, err
 	}
-	links := &linkLog{seen: map[skipchain.LinkPosition]*skipchain.ForwardLink{}}
-	var stats Stats
+	seen := newStatementLog()
 	var failures []error
 	for _, base := range c.cfg.Mirrors {
-		m := &mirror{base: base, genesis: c.cfg.Genesis, http: c.cfg.HTTPClient, timeout: c.cfg.RequestTimeout,
-			stats: &stats, roster: c.rosters}
-		next, err := c.checkMirror(ctx, m, from, links)
+		// Each mirror has its own budget: a lying one cannot use up the next one's.
+		var stats Stats
+		m := c.newMirror(base, &stats)
+		next, err := c.checkMirror(ctx, m, from, seen)
 		if err == nil {
 			moved := from == nil || next.head.Index() > from.head.Index() || from.timestamp == nil ||
 				!next.timestamp.Time.Equal(from.timestamp.Time)
@@ -140,12 +140,26 @@ func (c *Client) Check(ctx context.Context) (*Update, error) {
 			break
 		}
 	}
-	return nil, c.allFailed(failures)
+	err = c.allFailed(failures)
+	if from != nil && from.timestamp != nil && errors.Is(err, ErrUnreachable) && !errors.Is(err, ErrRejected) {
+		if age := from.timestamp.Age(c.cfg.Clock()); age > c.cfg.MaxAge {
+			// Cutting every mirror off is a freeze too, once the trusted news is stale.
+			return nil, fmt.Errorf("%w: %w: the trusted timestamp is %s old and no mirror answers: %w",
+				ErrRejected, ErrFrozen, age.Round(time.Second), err)
+		}
+	}
+	return nil, err
+}
+
+// newMirror is a fetcher for one mirror with a fresh budget.
+func (c *Client) newMirror(base string, stats *Stats) *mirror {
+	return &mirror{base: base, genesis: c.cfg.Genesis, http: c.cfg.HTTPClient, timeout: c.cfg.RequestTimeout,
+		stats: stats, roster: c.rosters, maxRequests: 8*c.cfg.MaxHops + 64}
 }
 
 // checkMirror runs one session: from the trusted state, or from the genesis the mirror
 // serves (checked against the pinned ID) on first use.
-func (c *Client) checkMirror(ctx context.Context, m *mirror, from *trusted, links *linkLog) (*trusted, error) {
+func (c *Client) checkMirror(ctx context.Context, m *mirror, from *trusted, seen *statementLog) (*trusted, error) {
 	if from == nil {
 		g, err := m.block(ctx, 0, c.cfg.Genesis)
 		if err != nil {
@@ -155,28 +169,42 @@ func (c *Client) checkMirror(ctx context.Context, m *mirror, from *trusted, link
 			return nil, err
 		}
 	}
-	s := &session{c: c, m: m, from: from, params: from.genesis.Header().Params(),
-		verified: map[uint64]*skipchain.Header{from.head.Index(): from.head}, links: links}
+	m.params = from.genesis.Header().Params()
+	s := &session{c: c, m: m, from: from, params: m.params,
+		verified: map[uint64]*skipchain.Header{from.head.Index(): from.head}, seen: seen}
 	return s.run(ctx)
 }
 
-// allFailed is the error when no mirror convinced the client: unreachable if none
-// answered, otherwise every mirror's reason (which wraps ErrRejected).
+// allFailed is the error when no mirror convinced the client: ErrUnreachable if no
+// mirror answered; otherwise the answers that did not verify (wrapping ErrRejected
+// and, if they were stale, ErrFrozen), with the unreachable ones named but not
+// wrapped, so that errors.Is never takes an attack for an outage.
 func (c *Client) allFailed(failures []error) error {
 	if len(failures) == 0 {
 		return fmt.Errorf("%w: no mirror tried", ErrUnreachable)
 	}
-	answered := false
+	var rejected []error
+	var down []string
 	for _, f := range failures {
-		if !errors.Is(f, ErrUnreachable) {
-			answered = true
+		if errors.Is(f, ErrUnreachable) {
+			down = append(down, f.Error())
+		} else {
+			rejected = append(rejected, f)
 		}
 	}
-	joined := errors.Join(failures...)
-	if !answered {
-		return fmt.Errorf("client: every mirror failed: %w", joined)
+	if len(rejected) == 0 {
+		return fmt.Errorf("client: every mirror failed: %w", errors.Join(failures...))
 	}
-	return fmt.Errorf("client: no mirror served a verifiable update: %w", joined)
+	err := fmt.Errorf("client: no mirror served a verifiable update: %w", errors.Join(rejected...))
+	if len(down) > 0 {
+		err = fmt.Errorf("%w (unreachable: %s)", err, strings.Join(down, "; "))
+	}
+	if !errors.Is(err, ErrRejected) {
+		// An answer that is neither verified nor a transport failure is still an
+		// answer that did not verify.
+		err = fmt.Errorf("%w: %w", ErrRejected, err)
+	}
+	return err
 }
 
 // update describes a trusted state.

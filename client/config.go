@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chainiac/chainiac/release"
 	"github.com/chainiac/chainiac/skipchain"
 )
 
@@ -59,6 +60,10 @@ type Config struct {
 	MaxClockSkew time.Duration
 	// Mode is Express (default) or Links.
 	Mode Mode
+	// Channel, if set, is the update channel the client follows: Check reports the
+	// newest release on it, however many releases on other channels came after.
+	// Empty follows the chain's newest release, whatever its channel.
+	Channel string
 	// VerifyAncestry also walks back-links from the newest block to the trusted one,
 	// so that a head on another branch is caught even when a threshold of the roster
 	// signed it (a few hundred bytes per level skipped).
@@ -77,6 +82,19 @@ type Config struct {
 	MARKeys []*rsa.PublicKey
 	// Logger receives one line per mirror skipped and per update (default: discard).
 	Logger *slog.Logger
+}
+
+// checkRedirect follows at most 5 redirects and never from https to http: what is
+// fetched is verified anyway, but a downgrade would expose which updates a user
+// checks for.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 5 {
+		return errors.New("more than 5 redirects")
+	}
+	if via[0].URL.Scheme == "https" && req.URL.Scheme != "https" {
+		return fmt.Errorf("redirect from https to %s refused", req.URL.Scheme)
+	}
+	return nil
 }
 
 // Client checks for updates. Its methods may be called from several goroutines, and
@@ -115,6 +133,11 @@ func New(cfg Config) (*Client, error) {
 	if cfg.MaxClockSkew <= 0 {
 		cfg.MaxClockSkew = DefaultMaxClockSkew
 	}
+	if cfg.Channel != "" {
+		if err := release.ValidateChannel(cfg.Channel); err != nil {
+			return nil, fmt.Errorf("client: channel: %w", err)
+		}
+	}
 	if cfg.Mode != Express && cfg.Mode != Links {
 		return nil, fmt.Errorf("client: unknown mode %d", cfg.Mode)
 	}
@@ -125,7 +148,7 @@ func New(cfg Config) (*Client, error) {
 		cfg.RequestTimeout = DefaultRequestTimeout
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: cfg.RequestTimeout}
+		cfg.HTTPClient = &http.Client{Timeout: cfg.RequestTimeout, CheckRedirect: checkRedirect}
 	}
 	if cfg.MaxHops <= 0 {
 		cfg.MaxHops = DefaultMaxHops

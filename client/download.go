@@ -12,7 +12,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
+	"github.com/chainiac/chainiac/internal/atomicfile"
 	"github.com/chainiac/chainiac/release"
 	"github.com/chainiac/chainiac/release/mar"
 )
@@ -25,15 +27,19 @@ import (
 // temporary name and renamed into place only after every check, so nothing
 // unverified stays in dir; an existing file of that name is replaced.
 func (c *Client) Download(ctx context.Context, target Target, dir string) (string, error) {
+	if dir == "" {
+		return "", fmt.Errorf("client: download: no directory")
+	}
 	name, err := fileName(target)
 	if err != nil {
 		return "", err
 	}
+	removeStaleDownloads(dir)
 	u, err := url.Parse(target.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 		return "", rejectf("target %s: URL %q is not http or https", target.Key(), target.URL)
 	}
-	tmp, err := os.CreateTemp(dir, ".chainiac-download-*")
+	tmp, err := os.CreateTemp(dir, downloadPrefix+"*")
 	if err != nil {
 		return "", fmt.Errorf("client: download: %w", err)
 	}
@@ -61,13 +67,37 @@ func (c *Client) Download(ctx context.Context, target Target, dir string) (strin
 		return "", fmt.Errorf("client: download: %w", err)
 	}
 	keep = true
+	if err := atomicfile.SyncDir(dir); err != nil {
+		return "", fmt.Errorf("client: download: %w", err)
+	}
 	c.log.Info("downloaded", "target", target.Key().String(), "version", target.Version, "path", dst)
 	return dst, nil
 }
 
-// fileName is product-version-platform-locale.mar, from fields the manifest validated.
+// downloadPrefix names the temporary files of downloads in progress.
+const downloadPrefix = ".chainiac-download-"
+
+// removeStaleDownloads deletes temporary files that a crashed download left in dir
+// more than an hour ago (a download in progress elsewhere keeps its file fresh).
+func removeStaleDownloads(dir string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), downloadPrefix) {
+			continue
+		}
+		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > time.Hour {
+			_ = os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+}
+
+// fileName is product-version-channel-platform-locale.mar, from fields the manifest
+// validated.
 func fileName(t Target) (string, error) {
-	name := fmt.Sprintf("%s-%s-%s-%s.mar", t.Product, t.Version, t.Platform, t.Locale)
+	name := fmt.Sprintf("%s-%s-%s-%s-%s.mar", t.Product, t.Version, t.Channel, t.Platform, t.Locale)
 	if err := t.Key().Validate(); err != nil || filepath.Base(name) != name || strings.HasPrefix(name, ".") {
 		return "", fmt.Errorf("client: target %s: no safe file name", t.Key())
 	}
@@ -80,12 +110,18 @@ func (c *Client) fetchMAR(ctx context.Context, t Target, f *os.File) error {
 	if t.SignedSize > release.MaxMARSize {
 		return rejectf("target %s: %d bytes, over the limit", t.Key(), t.SignedSize)
 	}
+	// A large MAR takes longer than a chain request: instead of a total deadline, the
+	// download is given up when no byte arrived for RequestTimeout.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	idle := time.AfterFunc(c.cfg.RequestTimeout, cancel)
+	defer idle.Stop()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.URL, nil)
 	if err != nil {
 		return err
 	}
 	client := *c.cfg.HTTPClient
-	client.Timeout = 0 // a large MAR takes longer than a chain request; ctx bounds it
+	client.Timeout = 0
 	resp, err := client.Do(req)
 	if err != nil {
 		return &unreachable{fmt.Errorf("download %s: %w", t.URL, err)}
@@ -98,7 +134,8 @@ func (c *Client) fetchMAR(ctx context.Context, t Target, f *os.File) error {
 		return rejectf("download %s: %d bytes announced, the manifest says %d", t.URL, resp.ContentLength, t.SignedSize)
 	}
 	h := sha512.New()
-	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(resp.Body, int64(t.SignedSize)+1))
+	body := &idleReader{r: resp.Body, idle: idle, after: c.cfg.RequestTimeout}
+	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(body, int64(t.SignedSize)+1))
 	if err != nil {
 		return &unreachable{fmt.Errorf("download %s: %w", t.URL, err)}
 	}
@@ -138,6 +175,21 @@ func checkMAR(t Target, f io.ReaderAt, keys []*rsa.PublicKey) error {
 		}
 	}
 	return nil
+}
+
+// idleReader pushes the idle deadline back on every read that returns bytes.
+type idleReader struct {
+	r     io.Reader
+	idle  *time.Timer
+	after time.Duration
+}
+
+func (r *idleReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if n > 0 {
+		r.idle.Reset(r.after)
+	}
+	return n, err
 }
 
 type countWriter struct{ n int64 }

@@ -77,7 +77,7 @@ func TestDownloadVerifiedMAR(t *testing.T) {
 		got, err := os.ReadFile(path)
 		require.NoError(t, err)
 		assert.Equal(t, r.SignedMARs[target.Key()], got)
-		assert.Equal(t, "demo-browser-1.0-"+target.Platform+"-"+target.Locale+".mar", filepath.Base(path))
+		assert.Equal(t, "demo-browser-1.0-release-"+target.Platform+"-"+target.Locale+".mar", filepath.Base(path))
 	}
 	noHiddenFiles(t, dir)
 }

@@ -65,17 +65,29 @@ func (s *session) timestampFork(old, ts *timeline.Timestamp, format string, args
 	return &EvidenceError{Evidence: ev}
 }
 
-// linkLog remembers the links verified during one Check, across mirrors, to catch
-// two validly signed links from one block at one level.
-type linkLog struct {
-	seen map[skipchain.LinkPosition]*skipchain.ForwardLink
+// statementLog remembers the links and timestamps verified during one Check, across
+// mirrors, to catch two validly signed statements that conflict.
+type statementLog struct {
+	links      map[linkKey]*skipchain.ForwardLink
+	timestamps map[uint64]*timeline.Timestamp
 }
 
-func (g *linkLog) record(ctx context.Context, s *session, l *skipchain.ForwardLink, level int) error {
-	pos := skipchain.LinkPosition{From: l.FromIndex(), Level: level}
-	prev, ok := g.seen[pos]
+type linkKey struct {
+	from  skipchain.ID
+	level int
+}
+
+func newStatementLog() *statementLog {
+	return &statementLog{links: map[linkKey]*skipchain.ForwardLink{}, timestamps: map[uint64]*timeline.Timestamp{}}
+}
+
+// link records a verified link; a second one from the same block at the same level
+// that reaches another block, or names another roster, is a fork.
+func (g *statementLog) link(ctx context.Context, s *session, l *skipchain.ForwardLink, level int) error {
+	key := linkKey{l.From(), level}
+	prev, ok := g.links[key]
 	if !ok {
-		g.seen[pos] = l
+		g.links[key] = l
 		return nil
 	}
 	if prev.To() == l.To() && prev.RosterID() == l.RosterID() {
@@ -90,6 +102,20 @@ func (g *linkLog) record(ctx context.Context, s *session, l *skipchain.ForwardLi
 		}
 	}
 	return &EvidenceError{Evidence: ev}
+}
+
+// timestamp records a verified timestamp; another one at the same index naming
+// another block is a fork, whichever mirrors served them.
+func (g *statementLog) timestamp(s *session, ts *timeline.Timestamp) error {
+	prev, ok := g.timestamps[ts.Index]
+	if !ok {
+		g.timestamps[ts.Index] = ts
+		return nil
+	}
+	if prev.Head == ts.Head {
+		return nil
+	}
+	return s.timestampFork(prev, ts, "two timestamps name different blocks at index %d", ts.Index)
 }
 
 // keepEvidence writes ev into the evidence folder under a new name.

@@ -31,10 +31,23 @@ var errNotFound = errors.New("not found")
 type mirror struct {
 	base    string
 	genesis skipchain.ID
+	params  skipchain.Params // the genesis's, once known
 	http    *http.Client
 	timeout time.Duration
 	stats   *Stats
 	roster  *skipchain.RosterCache
+	// maxRequests bounds what one mirror can make the client fetch in one Check.
+	maxRequests int
+}
+
+// withheld is the error for a 404 on something a verified statement names: the
+// mirror hides what it must have, which is an attack (or a broken mirror), not an
+// outage.
+func withheld(err error) error {
+	if errors.Is(err, errNotFound) {
+		return rejectf("withheld: %v", err)
+	}
+	return err
 }
 
 // get fetches path, refusing a body over max bytes. A transport failure or a server
@@ -47,6 +60,9 @@ func (m *mirror) get(ctx context.Context, path string, max int) ([]byte, error) 
 		return nil, err
 	}
 	req.Header.Set("Accept", api.MediaBinary)
+	if m.maxRequests > 0 && m.stats.RoundTrips >= m.maxRequests {
+		return nil, rejectf("more than %d requests to one mirror in one check", m.maxRequests)
+	}
 	m.stats.RoundTrips++
 	resp, err := m.http.Do(req)
 	if err != nil {
@@ -74,6 +90,9 @@ func (m *mirror) get(ctx context.Context, path string, max int) ([]byte, error) 
 
 func (m *mirror) timestamp(ctx context.Context) (*timeline.Timestamp, error) {
 	b, err := m.get(ctx, api.Timestamp(m.genesis), timeline.MaxTimestampSize)
+	if errors.Is(err, errNotFound) {
+		return nil, &unreachable{fmt.Errorf("chain not served here: %w", err)}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +119,7 @@ func (m *mirror) header(ctx context.Context, index uint64, want skipchain.ID) (*
 func (m *mirror) anyHeader(ctx context.Context, index uint64) (*skipchain.Header, error) {
 	b, err := m.get(ctx, api.Header(m.genesis, index), skipchain.MaxHeaderSize)
 	if err != nil {
-		return nil, err
+		return nil, withheld(err)
 	}
 	h, err := skipchain.ParseHeader(b)
 	if err != nil {
@@ -109,14 +128,17 @@ func (m *mirror) anyHeader(ctx context.Context, index uint64) (*skipchain.Header
 	if h.Index() != index || (index > 0 && h.Genesis() != m.genesis) {
 		return nil, rejectf("header %d: block %d of chain %s", index, h.Index(), h.Genesis().Short())
 	}
+	if h.Params() != m.params {
+		return nil, rejectf("header %d: parameters %+v, the chain's are %+v", index, h.Params(), m.params)
+	}
 	return h, nil
 }
 
 // payload fetches the payload of a verified header and checks its hash.
 func (m *mirror) payload(ctx context.Context, h *skipchain.Header) ([]byte, error) {
-	b, err := m.get(ctx, api.Payload(m.genesis, h.Index()), skipchain.MaxPayloadSize)
+	b, err := m.get(ctx, api.Payload(m.genesis, h.Index()), timeline.MaxPayloadSize)
 	if err != nil {
-		return nil, err
+		return nil, withheld(err)
 	}
 	m.stats.PayloadBytes += int64(len(b))
 	if skipchain.ID(sha256.Sum256(b)) != h.PayloadHash() {
@@ -142,9 +164,9 @@ func (m *mirror) link(ctx context.Context, index uint64, level int) (*skipchain.
 func (m *mirror) block(ctx context.Context, index uint64, want skipchain.ID) (*skipchain.Block, error) {
 	b, err := m.get(ctx, api.Block(m.genesis, index), api.MaxServedBlockSize)
 	if err != nil {
-		return nil, err
+		return nil, withheld(err)
 	}
-	sb, err := api.ParseServedBlockWith(m.roster, b)
+	sb, err := api.ParseServedBlockOf(m.roster, b, want)
 	if err != nil {
 		return nil, rejectf("block %d: %v", index, err)
 	}

@@ -1,15 +1,12 @@
 package client
 
 import (
-	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
-	"time"
 
 	"github.com/chainiac/chainiac/internal/atomicfile"
 	"github.com/chainiac/chainiac/internal/wire"
@@ -154,7 +151,7 @@ func (s stateDir) load() (*trusted, error) {
 	}
 	t, err := parseState(s.rosters, b, s.genesis)
 	if err != nil {
-		return nil, fmt.Errorf("client: state file %s is damaged (%v); remove it to start again from the genesis", filepath.Join(s.dir, stateFile), err)
+		return nil, fmt.Errorf("client: state file %s is damaged (%v); restore it from a backup, or remove it to start again from the genesis (which forgets what was verified)", filepath.Join(s.dir, stateFile), err)
 	}
 	return t, nil
 }
@@ -165,35 +162,4 @@ func (s stateDir) save(t *trusted) error {
 		return fmt.Errorf("client: state: %w", err)
 	}
 	return nil
-}
-
-// lock takes the state directory's exclusive lock, waiting for another client to
-// finish, until ctx ends. The returned function releases it.
-func (s stateDir) lock(ctx context.Context) (func(), error) {
-	if err := os.MkdirAll(s.dir, 0o755); err != nil {
-		return nil, fmt.Errorf("client: state: %w", err)
-	}
-	f, err := os.OpenFile(filepath.Join(s.dir, lockFile), os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("client: state: %w", err)
-	}
-	for {
-		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return func() {
-				_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-				_ = f.Close()
-			}, nil
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			_ = f.Close()
-			return nil, fmt.Errorf("client: state lock: %w", err)
-		}
-		select {
-		case <-ctx.Done():
-			_ = f.Close()
-			return nil, fmt.Errorf("client: waiting for the state lock: %w", ctx.Err())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
 }

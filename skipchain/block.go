@@ -282,6 +282,21 @@ func (b *Block) Encode() []byte {
 // of a roster it has seen.
 func ParseBlock(b []byte) (*Block, error) { return parseBlock(b, nil) }
 
+// ParseBlockHeader decodes only the header of a full block's encoding, so that a
+// caller expecting a given block ID can refuse another block before its roster's keys
+// are checked. The rest of the block is not checked.
+func ParseBlockHeader(b []byte) (*Header, error) {
+	if len(b) > MaxBlockSize {
+		return nil, fmt.Errorf("%w: block of %d bytes exceeds %d", ErrMalformed, len(b), MaxBlockSize)
+	}
+	d := wire.NewDecoder(b, blockTag)
+	hb := d.Field("header").Bytes(MaxHeaderSize)
+	if err := d.Err(); err != nil {
+		return nil, fmt.Errorf("%w: block: %w", ErrMalformed, err)
+	}
+	return ParseHeader(hb)
+}
+
 func parseBlock(b []byte, cache *RosterCache) (*Block, error) {
 	if len(b) > MaxBlockSize {
 		return nil, fmt.Errorf("%w: block of %d bytes exceeds %d", ErrMalformed, len(b), MaxBlockSize)
