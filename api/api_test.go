@@ -217,3 +217,17 @@ func TestParseProposalRefuses(t *testing.T) {
 		require.Error(t, err)
 	}
 }
+
+// A caller that knows which block it asked for refuses another one on its header,
+// before the roster's keys are decoded.
+func TestParseServedBlockOfChecksIDFirst(t *testing.T) {
+	c := chaintest.Build(t, "roster R1 4; genesis; blocks 1..2")
+	b := c.Blocks[2]
+	sb := (&ServedBlock{Block: b}).Encode()
+	got, err := ParseServedBlockOf(nil, sb, b.ID())
+	require.NoError(t, err)
+	assert.Equal(t, b.ID(), got.Block.ID())
+	_, err = ParseServedBlockOf(nil, sb, c.Blocks[1].ID())
+	require.ErrorContains(t, err, "not "+c.Blocks[1].ID().Short())
+
+}

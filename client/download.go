@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/chainiac/chainiac/internal/atomicfile"
@@ -111,11 +112,13 @@ func (c *Client) fetchMAR(ctx context.Context, t Target, f *os.File) error {
 		return rejectf("target %s: %d bytes, over the limit", t.Key(), t.SignedSize)
 	}
 	// A large MAR takes longer than a chain request: instead of a total deadline, the
-	// download is given up when no byte arrived for RequestTimeout.
+	// download is given up when one RequestTimeout window brings less than
+	// MinDownloadRate (the first window, for the headers, nothing at all).
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	idle := time.AfterFunc(c.cfg.RequestTimeout, cancel)
-	defer idle.Stop()
+	body := &rateReader{window: c.cfg.RequestTimeout, min: int64(MinDownloadRate * c.cfg.RequestTimeout.Seconds()), cancel: cancel}
+	body.start()
+	defer body.stop()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.URL, nil)
 	if err != nil {
 		return err
@@ -134,7 +137,7 @@ func (c *Client) fetchMAR(ctx context.Context, t Target, f *os.File) error {
 		return rejectf("download %s: %d bytes announced, the manifest says %d", t.URL, resp.ContentLength, t.SignedSize)
 	}
 	h := sha512.New()
-	body := &idleReader{r: resp.Body, idle: idle, after: c.cfg.RequestTimeout}
+	body.r = resp.Body
 	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(body, int64(t.SignedSize)+1))
 	if err != nil {
 		return &unreachable{fmt.Errorf("download %s: %w", t.URL, err)}
@@ -177,18 +180,41 @@ func checkMAR(t Target, f io.ReaderAt, keys []*rsa.PublicKey) error {
 	return nil
 }
 
-// idleReader pushes the idle deadline back on every read that returns bytes.
-type idleReader struct {
-	r     io.Reader
-	idle  *time.Timer
-	after time.Duration
+// MinDownloadRate is the slowest download, in bytes per second, that Download waits
+// for: a server dripping a 100 MB MAR at a few bytes a second would otherwise hold it
+// for years.
+const MinDownloadRate = 16 << 10
+
+// rateReader cancels the download at the end of any window but the first (which may
+// go to the server's headers) that brought fewer than min bytes.
+type rateReader struct {
+	r      io.Reader
+	window time.Duration
+	min    int64
+	cancel func()
+	got    atomic.Int64 // bytes in the current window
+	timer  *time.Timer
+	first  atomic.Bool // the first window (headers) has passed
 }
 
-func (r *idleReader) Read(p []byte) (int, error) {
-	n, err := r.r.Read(p)
-	if n > 0 {
-		r.idle.Reset(r.after)
+func (r *rateReader) start() {
+	r.timer = time.AfterFunc(r.window, r.tick)
+}
+
+func (r *rateReader) tick() {
+	got := r.got.Swap(0)
+	if !r.first.Swap(true) || got >= r.min {
+		r.timer.Reset(r.window)
+		return
 	}
+	r.cancel()
+}
+
+func (r *rateReader) stop() { r.timer.Stop() }
+
+func (r *rateReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	r.got.Add(int64(n))
 	return n, err
 }
 

@@ -33,6 +33,7 @@ type updaterConfig struct {
 	Mirrors        []string `toml:"mirrors"`
 	MaxAge         string   `toml:"max_age"`
 	Mode           string   `toml:"mode"`
+	Channel        string   `toml:"channel"`
 	VerifyAncestry bool     `toml:"verify_ancestry"`
 	MARKeys        []string `toml:"mar_keys"` // PEM files
 }
@@ -103,6 +104,7 @@ func newUpdateInitCmd(stateDir *string) *cobra.Command {
 	cmd.Flags().StringArrayVar(&cfg.Mirrors, "mirror", nil, "base URL of a node or static mirror (repeatable)")
 	cmd.Flags().StringVar(&cfg.MaxAge, "max-age", client.DefaultMaxAge.String(), "oldest acceptable cosigned timestamp")
 	cmd.Flags().StringVar(&cfg.Mode, "mode", "express", "catch-up path: express or links")
+	cmd.Flags().StringVar(&cfg.Channel, "channel", "", "follow this update channel's newest release (default: the chain's newest, any channel)")
 	cmd.Flags().BoolVar(&cfg.VerifyAncestry, "verify-ancestry", false, "also walk back-links to the trusted block")
 	cmd.Flags().StringArrayVar(&cfg.MARKeys, "mar-key", nil, "PEM file of an RSA key that must have signed each MAR (repeatable)")
 	cmd.Flags().BoolVar(&force, "force", false, "replace an existing updater.toml")
@@ -155,7 +157,7 @@ func loadClient(cfg updaterConfig, stateDir string, logger *slog.Logger) (*clien
 		return nil, fmt.Errorf("MAR key: %w", err)
 	}
 	return client.New(client.Config{Genesis: genesis, Mirrors: cfg.Mirrors, StateDir: stateDir, MaxAge: maxAge,
-		Mode: mode, VerifyAncestry: cfg.VerifyAncestry, MARKeys: keys, Logger: logger})
+		Mode: mode, Channel: cfg.Channel, VerifyAncestry: cfg.VerifyAncestry, MARKeys: keys, Logger: logger})
 }
 
 // checkOutput is what `update check --json` prints.
