@@ -280,7 +280,7 @@ func TestHeaderWithForeignParametersRefused(t *testing.T) {
 // 1.0 on its channel is verified on the chain.
 func TestChannelFollowsItsNewestRelease(t *testing.T) {
 	c := testchain.New(t, testchain.Options{})
-	c.Release(t, "1.0")                                                     // channel release
+	c.Release(t, "1.0")                                               // channel release
 	c.Append(t, c.Sign(t, testchain.Manifest("1.1a1", "alpha")), nil) // channel alpha
 	cl := newClient(t, c, []string{serve(t, c.Handler())}, func(cfg *client.Config) { cfg.Channel = "release" })
 	u := check(t, cl)
