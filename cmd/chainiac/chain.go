@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/chainiac/chainiac/api"
+	"github.com/chainiac/chainiac/internal/nodeclient"
 	"github.com/chainiac/chainiac/skipchain"
 	"github.com/chainiac/chainiac/timeline"
 )
@@ -48,7 +49,7 @@ standard error and the exit status is 1.`,
       --node http://127.0.0.1:7771`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := newNodeClient(nodeURL, timeout)
+			c, err := nodeclient.New(nodeURL, timeout)
 			if err != nil {
 				return fmt.Errorf("chain create: %w", err)
 			}
@@ -64,7 +65,7 @@ standard error and the exit status is 1.`,
 			if err != nil {
 				return fmt.Errorf("chain create: %w", err)
 			}
-			res, err := c.postResult(contextOf(cmd), api.Chains, (&api.GenesisRequest{Genesis: g}).Encode())
+			res, err := c.PostResult(contextOf(cmd), api.Chains, (&api.GenesisRequest{Genesis: g}).Encode())
 			if err != nil {
 				return fmt.Errorf("chain create: %w", err)
 			}
@@ -109,7 +110,7 @@ func readRoster(path string) (*skipchain.Roster, error) {
 		return nil, fmt.Errorf("roster: %w", err)
 	}
 	defer f.Close()
-	b, err := readAtMost(f, maxRosterFile)
+	b, err := nodeclient.ReadAtMost(f, maxRosterFile)
 	if err != nil {
 		return nil, fmt.Errorf("roster %s: %w", path, err)
 	}

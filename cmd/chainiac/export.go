@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/chainiac/chainiac/api"
+	"github.com/chainiac/chainiac/internal/nodeclient"
 	"github.com/chainiac/chainiac/skipchain"
 	"github.com/chainiac/chainiac/timeline"
 )
@@ -34,7 +35,7 @@ atomically replaces those whose content changed (blocks gain forward links).`,
   chainiac export --node 127.0.0.1:7771 --out site --genesis 3f1c...e2`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := newNodeClient(nodeURL, timeout)
+			c, err := nodeclient.New(nodeURL, timeout)
 			if err != nil {
 				return fmt.Errorf("export: %w", err)
 			}
@@ -47,7 +48,7 @@ atomically replaces those whose content changed (blocks gain forward links).`,
 				}
 				chains = append(chains, g)
 			} else {
-				st, _, err := c.status(ctx)
+				st, _, err := c.Status(ctx)
 				if err != nil {
 					return fmt.Errorf("export: %w", err)
 				}
@@ -101,12 +102,12 @@ type chainSnapshot struct {
 // fetchChain fetches a chain's timestamp, latest record and blocks 0..latest, and
 // verifies them. The timestamp is fetched first and latest next, so that a chain
 // growing meanwhile still gives a timestamp no newer than latest.
-func fetchChain(ctx context.Context, c *nodeClient, g skipchain.ID) (*chainSnapshot, error) {
+func fetchChain(ctx context.Context, c *nodeclient.Client, g skipchain.ID) (*chainSnapshot, error) {
 	s := &chainSnapshot{genesis: g}
 	var ts *timeline.Timestamp
-	tsBytes, err := c.get(ctx, api.Timestamp(g), api.MediaBinary, int64(timeline.MaxTimestampSize))
+	tsBytes, err := c.Get(ctx, api.Timestamp(g), api.MediaBinary, int64(timeline.MaxTimestampSize))
 	switch {
-	case errors.Is(err, errNotFound):
+	case errors.Is(err, nodeclient.ErrNotFound):
 	case err != nil:
 		return nil, err
 	default:
@@ -118,7 +119,7 @@ func fetchChain(ctx context.Context, c *nodeClient, g skipchain.ID) (*chainSnaps
 		}
 		s.timestamp, s.tsIndex = tsBytes, ts.Index
 	}
-	s.latest, err = c.get(ctx, api.Latest(g), api.MediaBinary, int64(api.MaxLatestSize))
+	s.latest, err = c.Get(ctx, api.Latest(g), api.MediaBinary, int64(api.MaxLatestSize))
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +136,7 @@ func fetchChain(ctx context.Context, c *nodeClient, g skipchain.ID) (*chainSnaps
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		b, err := c.get(ctx, api.Block(g, i), api.MediaBinary, int64(api.MaxServedBlockSize))
+		b, err := c.Get(ctx, api.Block(g, i), api.MediaBinary, int64(api.MaxServedBlockSize))
 		if err != nil {
 			return nil, err
 		}

@@ -16,6 +16,7 @@ import (
 	onetlog "go.dedis.ch/onet/v3/log"
 
 	"github.com/chainiac/chainiac/api"
+	"github.com/chainiac/chainiac/internal/nodeclient"
 	"github.com/chainiac/chainiac/node"
 )
 
@@ -191,11 +192,11 @@ func newNodeStatusCmd() *cobra.Command {
   chainiac node status --node 127.0.0.1:7771 --json | jq '.chains[].height'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := newNodeClient(nodeURL, timeout)
+			c, err := nodeclient.New(nodeURL, timeout)
 			if err != nil {
 				return fmt.Errorf("node status: %w", err)
 			}
-			st, raw, err := c.status(contextOf(cmd))
+			st, raw, err := c.Status(contextOf(cmd))
 			if err != nil {
 				return fmt.Errorf("node status: %w", err)
 			}

@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chainiac/chainiac/api"
+	"github.com/chainiac/chainiac/internal/nodeclient"
 	"github.com/chainiac/chainiac/internal/sample"
 	"github.com/chainiac/chainiac/release"
 	"github.com/chainiac/chainiac/release/mar"
@@ -119,11 +120,11 @@ func (c *procCluster) release(version string) *sample.Release {
 // propose posts a release proposal to node i, as the release team would.
 func (c *procCluster) propose(ctx context.Context, i int, r *sample.Release) (*api.ProposalResult, error) {
 	p := &api.Proposal{Kind: timeline.KindRelease, Body: r.Signed.Encode(), Source: r.SourceURL}
-	client, err := newNodeClient(c.url(i), 2*time.Minute)
+	client, err := nodeclient.New(c.url(i), 2*time.Minute)
 	if err != nil {
 		return nil, err
 	}
-	return client.postResult(ctx, api.Proposals(c.genesis), p.Encode())
+	return client.PostResult(ctx, api.Proposals(c.genesis), p.Encode())
 }
 
 func (c *procCluster) mustAccept(i int, r *sample.Release, index uint64) {

@@ -1,4 +1,4 @@
-package main
+package nodeclient
 
 import (
 	"bytes"
@@ -15,26 +15,26 @@ import (
 	"github.com/chainiac/chainiac/api"
 )
 
-// maxStatusSize bounds a node's /v1/status answer and maxResultSize its answer to a
+// MaxStatusSize bounds a node's /v1/status answer and MaxResultSize its answer to a
 // genesis request: JSON for a few chains with their recent rounds.
 const (
-	maxStatusSize = 8 << 20
-	maxResultSize = 4 << 20
+	MaxStatusSize = 8 << 20
+	MaxResultSize = 4 << 20
 	maxErrorSize  = 4 << 10
 )
 
-// nodeClient talks to one node's HTTP API. It reads every answer with a size bound
+// Client talks to one node's HTTP API. It reads every answer with a size bound
 // and never follows a node's error text past one line.
-type nodeClient struct {
+type Client struct {
 	base string // "http://host:port", no trailing slash
 	http *http.Client
 }
 
-// errNotFound is a 404 from the node: a missing chain, block or timestamp.
-var errNotFound = errors.New("not found")
+// ErrNotFound is a 404 from the node: a missing chain, block or timestamp.
+var ErrNotFound = errors.New("not found")
 
-// newNodeClient accepts an http(s) URL or a bare HOST:PORT (as `node run` prints it).
-func newNodeClient(raw string, timeout time.Duration) (*nodeClient, error) {
+// New accepts an http(s) URL or a bare HOST:PORT (as `node run` prints it).
+func New(raw string, timeout time.Duration) (*Client, error) {
 	if raw == "" {
 		return nil, errors.New("--node: want the node's HTTP URL, e.g. http://127.0.0.1:7771")
 	}
@@ -45,12 +45,12 @@ func newNodeClient(raw string, timeout time.Duration) (*nodeClient, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("--node %q: want an http(s) URL such as http://127.0.0.1:7771", raw)
 	}
-	return &nodeClient{base: strings.TrimSuffix(u.String(), "/"), http: &http.Client{Timeout: timeout}}, nil
+	return &Client{base: strings.TrimSuffix(u.String(), "/"), http: &http.Client{Timeout: timeout}}, nil
 }
 
-// get fetches path (a path of package api, or /v1/status) with the given Accept
+// Get fetches path (a path of package api, or /v1/status) with the given Accept
 // header, reading at most max bytes.
-func (c *nodeClient) get(ctx context.Context, path, accept string, max int64) ([]byte, error) {
+func (c *Client) Get(ctx context.Context, path, accept string, max int64) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
 	if err != nil {
 		return nil, err
@@ -64,23 +64,23 @@ func (c *nodeClient) get(ctx context.Context, path, accept string, max int64) ([
 	if resp.StatusCode != http.StatusOK {
 		msg := readErrorText(resp.Body)
 		if resp.StatusCode == http.StatusNotFound {
-			return nil, fmt.Errorf("GET %s: %w (%s)", path, errNotFound, msg)
+			return nil, fmt.Errorf("GET %s: %w (%s)", path, ErrNotFound, msg)
 		}
 		return nil, fmt.Errorf("GET %s: %s: %s", path, resp.Status, msg)
 	}
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, accept) {
 		return nil, fmt.Errorf("GET %s: content type %q, want %s", path, ct, accept)
 	}
-	b, err := readAtMost(resp.Body, max)
+	b, err := ReadAtMost(resp.Body, max)
 	if err != nil {
 		return nil, fmt.Errorf("GET %s: %w", path, err)
 	}
 	return b, nil
 }
 
-// status fetches and decodes GET /v1/status.
-func (c *nodeClient) status(ctx context.Context) (*api.Status, []byte, error) {
-	b, err := c.get(ctx, "/v1/status", api.MediaJSON, maxStatusSize)
+// Status fetches and decodes GET /v1/status.
+func (c *Client) Status(ctx context.Context) (*api.Status, []byte, error) {
+	b, err := c.Get(ctx, "/v1/status", api.MediaJSON, MaxStatusSize)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -91,10 +91,10 @@ func (c *nodeClient) status(ctx context.Context) (*api.Status, []byte, error) {
 	return &st, b, nil
 }
 
-// postResult posts a binary body to path and decodes the node's ProposalResult. A
+// PostResult posts a binary body to path and decodes the node's ProposalResult. A
 // node answers a request it could not parse with a line of text instead: that is
 // returned as the error.
-func (c *nodeClient) postResult(ctx context.Context, path string, body []byte) (*api.ProposalResult, error) {
+func (c *Client) PostResult(ctx context.Context, path string, body []byte) (*api.ProposalResult, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
@@ -109,7 +109,7 @@ func (c *nodeClient) postResult(ctx context.Context, path string, body []byte) (
 	if !strings.HasPrefix(resp.Header.Get("Content-Type"), api.MediaJSON) {
 		return nil, fmt.Errorf("POST %s: %s: %s", path, resp.Status, readErrorText(resp.Body))
 	}
-	b, err := readAtMost(resp.Body, maxResultSize)
+	b, err := ReadAtMost(resp.Body, MaxResultSize)
 	if err != nil {
 		return nil, fmt.Errorf("POST %s: %w", path, err)
 	}
@@ -120,7 +120,8 @@ func (c *nodeClient) postResult(ctx context.Context, path string, body []byte) (
 	return &res, nil
 }
 
-func readAtMost(r io.Reader, max int64) ([]byte, error) {
+// ReadAtMost reads r to its end, refusing more than max bytes.
+func ReadAtMost(r io.Reader, max int64) ([]byte, error) {
 	b, err := io.ReadAll(io.LimitReader(r, max+1))
 	if err != nil {
 		return nil, err
