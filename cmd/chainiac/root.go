@@ -20,7 +20,7 @@ genesis block and install only what the cothority witnessed.`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newBuildCmd(), newMarCmd(), newReleaseCmd(), newSimulateCmd(),
-		newNodeCmd(), newChainCmd(), newExportCmd(), newUpdateCmd())
+		newNodeCmd(), newChainCmd(), newExportCmd(), newUpdateCmd(), newDemoCmd())
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	for _, c := range root.Commands() {
 		requireSubcommand(c)
