@@ -180,3 +180,22 @@ func FuzzParseLinkMessage(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseBlockHeader: the header alone of any block that parses is that block's
+// header, and no input makes it panic.
+func FuzzParseBlockHeader(f *testing.F) {
+	c := chaintest.Build(f, "roster R1 4; genesis; blocks 1..3")
+	for _, b := range c.Blocks {
+		f.Add(b.Encode())
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		h, err := skipchain.ParseBlockHeader(b)
+		blk, berr := skipchain.ParseBlock(b)
+		if berr != nil {
+			return
+		}
+		if err != nil || h.ID() != blk.ID() {
+			t.Fatalf("block %s parses but its header alone gives %v", blk.ID().Short(), err)
+		}
+	})
+}
