@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/chainiac/chainiac/client"
+	"github.com/chainiac/chainiac/internal/nodeclient"
 )
 
 // Exit codes, documented in docs/updater-integration.md; scripts rely on them.
@@ -14,6 +15,9 @@ const (
 	exitRejected    = 3 // verification failed: an attack, a frozen chain, fork evidence
 	exitUnreachable = 4 // no mirror or node could be reached
 )
+
+// errRefused is wrapped when the cothority refused what was proposed.
+var errRefused = errors.New("refused")
 
 // usageError marks a mistake in the command line.
 type usageError struct{ err error }
@@ -30,9 +34,9 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.As(err, &u):
 		return exitUsage
-	case errors.Is(err, client.ErrRejected), errors.Is(err, client.ErrEvidence):
+	case errors.Is(err, client.ErrRejected), errors.Is(err, client.ErrEvidence), errors.Is(err, errRefused):
 		return exitRejected
-	case errors.Is(err, client.ErrUnreachable):
+	case errors.Is(err, client.ErrUnreachable), errors.Is(err, nodeclient.ErrUnreachable):
 		return exitUnreachable
 	}
 	return exitFailure

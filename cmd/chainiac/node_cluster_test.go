@@ -193,11 +193,48 @@ func TestNodeProcesses(t *testing.T) {
 
 	var newest *sample.Release
 	t.Run("releases", func(t *testing.T) {
-		for v, version := range []string{"1.0", "1.1", "2.0"} {
+		for v, version := range []string{"1.0", "1.1"} {
 			newest = c.release(version)
 			c.mustAccept(v%4, newest, uint64(v+1))
 		}
+		// The third through the release team's command.
+		newest = c.release("2.0")
+		signed := filepath.Join(t.TempDir(), "signed-2.0.bin")
+		require.NoError(t, os.WriteFile(signed, newest.Signed.Encode(), 0o644))
+		out := mustRunBin(t, "release", "propose", "--node", c.url(2), "--source", newest.SourceURL, signed)
+		require.Contains(t, out, "block 3 ")
+		require.Contains(t, out, "link 2→3 level 0: ok, signed 4/4")
 		c.waitSameHead(3)
+	})
+
+	t.Run("release propose refused", func(t *testing.T) {
+		pem, err := os.ReadFile("../../release/build/testdata/mar-signing-key.pem")
+		require.NoError(t, err)
+		key, err := mar.ParsePrivateKeyPEM(pem)
+		require.NoError(t, err)
+		r, err := sample.Make(context.Background(), sample.Options{Version: "2.0.1", Channel: "release",
+			BaseURL: c.files.URL(), MARKey: key, Developers: c.devs[:2], WorkDir: filepath.Join(c.work, "team"), Tamper: true})
+		require.NoError(t, err)
+		c.files.Publish(r.Files)
+		signed := filepath.Join(t.TempDir(), "signed.bin")
+		require.NoError(t, os.WriteFile(signed, r.Signed.Encode(), 0o644))
+		out, errOut, code := runBin(t, "release", "propose", "--node", c.url(1), "--source", r.SourceURL, "--json", signed)
+		require.Equal(t, exitRejected, code, errOut)
+		var po proposeOutput
+		require.NoError(t, json.Unmarshal([]byte(out), &po), out)
+		require.False(t, po.Result.Accepted)
+		refusals := 0
+		for _, rr := range po.Result.Rounds {
+			for _, f := range rr.Refusals {
+				require.Contains(t, f.Reason, "rebuild of demo-browser 2.0.1")
+				refusals++
+			}
+		}
+		require.GreaterOrEqual(t, refusals, 2, "more than f members refused")
+		// Unreachable node: exit 4; unsigned manifest: told to sign first.
+		_, errOut, code = runBin(t, "release", "propose", "--node", "http://"+freePort(t), "--source", r.SourceURL, signed)
+		require.Equal(t, exitUnreachable, code, errOut)
+		require.Equal(t, uint64(3), c.latest(1).Index, "no block was made")
 	})
 
 	t.Run("status", func(t *testing.T) {

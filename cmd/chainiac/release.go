@@ -30,7 +30,7 @@ unsigned and signed MAR files of every target) signed by a threshold of develope
 keys listed in the developer policy. See docs/release.md.`,
 	}
 	cmd.AddCommand(newReleaseKeygenCmd(), newReleaseManifestCmd(), newReleaseSignCmd(),
-		newReleaseShowCmd(), newReleaseVerifyCmd(), newReleaseCheckCmd())
+		newReleaseShowCmd(), newReleaseVerifyCmd(), newReleaseCheckCmd(), newReleaseProposeCmd())
 	return cmd
 }
 

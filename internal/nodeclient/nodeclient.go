@@ -33,6 +33,10 @@ type Client struct {
 // ErrNotFound is a 404 from the node: a missing chain, block or timestamp.
 var ErrNotFound = errors.New("not found")
 
+// ErrUnreachable wraps a failure to reach the node at all (connection refused, time
+// out, DNS), as opposed to an answer.
+var ErrUnreachable = errors.New("node unreachable")
+
 // New accepts an http(s) URL or a bare HOST:PORT (as `node run` prints it).
 func New(raw string, timeout time.Duration) (*Client, error) {
 	if raw == "" {
@@ -58,7 +62,7 @@ func (c *Client) Get(ctx context.Context, path, accept string, max int64) ([]byt
 	req.Header.Set("Accept", accept)
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -103,7 +107,7 @@ func (c *Client) PostResult(ctx context.Context, path string, body []byte) (*api
 	req.Header.Set("Accept", api.MediaJSON)
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
 	defer resp.Body.Close()
 	if !strings.HasPrefix(resp.Header.Get("Content-Type"), api.MediaJSON) {
