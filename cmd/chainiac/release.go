@@ -30,7 +30,8 @@ unsigned and signed MAR files of every target) signed by a threshold of develope
 keys listed in the developer policy. See docs/release.md.`,
 	}
 	cmd.AddCommand(newReleaseKeygenCmd(), newReleaseManifestCmd(), newReleaseSignCmd(),
-		newReleaseShowCmd(), newReleaseVerifyCmd(), newReleaseCheckCmd(), newReleaseProposeCmd())
+		newReleaseShowCmd(), newReleaseVerifyCmd(), newReleaseCheckCmd(), newReleaseProposeCmd(),
+		newReleasePolicyCmd(), newReleaseTreeDigestCmd())
 	return cmd
 }
 
@@ -45,7 +46,7 @@ func newReleaseKeygenCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := atomicfile.WriteNew(out, s.MarshalKeyFile(), 0o600); err != nil {
+			if err := writeNew(out, s.MarshalKeyFile(), 0o600); err != nil {
 				return fmt.Errorf("release keygen: %w", err)
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), s.Public())

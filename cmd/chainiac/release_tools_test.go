@@ -1,0 +1,54 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/chainiac/chainiac/release"
+	"github.com/chainiac/chainiac/release/build"
+)
+
+func TestReleasePolicy(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.key"), filepath.Join(dir, "b.key")
+	pubA, err := runCLI(t, "release", "keygen", "-o", a)
+	require.NoError(t, err)
+	pubB, err := runCLI(t, "release", "keygen", "-o", b)
+	require.NoError(t, err)
+	out := filepath.Join(dir, "policy.toml")
+	// A key file and a public key in hex name keys alike.
+	_, err = runCLI(t, "release", "policy", "--threshold", "2", "-o", out, a, strings.TrimSpace(pubB))
+	require.NoError(t, err)
+	data, err := os.ReadFile(out)
+	require.NoError(t, err)
+	p, err := release.ParsePolicyFile(data)
+	require.NoError(t, err)
+	assert.Equal(t, 2, p.Threshold())
+	var ka, kb release.DeveloperKey
+	require.NoError(t, ka.UnmarshalText([]byte(strings.TrimSpace(pubA))))
+	require.NoError(t, kb.UnmarshalText([]byte(strings.TrimSpace(pubB))))
+	assert.True(t, p.Contains(ka) && p.Contains(kb))
+
+	_, err = runCLI(t, "release", "policy", "--threshold", "2", "-o", out, a, b)
+	require.ErrorContains(t, err, "never overwritten", "an existing policy file is kept")
+	_, err = runCLI(t, "release", "policy", "--threshold", "3", "-o", filepath.Join(dir, "p3"), a, b)
+	require.Error(t, err, "a threshold above the key count")
+	_, err = runCLI(t, "release", "policy", "--threshold", "1", "-o", filepath.Join(dir, "p4"), "nosuchkey")
+	require.ErrorContains(t, err, "no such file")
+}
+
+func TestReleaseTreeDigest(t *testing.T) {
+	src := "../../release/build/testdata/reference-src"
+	want, err := build.TreeDigest(src, build.DefaultLimits())
+	require.NoError(t, err)
+	out, err := runCLI(t, "release", "tree-digest", src)
+	require.NoError(t, err)
+	assert.Equal(t, want.String()+"\n", out)
+	_, err = runCLI(t, "release", "tree-digest", filepath.Join(t.TempDir(), "missing"))
+	require.Error(t, err)
+}
