@@ -60,3 +60,10 @@ func TestGroupsRefuseMissingAndUnknownSubcommands(t *testing.T) {
 		})
 	}
 }
+
+func TestVersion(t *testing.T) {
+	out, err := runCLI(t, "--version")
+	require.NoError(t, err)
+	assert.Contains(t, out, "chainiac version ")
+	assert.Contains(t, out, "go1.")
+}

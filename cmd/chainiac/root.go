@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"runtime/debug"
 
 	"github.com/spf13/cobra"
 )
@@ -18,6 +19,7 @@ only if the published MAR files match; updaters follow the timeline from its
 genesis block and install only what the cothority witnessed.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       version(),
 	}
 	root.AddCommand(newBuildCmd(), newMarCmd(), newReleaseCmd(), newSimulateCmd(),
 		newNodeCmd(), newChainCmd(), newExportCmd(), newUpdateCmd(), newDemoCmd())
@@ -42,4 +44,32 @@ func requireSubcommand(cmd *cobra.Command) {
 	cmd.RunE = func(c *cobra.Command, _ []string) error {
 		return fmt.Errorf("%s: missing subcommand (see %s --help)", c.CommandPath(), c.CommandPath())
 	}
+}
+
+// version is the module version and, for a build from a checkout, the commit and
+// whether the tree had changes.
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := info.Main.Version
+	var rev, dirty string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+changes"
+			}
+		}
+	}
+	if rev != "" {
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		v += " (" + rev + dirty + ")"
+	}
+	return v + ", " + info.GoVersion
 }
