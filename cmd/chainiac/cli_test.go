@@ -6,6 +6,8 @@ import (
 	"os"
 	"testing"
 
+	"github.com/spf13/cobra"
+
 	"github.com/chainiac/chainiac/internal/onettest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -66,4 +68,18 @@ func TestVersion(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, out, "chainiac version ")
 	assert.Contains(t, out, "go1.")
+}
+
+// Every command a user can run shows an example in its --help.
+func TestEveryCommandHasAnExample(t *testing.T) {
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+		if c.Runnable() && !c.HasSubCommands() && !c.Hidden && c.Name() != "help" && c.Name() != "completion" && c.HasParent() {
+			assert.NotEmpty(t, c.Example, "%s has no example", c.CommandPath())
+		}
+	}
+	walk(newRootCmd())
 }

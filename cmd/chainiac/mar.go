@@ -32,9 +32,10 @@ func newMarCmd() *cobra.Command {
 
 func newMarInfoCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "info FILE",
-		Short: "Print a MAR's channel, version, signatures and entries",
-		Args:  cobra.ExactArgs(1),
+		Use:     "info FILE",
+		Short:   "Print a MAR's channel, version, signatures and entries",
+		Example: `  chainiac mar info firefox-128.0.en-US.linux-x86_64.complete.mar`,
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			a, f, err := openArchive(args[0])
 			if err != nil {
@@ -61,9 +62,10 @@ func newMarInfoCmd() *cobra.Command {
 func newMarVerifyCmd() *cobra.Command {
 	var keyFiles []string
 	cmd := &cobra.Command{
-		Use:   "verify --key PEM [--key PEM...] FILE",
-		Short: "Succeed only if FILE is signed and every signature verifies with one of the keys",
-		Args:  cobra.ExactArgs(1),
+		Use:     "verify --key PEM [--key PEM...] FILE",
+		Short:   "Succeed only if FILE is signed and every signature verifies with one of the keys",
+		Example: `  chainiac mar verify --key release-key.pub.pem demo-browser-2.0.mar`,
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			keys, err := readKeys(keyFiles, mar.ParsePublicKeyPEM)
 			if err != nil {
@@ -89,9 +91,10 @@ func newMarVerifyCmd() *cobra.Command {
 func newMarStripCmd() *cobra.Command {
 	var out string
 	cmd := &cobra.Command{
-		Use:   "strip FILE -o OUT",
-		Short: "Write FILE without its signatures",
-		Args:  cobra.ExactArgs(1),
+		Use:     "strip FILE -o OUT",
+		Short:   "Write FILE without its signatures",
+		Example: `  chainiac mar strip signed.mar -o unsigned.mar`,
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			a, f, err := openArchive(args[0])
 			if err != nil {
@@ -110,9 +113,10 @@ func newMarSignCmd() *cobra.Command {
 	var out string
 	var keyFiles []string
 	cmd := &cobra.Command{
-		Use:   "sign --key PEM [--key PEM...] FILE -o OUT",
-		Short: "Sign an unsigned MAR with RSA PKCS#1 v1.5 SHA-384 (algorithm 2), one signature per key",
-		Args:  cobra.ExactArgs(1),
+		Use:     "sign --key PEM [--key PEM...] FILE -o OUT",
+		Short:   "Sign an unsigned MAR with RSA PKCS#1 v1.5 SHA-384 (algorithm 2), one signature per key",
+		Example: `  chainiac mar sign --key release-key.pem unsigned.mar -o signed.mar`,
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			keys, err := readKeys(keyFiles, mar.ParsePrivateKeyPEM)
 			if err != nil {
@@ -136,8 +140,9 @@ func newMarSignCmd() *cobra.Command {
 func newMarCreateCmd() *cobra.Command {
 	var out, dir, channel, version, compression string
 	cmd := &cobra.Command{
-		Use:   "create --channel C --version V [--compression xz|bzip2] -C DIR -o OUT FILES...",
-		Short: "Create an unsigned MAR from FILES (relative to DIR; directories are added recursively)",
+		Use:     "create --channel C --version V [--compression xz|bzip2] -C DIR -o OUT FILES...",
+		Short:   "Create an unsigned MAR from FILES (relative to DIR; directories are added recursively)",
+		Example: `  chainiac mar create --channel release --version 2.0 -C build/dist -o update.mar updater.ini browser/omni.ja`,
 		Long: `Create an unsigned MAR from FILES, given relative to DIR. Directories are added
 recursively. Entries are sorted by name and modes normalised (0755 if the owner
 may execute, else 0644), so the same tree gives the same bytes on any machine.`,
@@ -182,9 +187,10 @@ func newMarExtractCmd() *cobra.Command {
 	var dir string
 	var lim mar.Limits
 	cmd := &cobra.Command{
-		Use:   "extract FILE -C DIR",
-		Short: "Decompress every entry of FILE into DIR, which must not exist or be empty",
-		Args:  cobra.ExactArgs(1),
+		Use:     "extract FILE -C DIR",
+		Short:   "Decompress every entry of FILE into DIR, which must not exist or be empty",
+		Example: `  chainiac mar extract update.mar -C /tmp/unpacked`,
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			a, f, err := openArchive(args[0])
 			if err != nil {

@@ -38,9 +38,10 @@ keys listed in the developer policy. See docs/release.md.`,
 func newReleaseKeygenCmd() *cobra.Command {
 	var out string
 	cmd := &cobra.Command{
-		Use:   "keygen -o KEYFILE",
-		Short: "Make a developer signing key (file mode 0600) and print its public key",
-		Args:  cobra.NoArgs,
+		Use:     "keygen -o KEYFILE",
+		Short:   "Make a developer signing key (file mode 0600) and print its public key",
+		Example: `  chainiac release keygen -o alice.key`,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, err := release.GenerateDeveloperKey(rand.Reader)
 			if err != nil {
@@ -69,7 +70,10 @@ func newReleaseManifestCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "manifest --product P --version V --channel C --source-date-epoch N --recipe R --git-commit HEX --source-sha256 HEX --target platform,locale,unsigned.mar,signed.mar,url ... -o manifest.bin",
 		Short: "Write an unsigned manifest, hashing the given MAR files",
-		Args:  cobra.NoArgs,
+		Example: `  chainiac release manifest --product demo-browser --version 2.0 --channel release \\
+      --source-date-epoch 1764547200 --recipe reference/v1 --git-commit 4f3c… --source-sha256 9a1e… \\
+      --target linux-x86_64,en-US,unsigned/linux.mar,signed/linux.mar,https://dist.example/2.0/linux.mar -o manifest.bin`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := m.GitCommit.UnmarshalText([]byte(commit)); err != nil {
 				return fmt.Errorf("release manifest: --git-commit: %w", err)
@@ -156,7 +160,9 @@ func newReleaseSignCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sign --key KEYFILE MANIFEST-OR-SIGNED-MANIFEST -o SIGNED",
 		Short: "Add this developer's signature; signatures from several developers accumulate",
-		Args:  cobra.ExactArgs(1),
+		Example: `  chainiac release sign --key alice.key manifest.bin -o signed.bin
+  chainiac release sign --key bob.key signed.bin -o signed.bin`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			keyText, err := readBounded(keyFile, release.MaxTextFileSize)
 			if err != nil {
@@ -192,7 +198,9 @@ func newReleaseShowCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "show FILE",
 		Short: "Print a manifest or signed manifest (signatures are listed, not verified)",
-		Args:  cobra.ExactArgs(1),
+		Example: `  chainiac release show signed.bin
+  chainiac release show --json signed.bin`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sm, signed, err := readManifestFile(args[0])
 			if err != nil {
@@ -234,9 +242,10 @@ func newReleaseShowCmd() *cobra.Command {
 func newReleaseVerifyCmd() *cobra.Command {
 	var policyFile string
 	cmd := &cobra.Command{
-		Use:   "verify --policy POLICYFILE SIGNED-MANIFEST",
-		Short: "Check that a threshold of policy keys signed the manifest",
-		Args:  cobra.ExactArgs(1),
+		Use:     "verify --policy POLICYFILE SIGNED-MANIFEST",
+		Short:   "Check that a threshold of policy keys signed the manifest",
+		Example: `  chainiac release verify --policy policy.toml signed.bin`,
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			policy, err := readPolicy(policyFile)
 			if err != nil {

@@ -12,8 +12,9 @@ import (
 func newReleaseCheckCmd() *cobra.Command {
 	var manifestFile, rebuiltDir, signedDir string
 	cmd := &cobra.Command{
-		Use:   "check --manifest MANIFEST --rebuilt DIR --signed DIR",
-		Short: "Check rebuilt and signed MARs against a manifest, as a node does before it cosigns",
+		Use:     "check --manifest MANIFEST --rebuilt DIR --signed DIR",
+		Short:   "Check rebuilt and signed MARs against a manifest, as a node does before it cosigns",
+		Example: `  chainiac release check --manifest manifest.bin --rebuilt out --signed signed`,
 		Long: `Check a release's MAR files against its manifest (or signed manifest), as a node
 does before it cosigns: every rebuilt MAR has the manifest's unsigned SHA-256 and size,
 every signed MAR its signed SHA-512 and size and at least one signature, both carry

@@ -30,8 +30,9 @@ func newSimulateCosiCmd() *cobra.Command {
 	var cfg simulation.CosiConfig
 	var csvPath string
 	cmd := &cobra.Command{
-		Use:   "cosi",
-		Short: "Collective signing rounds on a local cothority over TCP on 127.0.0.1",
+		Use:     "cosi",
+		Short:   "Collective signing rounds on a local cothority over TCP on 127.0.0.1",
+		Example: `  chainiac simulate cosi --nodes 100 --rounds 10`,
 		Long: `Starts --nodes onet servers in this process, each with its own cosi key, and
 runs --warmup rounds followed by --rounds measured rounds of the tree signing
 protocol from the first server. Each round's latency is printed; --csv writes the

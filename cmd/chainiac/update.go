@@ -458,9 +458,10 @@ func newUpdateVerifyBundleCmd() *cobra.Command {
 func newUpdateEvidenceCmd(stateDir *string) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "evidence [--json]",
-		Short: "List the fork evidence kept in the state directory (exit 3 if there is any)",
-		Args:  cobra.NoArgs,
+		Use:     "evidence [--json]",
+		Short:   "List the fork evidence kept in the state directory (exit 3 if there is any)",
+		Example: `  chainiac update evidence --json`,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := openClient(cmd, *stateDir)
 			if err != nil {
