@@ -70,8 +70,8 @@ func newReleaseManifestCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "manifest --product P --version V --channel C --source-date-epoch N --recipe R --git-commit HEX --source-sha256 HEX --target platform,locale,unsigned.mar,signed.mar,url ... -o manifest.bin",
 		Short: "Write an unsigned manifest, hashing the given MAR files",
-		Example: `  chainiac release manifest --product demo-browser --version 2.0 --channel release \\
-      --source-date-epoch 1764547200 --recipe reference/v1 --git-commit 4f3c… --source-sha256 9a1e… \\
+		Example: `  chainiac release manifest --product demo-browser --version 2.0 --channel release \
+      --source-date-epoch 1764547200 --recipe reference/v1 --git-commit 4f3c… --source-sha256 9a1e… \
       --target linux-x86_64,en-US,unsigned/linux.mar,signed/linux.mar,https://dist.example/2.0/linux.mar -o manifest.bin`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
