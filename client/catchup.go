@@ -20,6 +20,7 @@ type session struct {
 	verified map[uint64]*skipchain.Header // headers verified in this session, by index
 	policies map[uint64]*release.Policy   // policies verified in this session, by block
 	links    *linkLog
+	hops     int // forward links followed in this session, bounded by Config.MaxHops
 }
 
 // position is a block reached through signatures: its ID, index and roster.
@@ -172,7 +173,7 @@ func (s *session) reach(ctx context.Context, ts *timeline.Timestamp) (*skipchain
 // pass the target, a lower one when the mirror has not got it.
 func (s *session) forward(ctx context.Context, cur position, target uint64) (position, error) {
 	for cur.index < target {
-		if s.m.stats.Hops >= s.c.cfg.MaxHops {
+		if s.hops >= s.c.cfg.MaxHops {
 			return cur, rejectf("more than %d hops to block %d", s.c.cfg.MaxHops, target)
 		}
 		level := 0
@@ -218,6 +219,7 @@ func (s *session) forward(ctx context.Context, cur position, target uint64) (pos
 			next.roster = b.Roster()
 			s.verified[b.Index()] = b.Header()
 		}
+		s.hops++
 		s.m.stats.Hops++
 		cur = next
 	}
