@@ -23,7 +23,9 @@ type Stats struct {
 	Duration        time.Duration `json:"duration_ns"`
 }
 
-// errNotFound is a 404: the mirror does not have the resource (yet).
+// errNotFound is a 404: the mirror does not have the resource (yet). get wraps it in
+// ErrRejected: a mirror without the chain, or without a block it named, convinces
+// nobody, and it did answer.
 var errNotFound = errors.New("not found")
 
 // mirror fetches one chain's resources from one base URL, counting the cost.
@@ -37,7 +39,8 @@ type mirror struct {
 }
 
 // get fetches path, refusing a body over max bytes. A transport failure or a server
-// error is unreachable; a 404 is errNotFound; a body over max is a rejection.
+// error is unreachable; a 404 is errNotFound, a rejection; a body over max is a
+// rejection.
 func (m *mirror) get(ctx context.Context, path string, max int) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, m.timeout)
 	defer cancel()
@@ -54,7 +57,7 @@ func (m *mirror) get(ctx context.Context, path string, max int) ([]byte, error) 
 	defer resp.Body.Close()
 	switch {
 	case resp.StatusCode == http.StatusNotFound:
-		return nil, fmt.Errorf("%s: %w", path, errNotFound)
+		return nil, fmt.Errorf("%w: %s: %w", ErrRejected, path, errNotFound)
 	case resp.StatusCode != http.StatusOK:
 		return nil, &unreachable{fmt.Errorf("%s: HTTP %s", path, resp.Status)}
 	case resp.ContentLength > int64(max):
