@@ -84,26 +84,39 @@ func evidenceFiles(t *testing.T, dir string) []string {
 }
 
 func TestAttacks(t *testing.T) {
+	// One honest chain for every case, and the state of a client that verified it
+	// up to block trusted, in each mode: each case starts from a copy.
+	c := honestChain(t)
+	states := map[client.Mode][]byte{}
+	c.SetVisible(trusted)
+	for _, mode := range []client.Mode{client.Express, client.Links} {
+		dir := t.TempDir()
+		u := check(t, newClient(t, c, []string{serve(t, c.Handler())}, withMode(mode), inDir(dir)))
+		require.Equal(t, uint64(trusted), u.Head.Index)
+		states[mode] = trustedFile(t, dir)
+	}
+	c.SetVisible(headIndex)
+
 	for _, a := range attacks() {
 		modes := a.modes
 		if modes == nil {
 			modes = []client.Mode{client.Express, client.Links}
 		}
 		for _, mode := range modes {
-			t.Run(a.name+"/"+mode.String(), func(t *testing.T) { runAttack(t, a, mode) })
+			t.Run(a.name+"/"+mode.String(), func(t *testing.T) {
+				dir := t.TempDir()
+				if !a.fresh {
+					require.NoError(t, os.WriteFile(filepath.Join(dir, "trusted"), states[mode], 0o644))
+				}
+				runAttack(t, a, mode, c, dir)
+			})
 		}
 	}
 }
 
-func runAttack(t *testing.T, a attack, mode client.Mode) {
-	c := honestChain(t)
-	dir := t.TempDir()
-	if !a.fresh {
-		c.SetVisible(trusted)
-		u := check(t, newClient(t, c, []string{serve(t, c.Handler())}, withMode(mode), inDir(dir)))
-		require.Equal(t, uint64(trusted), u.Head.Index)
-		c.SetVisible(headIndex)
-	}
+// runAttack runs a case against chain c (all its blocks visible) with the state in
+// dir.
+func runAttack(t *testing.T, a attack, mode client.Mode, c *testchain.Chain, dir string) {
 	e := &env{t: t, c: c}
 	edits := []func(*client.Config){withMode(mode), inDir(dir)}
 	if a.edit != nil {
