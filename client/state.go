@@ -132,6 +132,8 @@ func parseState(b []byte, genesis skipchain.ID) (*trusted, error) {
 		if skipchain.ID(sha256.Sum256(t.releasePayload)) != t.release.PayloadHash() || t.release.Index() > t.head.Index() {
 			return nil, errors.New("release does not match its header")
 		}
+	} else if len(t.releasePayload) > 0 {
+		return nil, errors.New("release payload without a release")
 	}
 	return t, nil
 }
