@@ -68,7 +68,7 @@ func (e *env) honest() string { return serve(e.t, e.c.Handler()) }
 func inDir(dir string) func(*client.Config) { return func(c *client.Config) { c.StateDir = dir } }
 
 // trustedFile returns the bytes of the state file, nil if there is none.
-func trustedFile(t *testing.T, dir string) []byte {
+func trustedFile(t testing.TB, dir string) []byte {
 	b, err := os.ReadFile(filepath.Join(dir, "trusted"))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
