@@ -212,7 +212,7 @@ var garbage = []struct {
 	{"truncated to half", func(h []byte) []byte { return h[:len(h)/2] }},
 	{"one byte short", func(h []byte) []byte { return h[:len(h)-1] }},
 	{"one byte more", func(h []byte) []byte { return append(h, 0) }},
-	{"one byte flipped", func(h []byte) []byte { return flip(h, len(h)/3) }},
+	{"one byte flipped", func(h []byte) []byte { return flip(h, len(h)/3) }}, // for a timestamp: its genesis ID, past the short prefix
 }
 
 // flip returns b with byte i inverted.

@@ -68,7 +68,7 @@ func (s *session) checkTimestampBounds(ts *timeline.Timestamp) error {
 	now := cfg.Clock()
 	switch {
 	case ts.Genesis != cfg.Genesis:
-		return rejectf("timestamp of chain %s, not %s", ts.Genesis.Short(), cfg.Genesis.Short())
+		return rejectf("timestamp of chain %s, not %s", ts.Genesis, cfg.Genesis) // in full: they may share a short prefix
 	case ts.Index < t.head.Index():
 		return rejectf("rollback: timestamp names block %d, the client already trusts block %d", ts.Index, t.head.Index())
 	case t.timestamp != nil && ts.Time.Before(t.timestamp.Time):
