@@ -39,14 +39,18 @@ func (s *session) run(ctx context.Context) (*trusted, error) {
 	if err := s.checkTimestampBounds(ts); err != nil {
 		return nil, err
 	}
-	if age := ts.Age(s.c.cfg.Clock()); age > s.c.cfg.MaxAge {
-		return nil, s.stale(ts, age)
-	}
 	if ts.Index == t.head.Index() {
-		return s.sameHead(ts)
+		next, err := s.sameHead(ts)
+		if err != nil {
+			return nil, err
+		}
+		return next, s.frozen(ts)
 	}
 	head, roster, err := s.reach(ctx, ts)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.frozen(ts); err != nil {
 		return nil, err
 	}
 	s.verified[head.Index()] = head
@@ -71,7 +75,7 @@ func (s *session) checkTimestampBounds(ts *timeline.Timestamp) error {
 	now := cfg.Clock()
 	switch {
 	case ts.Genesis != cfg.Genesis:
-		return rejectf("timestamp of chain %s, not %s", ts.Genesis.Short(), cfg.Genesis.Short())
+		return rejectf("timestamp of chain %s, not %s", ts.Genesis, cfg.Genesis) // in full: they may share a short prefix
 	case ts.Index < t.head.Index():
 		return rejectf("rollback: timestamp names block %d, the client already trusts block %d", ts.Index, t.head.Index())
 	case t.timestamp != nil && ts.Time.Before(t.timestamp.Time):
@@ -84,18 +88,15 @@ func (s *session) checkTimestampBounds(ts *timeline.Timestamp) error {
 
 const timeFormat = "2006-01-02T15:04:05Z"
 
-// stale reports a timestamp older than MaxAge: a freeze if the trusted roster signed
-// it (one signature check), a plain rejection if it does not verify with that roster,
-// so that a mirror without keys cannot pass for a frozen chain.
-func (s *session) stale(ts *timeline.Timestamp, age time.Duration) error {
-	if ts.RosterID != s.from.roster.ID() {
-		return rejectf("timestamp of %s is %s old and not signed by the roster the client trusts", ts.Time.Format(timeFormat), age.Round(time.Second))
+// frozen is ErrFrozen for a verified timestamp older than MaxAge: decided only once
+// its signature checked out, so that a mirror without keys cannot pass for a frozen
+// chain (it is rejected for its signature instead).
+func (s *session) frozen(ts *timeline.Timestamp) error {
+	if age := ts.Age(s.c.cfg.Clock()); age > s.c.cfg.MaxAge {
+		return fmt.Errorf("%w: %w: the newest timestamp (%s) is %s old, at most %s", ErrRejected, ErrFrozen,
+			ts.Time.Format(timeFormat), age.Round(time.Second), s.c.cfg.MaxAge)
 	}
-	if err := s.verifyTimestamp(ts, s.from.roster); err != nil {
-		return err
-	}
-	return fmt.Errorf("%w: %w: the newest timestamp (%s) is %s old, at most %s", ErrRejected, ErrFrozen,
-		ts.Time.Format(timeFormat), age.Round(time.Second), s.c.cfg.MaxAge)
+	return nil
 }
 
 // sameHead handles a timestamp of the trusted head's index: fresher news of the same
@@ -195,7 +196,7 @@ func (s *session) reach(ctx context.Context, ts *timeline.Timestamp) (*skipchain
 // pass the target, a lower one when the mirror has not got it.
 func (s *session) forward(ctx context.Context, cur position, target uint64) (position, error) {
 	for cur.index < target {
-		if s.m.stats.Hops >= s.c.cfg.MaxHops {
+		if s.m.stats.Hops >= s.c.cfg.MaxHops { // each mirror has its own stats
 			return cur, rejectf("more than %d hops to block %d", s.c.cfg.MaxHops, target)
 		}
 		level := 0

@@ -40,8 +40,9 @@ const (
 	// DefaultMaxClockSkew is how far in the future a timestamp may be: the cothority's
 	// clocks and this machine's disagree a little, not by hours.
 	DefaultMaxClockSkew = 10 * time.Minute
-	// DefaultMaxHops bounds the forward links one Check follows; a lying mirror that
-	// hides every higher link cannot make the client walk a long chain block by block.
+	// DefaultMaxHops bounds the forward links one Check follows from one mirror; a
+	// lying mirror that hides every higher link cannot make the client walk a long
+	// chain block by block, nor use up the hops of the mirrors tried after it.
 	DefaultMaxHops = 4096
 )
 
@@ -75,7 +76,8 @@ type Config struct {
 	// RequestTimeout bounds each request, body included (default
 	// DefaultRequestTimeout): a mirror that drips its answer is given up.
 	RequestTimeout time.Duration
-	// MaxHops bounds the forward links one Check follows (default DefaultMaxHops).
+	// MaxHops bounds the forward links one Check follows from each mirror (default
+	// DefaultMaxHops).
 	MaxHops int
 	// MARKeys, if set, are the RSA keys of which at least one must have signed each
 	// downloaded MAR.

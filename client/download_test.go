@@ -194,8 +194,3 @@ func resign(t *testing.T, unsigned []byte, key *rsa.PrivateKey) []byte {
 	return out.Bytes()
 }
 
-func flip(b []byte, i int) []byte {
-	out := bytes.Clone(b)
-	out[i] ^= 1
-	return out
-}

@@ -1,80 +1,102 @@
 package client_test
 
 import (
-	"bytes"
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
+	"time"
 
-	"github.com/chainiac/chainiac/api"
 	"github.com/chainiac/chainiac/client"
 	"github.com/chainiac/chainiac/internal/testchain"
 	"github.com/stretchr/testify/require"
 )
 
-// FuzzCheck serves fuzzed bytes in place of one resource of an honest chain (which
-// one is the fuzzer's choice too) and runs a whole Check from a trusted state: it
-// must never panic, and on any error the trusted state must be byte for byte what it
-// was.
-func FuzzCheck(f *testing.F) {
-	c := testchain.New(f, testchain.Options{})
-	c.Releases(f, 1, 3)
-	c.ChangeRoster(f, "R2", 5)
-	c.Releases(f, 4, 4)
-	honest := serve(f, c.Handler())
-	state := f.TempDir()
-	c.SetVisible(2)
-	check(f, newClient(f, c, []string{honest}, func(cfg *client.Config) { cfg.StateDir = state }))
-	c.SetVisible(c.Head().Index())
-	trusted, err := os.ReadFile(filepath.Join(state, "trusted"))
-	require.NoError(f, err)
+// chainTransport serves a chain without a network: the attack chain's answers,
+// except body at path lie.
+type chainTransport struct {
+	c    *testchain.Chain
+	lie  string
+	body []byte
 
-	resources := []func() string{
-		func() string { return api.Timestamp(c.ID()) },
-		func() string { return api.Header(c.ID(), c.Head().Index()) },
-		func() string { return api.Payload(c.ID(), c.Head().Index()) },
-		func() string { return api.Link(c.ID(), 2, 0) },
-		func() string { return api.Link(c.ID(), 3, 0) },
-		func() string { return api.Block(c.ID(), 4) },
-		func() string { return api.Header(c.ID(), 4) },
+	mu    sync.Mutex
+	paths []string // the paths asked for, in order
+}
+
+func (tr *chainTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	tr.mu.Lock()
+	tr.paths = append(tr.paths, r.URL.Path)
+	tr.mu.Unlock()
+	rec := httptest.NewRecorder()
+	if r.URL.Path == tr.lie {
+		_, _ = rec.Write(tr.body)
+	} else {
+		tr.c.Handler().ServeHTTP(rec, r)
 	}
-	for i, r := range resources {
-		body, err := c.Serve(r())
+	resp := rec.Result()
+	resp.Request = r
+	return resp, nil
+}
+
+func fuzzClient(t testing.TB, c *testchain.Chain, tr *chainTransport, mode client.Mode, dir string) *client.Client {
+	cl, err := client.New(client.Config{Genesis: c.ID(), Mirrors: []string{"http://mirror.test"}, StateDir: dir, Mode: mode,
+		Clock: func() time.Time { return now }, HTTPClient: &http.Client{Transport: tr, Timeout: 5 * time.Second}})
+	require.NoError(t, err)
+	return cl
+}
+
+// FuzzCheckOneAnswer: a client that trusts block 3 of the attack chain is served the
+// honest chain except for one answer, any bytes at any path the honest catch-up
+// reads. It either reaches the honest head and release or refuses with ErrRejected,
+// its state untouched; it never panics, never finds evidence, never believes
+// anything else.
+func FuzzCheckOneAnswer(f *testing.F) {
+	c := honestChain(f)
+	c.SetVisible(trusted)
+	states := map[client.Mode][]byte{}
+	paths := map[client.Mode][]string{}
+	for _, mode := range []client.Mode{client.Express, client.Links} {
+		dir := f.TempDir()
+		_, err := fuzzClient(f, c, &chainTransport{c: c}, mode, dir).Check(context.Background())
 		require.NoError(f, err)
-		f.Add(uint8(i), false, body)
-		f.Add(uint8(i), true, body)
+		states[mode] = trustedFile(f, dir)
 	}
-	var target string
-	var fuzzed []byte
-	mirror := serve(f, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == target {
-			_, _ = w.Write(fuzzed)
-			return
+	c.SetVisible(headIndex)
+	for _, mode := range []client.Mode{client.Express, client.Links} {
+		dir := f.TempDir()
+		require.NoError(f, os.WriteFile(filepath.Join(dir, "trusted"), states[mode], 0o644))
+		tr := &chainTransport{c: c}
+		u, err := fuzzClient(f, c, tr, mode, dir).Check(context.Background())
+		require.NoError(f, err)
+		require.Equal(f, header(c, headIndex).ID(), u.Head.ID)
+		paths[mode] = tr.paths
+		for i, p := range tr.paths {
+			b, err := c.Serve(p)
+			require.NoError(f, err)
+			f.Add(mode == client.Links, uint8(i), b)
+			f.Add(mode == client.Links, uint8(i), flip(b, len(b)/2))
 		}
-		c.Handler().ServeHTTP(w, r)
-	}))
-	f.Fuzz(func(t *testing.T, which uint8, links bool, body []byte) {
-		target, fuzzed = resources[int(which)%len(resources)](), body
-		require.NoError(t, os.WriteFile(filepath.Join(state, "trusted"), trusted, 0o644))
+	}
+
+	f.Fuzz(func(t *testing.T, linksMode bool, which uint8, body []byte) {
 		mode := client.Express
-		if links {
+		if linksMode {
 			mode = client.Links
 		}
-		cl := newClient(t, c, []string{mirror}, withMode(mode), func(cfg *client.Config) { cfg.StateDir = state })
-		u, err := cl.Check(context.Background())
-		if err == nil {
-			if u.Head.ID != c.Head().ID() {
-				t.Fatalf("accepted head %d %s, the chain's is %s", u.Head.Index, u.Head.ID.Short(), c.Head().ID().Short())
-			}
+		dir := t.TempDir()
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "trusted"), states[mode], 0o644))
+		tr := &chainTransport{c: c, lie: paths[mode][int(which)%len(paths[mode])], body: body}
+		u, err := fuzzClient(t, c, tr, mode, dir).Check(context.Background())
+		if err != nil {
+			require.ErrorIs(t, err, client.ErrRejected)
+			require.NotErrorIs(t, err, client.ErrEvidence)
+			require.Equal(t, states[mode], trustedFile(t, dir))
 			return
 		}
-		after, rerr := os.ReadFile(filepath.Join(state, "trusted"))
-		require.NoError(t, rerr)
-		if !bytes.Equal(after, trusted) {
-			t.Fatalf("the trusted state changed on error %v", err)
-		}
-		_ = os.RemoveAll(filepath.Join(state, "evidence"))
+		require.Equal(t, header(c, headIndex).ID(), u.Head.ID, "believed another head")
+		require.Equal(t, "1.0.9", version(u))
 	})
 }

@@ -129,6 +129,8 @@ func parseState(cache *skipchain.RosterCache, b []byte, genesis skipchain.ID) (*
 		if skipchain.ID(sha256.Sum256(t.releasePayload)) != t.release.PayloadHash() || t.release.Index() > t.head.Index() {
 			return nil, errors.New("release does not match its header")
 		}
+	} else if len(t.releasePayload) > 0 {
+		return nil, errors.New("release payload without a release")
 	}
 	return t, nil
 }
