@@ -193,4 +193,3 @@ func resign(t *testing.T, unsigned []byte, key *rsa.PrivateKey) []byte {
 	require.NoError(t, mar.Sign(&out, a, key))
 	return out.Bytes()
 }
-
