@@ -95,3 +95,31 @@ func TestCheckUnreachable(t *testing.T) {
 	require.ErrorIs(t, err, client.ErrUnreachable)
 	assert.NotErrorIs(t, err, client.ErrRejected)
 }
+
+// Clients in several goroutines (as in several processes: the lock is a file lock)
+// share one state directory: every Check succeeds, and the state ends at the head.
+func TestConcurrentClientsShareAState(t *testing.T) {
+	c := testchain.New(t, testchain.Options{})
+	c.Releases(t, 1, 5)
+	mirror := serve(t, c.Handler())
+	dir := t.TempDir()
+	errs := make(chan error, 8)
+	for i := 0; i < cap(errs); i++ {
+		mode := client.Express
+		if i%2 == 1 {
+			mode = client.Links
+		}
+		cl := newClient(t, c, []string{mirror}, withMode(mode), func(cfg *client.Config) { cfg.StateDir = dir })
+		go func() {
+			_, err := cl.Check(context.Background())
+			errs <- err
+		}()
+	}
+	for i := 0; i < cap(errs); i++ {
+		require.NoError(t, <-errs)
+	}
+	last, err := newClient(t, c, []string{mirror}, func(cfg *client.Config) { cfg.StateDir = dir }).Last()
+	require.NoError(t, err)
+	assert.Equal(t, c.Head().Index(), last.Head.Index)
+	assert.Equal(t, "1.0.5", version(last))
+}
