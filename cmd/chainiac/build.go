@@ -35,9 +35,9 @@ func newBuildReferenceCmd() *cobra.Command {
 	}
 	values := make([]string, len(referenceFlagEnv))
 	cmd := &cobra.Command{
-		Use:     "reference [--src DIR] [--out DIR] [--product P --version V --channel C --targets platform/locale,... --source-date-epoch N]",
+		Use:     "reference [--src DIR] [--output DIR] [--product P --version V --channel C --targets platform/locale,... --source-date-epoch N]",
 		Short:   "Build one unsigned MAR per target with the deterministic reference builder (recipe reference/v1)",
-		Example: `  chainiac build reference --src demo-browser-2.0 --out out   # as a node's recipe runs it`,
+		Example: `  chainiac build reference --src demo-browser-2.0 --output out   # as a node's recipe runs it`,
 		Long: `Build one unsigned MAR per target from a source tree with chainiac's deterministic
 reference builder, as OUT/<platform>/<locale>.mar. OUT must not exist or be empty.
 
@@ -85,7 +85,7 @@ SOURCE_DATE_EPOCH), so that the recipe runs this command without arguments.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&src, "src", ".", "source tree")
-	f.StringVar(&out, "out", "out", "output directory (must not exist or be empty)")
+	f.StringVarP(&out, "output", "o", "out", "output directory (must not exist or be empty)")
 	f.StringVar(&values[0], "product", "", "product; must match the tree's chainiac-build.toml (default $CHAINIAC_PRODUCT)")
 	f.StringVar(&values[1], "version", "", "version written into every MAR (default $CHAINIAC_VERSION)")
 	f.StringVar(&values[2], "channel", "", "MAR channel (default $CHAINIAC_CHANNEL)")

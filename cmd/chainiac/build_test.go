@@ -35,7 +35,7 @@ func goldenLines(t *testing.T) map[string]string {
 func TestBuildReferenceWithFlags(t *testing.T) {
 	clearReferenceEnv(t)
 	out := filepath.Join(t.TempDir(), "out")
-	stdout, err := runCLI(t, "build", "reference", "--src", referenceSrc, "--out", out,
+	stdout, err := runCLI(t, "build", "reference", "--src", referenceSrc, "--output", out,
 		"--product", "demo-browser", "--version", "1.0", "--channel", "release",
 		"--targets", "windows-x86_64/en-US,linux-x86_64/de", "--source-date-epoch", "1730419200")
 	require.NoError(t, err)
@@ -56,7 +56,7 @@ func TestBuildReferenceFromEnvironment(t *testing.T) {
 	t.Setenv("CHAINIAC_TARGETS", "linux-x86_64/de linux-x86_64/en-US windows-x86_64/de windows-x86_64/en-US")
 	t.Setenv("SOURCE_DATE_EPOCH", "1730419200")
 	out := filepath.Join(t.TempDir(), "out")
-	stdout, err := runCLI(t, "build", "reference", "--src", referenceSrc, "--out", out, "--channel", "release")
+	stdout, err := runCLI(t, "build", "reference", "--src", referenceSrc, "--output", out, "--channel", "release")
 	require.NoError(t, err)
 	golden := goldenLines(t)
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
@@ -71,7 +71,7 @@ func TestBuildReferenceErrors(t *testing.T) {
 	clearReferenceEnv(t)
 	dir := t.TempDir()
 	full := func(extra ...string) []string {
-		return append([]string{"build", "reference", "--src", referenceSrc, "--out", filepath.Join(dir, "out"),
+		return append([]string{"build", "reference", "--src", referenceSrc, "--output", filepath.Join(dir, "out"),
 			"--product", "demo-browser", "--version", "1.0", "--channel", "release",
 			"--targets", "linux-x86_64/de", "--source-date-epoch", "1730419200"}, extra...)
 	}
@@ -81,13 +81,13 @@ func TestBuildReferenceErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"missing parameter", []string{"build", "reference", "--src", referenceSrc, "--out", filepath.Join(dir, "out")},
+		{"missing parameter", []string{"build", "reference", "--src", referenceSrc, "--output", filepath.Join(dir, "out")},
 			"build reference: give --product or set CHAINIAC_PRODUCT"},
 		{"bad epoch", full("--source-date-epoch", "yesterday"), "SOURCE_DATE_EPOCH \"yesterday\" is not a decimal number"},
 		{"unsupported target", full("--targets", "macos/de"), `platform "macos" is not in chainiac-build.toml`},
 		{"wrong product", full("--product", "other"), `the source builds "demo-browser", not "other"`},
 		{"no source", full("--src", filepath.Join(dir, "missing")), "no such file"},
-		{"output not empty", full("--out", filepath.Join(dir, "full")), "is not empty"},
+		{"output not empty", full("--output", filepath.Join(dir, "full")), "is not empty"},
 		{"argument", append(full(), "extra"), "unknown command"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -21,7 +21,7 @@ func newExportCmd() *cobra.Command {
 	var nodeURL, out, genesisHex string
 	var timeout time.Duration
 	cmd := &cobra.Command{
-		Use:   "export --node URL --out DIR [--genesis ID]",
+		Use:   "export --node URL --output DIR [--genesis ID]",
 		Short: "Copy chains from a node into a directory any web server can serve",
 		Long: `Fetch the latest record, every block and the newest timestamp of each chain a
 node holds (or only of --genesis) and write them under DIR at the paths the node
@@ -31,8 +31,8 @@ before it by the chain rules (index, genesis, parameters, back-links), every
 forward link must be signed by its block's roster, and the timestamp must be
 signed by the roster of the block it names. Running it again only adds files or
 atomically replaces those whose content changed (blocks gain forward links).`,
-		Example: `  chainiac export --node http://127.0.0.1:7771 --out /srv/www/chainiac
-  chainiac export --node 127.0.0.1:7771 --out site --genesis 3f1c...e2`,
+		Example: `  chainiac export --node http://127.0.0.1:7771 --output /srv/www/chainiac
+  chainiac export --node 127.0.0.1:7771 --output site --genesis 3f1c...e2`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := nodeclient.New(nodeURL, timeout)
@@ -79,10 +79,10 @@ atomically replaces those whose content changed (blocks gain forward links).`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&nodeURL, "node", "", "HTTP URL (or HOST:PORT) of the node to copy from")
-	f.StringVar(&out, "out", "", "directory to write the static copy into")
+	f.StringVarP(&out, "output", "o", "", "directory to write the static copy into")
 	f.StringVar(&genesisHex, "genesis", "", "export only this chain (genesis ID, 64 hex digits)")
 	f.DurationVar(&timeout, "timeout", time.Minute, "give up on each request after this long")
-	for _, name := range []string{"node", "out"} {
+	for _, name := range []string{"node", "output"} {
 		_ = cmd.MarkFlagRequired(name)
 	}
 	return cmd

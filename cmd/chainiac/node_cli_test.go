@@ -126,7 +126,7 @@ func TestExportRefusesWhatDoesNotCheckOut(t *testing.T) {
 	}))
 	defer srv.Close()
 	out := filepath.Join(t.TempDir(), "site")
-	_, err := runCLI(t, "export", "--node", srv.URL, "--out", out, "--genesis", g.String())
+	_, err := runCLI(t, "export", "--node", srv.URL, "--output", out, "--genesis", g.String())
 	require.ErrorContains(t, err, "export: chain "+g.Short()+": api: served block")
 	_, statErr := os.Stat(out)
 	require.True(t, os.IsNotExist(statErr), "nothing written")

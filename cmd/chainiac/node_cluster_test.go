@@ -203,7 +203,7 @@ func TestNodeProcesses(t *testing.T) {
 		require.NoError(t, os.WriteFile(signed, newest.Signed.Encode(), 0o644))
 		out := mustRunBin(t, "release", "propose", "--node", c.url(2), "--source", newest.SourceURL, signed)
 		require.Contains(t, out, "block 3 ")
-		require.Contains(t, out, "link 2→3 level 0: ok, signed 4/4")
+		require.Contains(t, out, "round link 2→3 level 0: signed by 4 of 4")
 		c.waitSameHead(3)
 	})
 
@@ -259,7 +259,7 @@ func TestNodeProcesses(t *testing.T) {
 
 	t.Run("export", func(t *testing.T) {
 		out := filepath.Join(t.TempDir(), "site")
-		first := mustRunBin(t, "export", "--node", c.url(2), "--out", out)
+		first := mustRunBin(t, "export", "--node", c.url(2), "--output", out)
 		require.Contains(t, first, "blocks 0..3")
 		files := exportedFiles(t, out)
 		// Blocks 0..3 each as a block, a header and a payload; links 0→1, 0→2, 1→2
@@ -273,7 +273,7 @@ func TestNodeProcesses(t *testing.T) {
 			require.Equal(t, served, data, rel)
 		}
 		times := fileTimes(t, out)
-		again := mustRunBin(t, "export", "--node", c.url(2), "--out", out)
+		again := mustRunBin(t, "export", "--node", c.url(2), "--output", out)
 		require.Contains(t, again, "0 files written")
 		require.Equal(t, files, exportedFiles(t, out))
 		require.Equal(t, times, fileTimes(t, out), "a second export rewrote files")
@@ -283,7 +283,7 @@ func TestNodeProcesses(t *testing.T) {
 		// From a node, by the express path, then from a static export of another
 		// node by forward links: the same release, and its MAR checked byte for byte.
 		site := filepath.Join(t.TempDir(), "site")
-		mustRunBin(t, "export", "--node", c.url(1), "--out", site)
+		mustRunBin(t, "export", "--node", c.url(1), "--output", site)
 		static := httptest.NewServer(http.FileServer(http.Dir(site)))
 		defer static.Close()
 		pub := "../../release/build/testdata/mar-signing-key.pub.pem"
@@ -379,7 +379,7 @@ func TestNodeProcesses(t *testing.T) {
 				}))
 				defer proxy.Close()
 				out := filepath.Join(t.TempDir(), "site")
-				_, errOut, code := runBin(t, "export", "--node", proxy.URL, "--out", out, "--genesis", c.genesis.String())
+				_, errOut, code := runBin(t, "export", "--node", proxy.URL, "--output", out, "--genesis", c.genesis.String())
 				require.Equal(t, 1, code, errOut)
 				require.Contains(t, errOut, tc.want)
 				t.Logf("refused: %s", errOut)

@@ -111,7 +111,8 @@ func propose(cmd *cobra.Command, nodeURL, genesisHex, product string, wait time.
 	return nil
 }
 
-// chainOf is the genesis named, or the node's one chain of product.
+// chainOf is the genesis named, or the node's one chain of product (of any product
+// if product is empty).
 func chainOf(ctx context.Context, c *nodeclient.Client, genesisHex, product string) (skipchain.ID, error) {
 	var g skipchain.ID
 	if genesisHex != "" {
@@ -126,9 +127,12 @@ func chainOf(ctx context.Context, c *nodeclient.Client, genesisHex, product stri
 	}
 	var found []string
 	for _, ch := range st.Chains {
-		if ch.Product == product {
+		if ch.Product == product || product == "" {
 			found = append(found, ch.Genesis)
 		}
+	}
+	if product == "" {
+		product = "any product"
 	}
 	switch len(found) {
 	case 0:
@@ -161,23 +165,8 @@ func printResult(w io.Writer, res *api.ProposalResult) {
 	} else {
 		fmt.Fprintf(w, "no block made (%s)\n", res.Kind)
 		if res.Error != "" {
-			fmt.Fprintf(w, "  refused by the node: %s\n", res.Error)
+			fmt.Fprintf(w, "  refused by the node: %s\n", oneLine(res.Error))
 		}
 	}
-	for _, r := range res.Rounds {
-		status := "ok"
-		if !r.OK {
-			status = "failed"
-		}
-		fmt.Fprintf(w, "  %s: %s, signed %d/%d (needed %d) in %.2f s\n", r.What, status, r.Signers, r.Members, r.Needed, r.Seconds)
-		for _, f := range r.Refusals {
-			fmt.Fprintf(w, "    member %d refused: %s\n", f.Member, f.Reason)
-		}
-		for _, f := range r.Failures {
-			fmt.Fprintf(w, "    member %d failed: %s\n", f.Member, f.Reason)
-		}
-		if r.Error != "" && len(r.Refusals) == 0 && len(r.Failures) == 0 {
-			fmt.Fprintf(w, "    %s\n", r.Error)
-		}
-	}
+	printRounds(w, res)
 }

@@ -54,8 +54,8 @@ func newReleaseKeygenCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&out, "out", "o", "", "key file to create (never overwritten)")
-	_ = cmd.MarkFlagRequired("out")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "key file to create (never overwritten)")
+	_ = cmd.MarkFlagRequired("output")
 	return cmd
 }
 
@@ -107,8 +107,8 @@ func newReleaseManifestCmd() *cobra.Command {
 	f.StringVar(&commit, "git-commit", "", "source git commit (40 hex digits, SHA-1 object ID)")
 	f.StringVar(&source, "source-sha256", "", "SHA-256 of the source archive (64 hex digits)")
 	f.StringArrayVar(&targets, "target", nil, "platform,locale,unsigned.mar,signed.mar,url (repeat per target)")
-	f.StringVarP(&out, "out", "o", "", "manifest file to write")
-	for _, name := range []string{"product", "version", "channel", "source-date-epoch", "recipe", "git-commit", "source-sha256", "target", "out"} {
+	f.StringVarP(&out, "output", "o", "", "manifest file to write")
+	for _, name := range []string{"product", "version", "channel", "source-date-epoch", "recipe", "git-commit", "source-sha256", "target", "output"} {
 		_ = cmd.MarkFlagRequired(name)
 	}
 	return cmd
@@ -158,10 +158,14 @@ func hashFile(path string, h hasher, dst []byte) (uint64, error) {
 func newReleaseSignCmd() *cobra.Command {
 	var keyFile, out string
 	cmd := &cobra.Command{
-		Use:   "sign --key KEYFILE MANIFEST-OR-SIGNED-MANIFEST -o SIGNED",
-		Short: "Add this developer's signature; signatures from several developers accumulate",
+		Use:   "sign --key KEYFILE FILE -o SIGNED",
+		Short: "Add this developer's signature to a manifest, a roster change or a policy change",
+		Long: `Sign a manifest (or add a signature to a signed manifest), a roster-change
+statement or a policy-change statement. Signatures from several developers
+accumulate; signing twice with one key is refused, so a count is never mistaken.`,
 		Example: `  chainiac release sign --key alice.key manifest.bin -o signed.bin
-  chainiac release sign --key bob.key signed.bin -o signed.bin`,
+  chainiac release sign --key bob.key signed.bin -o signed.bin
+  chainiac release sign --key alice.key roster-change.bin -o roster-change.bin`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			keyText, err := readBounded(keyFile, release.MaxTextFileSize)
@@ -170,27 +174,78 @@ func newReleaseSignCmd() *cobra.Command {
 			}
 			signer, err := release.ParseKeyFile(keyText)
 			if err != nil {
-				return err
+				return fmt.Errorf("release sign: %s: %w", keyFile, err)
 			}
-			sm, _, err := readManifestFile(args[0])
+			data, n, err := signFile(args[0], signer)
 			if err != nil {
-				return err
-			}
-			if err := signer.SignManifest(sm); err != nil {
-				return err
-			}
-			if err := atomicfile.WriteBytes(out, sm.Encode(), 0o644); err != nil {
 				return fmt.Errorf("release sign: %w", err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "signed by %s: %d signatures in %s\n", signer.Public(), len(sm.Signatures), out)
+			if err := atomicfile.WriteBytes(out, data, 0o644); err != nil {
+				return fmt.Errorf("release sign: %w", err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "signed by %s: %d signatures in %s\n", signer.Public(), n, out)
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&keyFile, "key", "", "developer key file (from release keygen)")
-	cmd.Flags().StringVarP(&out, "out", "o", "", "signed manifest to write (may be the input)")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "file to write (may be the input)")
 	_ = cmd.MarkFlagRequired("key")
-	_ = cmd.MarkFlagRequired("out")
+	_ = cmd.MarkFlagRequired("output")
 	return cmd
+}
+
+// signFile adds signer's signature to the manifest, signed manifest, roster change or
+// policy change in path, and returns the new encoding and its signature count.
+func signFile(path string, signer *release.Signer) ([]byte, int, error) {
+	b, err := readBounded(path, maxReleaseInput)
+	if err != nil {
+		return nil, 0, err
+	}
+	already := func(sigs []release.Signature) error {
+		for _, s := range sigs {
+			if s.Key == signer.Public() {
+				return fmt.Errorf("%s already carries the signature of %s: each developer signs once", path, signer.Public())
+			}
+		}
+		return nil
+	}
+	switch {
+	case hasTag(b, release.TagSignedRosterChange):
+		rc, err := release.ParseRosterChange(b)
+		if err != nil {
+			return nil, 0, fmt.Errorf("%s: %w", path, err)
+		}
+		if err := already(rc.Signatures); err != nil {
+			return nil, 0, err
+		}
+		if err := signer.SignRosterChange(rc); err != nil {
+			return nil, 0, err
+		}
+		return rc.Encode(), len(rc.Signatures), nil
+	case hasTag(b, release.TagSignedPolicyChange):
+		pc, err := release.ParsePolicyChange(b)
+		if err != nil {
+			return nil, 0, fmt.Errorf("%s: %w", path, err)
+		}
+		if err := already(pc.Signatures); err != nil {
+			return nil, 0, err
+		}
+		if err := signer.SignPolicyChange(pc); err != nil {
+			return nil, 0, err
+		}
+		return pc.Encode(), len(pc.Signatures), nil
+	}
+	sm, _, err := readManifestFile(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := already(sm.Signatures); err != nil {
+		return nil, 0, err
+	}
+	if err := signer.SignManifest(sm); err != nil {
+		return nil, 0, err
+	}
+	return sm.Encode(), len(sm.Signatures), nil
 }
 
 func newReleaseShowCmd() *cobra.Command {

@@ -25,7 +25,7 @@ func newTeamRelease(t *testing.T, channel string) *teamRelease {
 	clearReferenceEnv(t)
 	r := &teamRelease{dir: t.TempDir()}
 	r.unsigned, r.signed, r.manifest = filepath.Join(r.dir, "unsigned"), filepath.Join(r.dir, "signed"), filepath.Join(r.dir, "manifest.bin")
-	_, err := runCLI(t, "build", "reference", "--src", referenceSrc, "--out", r.unsigned,
+	_, err := runCLI(t, "build", "reference", "--src", referenceSrc, "--output", r.unsigned,
 		"--product", "demo-browser", "--version", "1.0", "--channel", channel,
 		"--targets", "linux-x86_64/de,windows-x86_64/en-US", "--source-date-epoch", "1730419200")
 	require.NoError(t, err)

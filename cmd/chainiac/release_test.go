@@ -143,7 +143,7 @@ func TestReleaseErrors(t *testing.T) {
 		want string
 	}{
 		{"keygen overwrite", []string{"release", "keygen", "-o", f.keys[0]}, "already exists and is never overwritten"},
-		{"keygen without -o", []string{"release", "keygen"}, `required flag(s) "out" not set`},
+		{"keygen without -o", []string{"release", "keygen"}, `required flag(s) "output" not set`},
 		{"bad target spec", f.manifestArgs("linux,ALL," + f.unsigned), "want platform,locale,unsigned.mar,signed.mar,url"},
 		{"missing mar", f.manifestArgs("linux,ALL,/no/such.mar," + f.signed + ",https://x.org/a"), "no such file"},
 		{"invalid locale", f.manifestArgs("linux,en US," + f.unsigned + "," + f.signed + ",https://x.org/a"), "locale"},
