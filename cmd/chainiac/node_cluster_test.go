@@ -38,7 +38,8 @@ type procCluster struct {
 	configs []string
 	https   []string // fixed HTTP addresses, so a restarted node serves at the same one
 	procs   []*nodeProc
-	group   string // group file path
+	group   string   // group file path
+	entries []string // each node's group entry, from node setup
 	policy  string // policy file path
 	devs    []*release.Signer
 	files   *sample.Server
@@ -55,6 +56,7 @@ func newProcCluster(t *testing.T, n int) *procCluster {
 			"--dir", dir, "--description", fmt.Sprintf("node %d", i), "--reference-recipe")
 		require.Contains(t, entry, "[[servers]]")
 		group.WriteString(entry)
+		c.entries = append(c.entries, entry)
 		cfg := filepath.Join(dir, "node.toml")
 		// Short rounds: a member that is down costs the round timeout, and a round
 		// lingers after its threshold for the last signatures.
@@ -456,6 +458,43 @@ func TestNodeProcesses(t *testing.T) {
 		// catches up from the leader named in the round and stores block 5 too.
 		c.mustAccept(1, c.release("3.0"), 5)
 		c.waitSameHead(5)
+	})
+
+	t.Run("policy and roster changes by the release team's commands", func(t *testing.T) {
+		dir := t.TempDir()
+		keyFile := func(i int) string { return filepath.Join(c.work, fmt.Sprintf("dev%d.key", i)) }
+		// Developer 2 leaves: the new policy is developers 0 and 1, both needed.
+		newPolicy := filepath.Join(dir, "policy-2.toml")
+		mustRunBin(t, "release", "policy", "--threshold", "2", "-o", newPolicy, keyFile(0), keyFile(1))
+		change := filepath.Join(dir, "policy-change.bin")
+		mustRunBin(t, "policy", "change", "--node", c.url(0), "--policy", newPolicy, "-o", change)
+		mustRunBin(t, "release", "sign", "--key", keyFile(0), change, "-o", change)
+		_, errOut, code := runBin(t, "release", "sign", "--key", keyFile(0), change, "-o", change)
+		require.Equal(t, exitFailure, code)
+		require.Contains(t, errOut, "already carries the signature of")
+		_, errOut, code = runBin(t, "policy", "propose", "--node", c.url(0), change)
+		require.NotEqual(t, 0, code, "one signature of two: refused before it is proposed")
+		require.Contains(t, errOut, "1 valid developer signatures of 2 needed")
+		mustRunBin(t, "release", "sign", "--key", keyFile(2), change, "-o", change)
+		out := mustRunBin(t, "policy", "propose", "--node", c.url(0), change)
+		require.Contains(t, out, "block 6 ")
+
+		// Node 3 leaves the roster: nodes 0, 1 and 2, all three needed.
+		group := filepath.Join(dir, "group-3.toml")
+		require.NoError(t, os.WriteFile(group, []byte(c.entries[0]+c.entries[1]+c.entries[2]), 0o644))
+		rc := filepath.Join(dir, "roster-change.bin")
+		mustRunBin(t, "roster", "change", "--node", c.url(1), "--roster", group, "-o", rc)
+		mustRunBin(t, "release", "sign", "--key", keyFile(0), rc, "-o", rc)
+		mustRunBin(t, "release", "sign", "--key", keyFile(1), rc, "-o", rc)
+		out = mustRunBin(t, "roster", "propose", "--node", c.url(1), "--roster", group, rc)
+		require.Contains(t, out, "block 7 ")
+
+		r := c.release("4.0")
+		signed := filepath.Join(dir, "signed-4.0.bin")
+		require.NoError(t, os.WriteFile(signed, r.Signed.Encode(), 0o644))
+		out = mustRunBin(t, "release", "propose", "--node", c.url(2), "--source", r.SourceURL, signed)
+		require.Contains(t, out, "block 8 ")
+		require.Contains(t, out, "round link 7→8 level 0: signed by 3 of 3")
 	})
 }
 
