@@ -60,7 +60,7 @@ With --keep the cothority and the mirror keep running until Ctrl-C.`,
 	cmd.Flags().StringVar(&o.Dir, "dir", "", "working directory (default: a temporary one, removed at the end)")
 	cmd.Flags().BoolVar(&keep, "keep", false, "leave the cothority and the mirror running until Ctrl-C")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print only a JSON summary")
-	return cmd
+	return ownsSignals(cmd)
 }
 
 // isTerminal reports whether w is a character device (colour is for people only).

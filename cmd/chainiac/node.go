@@ -130,7 +130,7 @@ database is kept in DATA_DIR/onet (CONODE_SERVICE_PATH is set to it).`,
 	f.StringVar(&logFormat, "log-format", "", "log format: text or json (overrides log_format)")
 	f.StringVar(&logLevel, "log-level", "", "log level: debug, info, warn or error (overrides log_level)")
 	_ = cmd.MarkFlagRequired("config")
-	return cmd
+	return ownsSignals(cmd)
 }
 
 // runNode starts the node and serves until a signal, then closes it.

@@ -20,6 +20,9 @@ genesis block and install only what the cothority witnessed.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       version(),
+		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+			ownSignals = cmd.Annotations[signalsAnnotation] == "own"
+		},
 	}
 	root.AddCommand(newBuildCmd(), newMarCmd(), newReleaseCmd(), newSimulateCmd(),
 		newNodeCmd(), newChainCmd(), newExportCmd(), newUpdateCmd(), newDemoCmd(),
@@ -29,6 +32,15 @@ genesis block and install only what the cothority witnessed.`,
 		requireSubcommand(c)
 	}
 	return root
+}
+
+// signalsAnnotation marks a command that stops cleanly on SIGINT and SIGTERM itself.
+const signalsAnnotation = "signals"
+
+// ownsSignals marks cmd as stopping cleanly on a signal by itself.
+func ownsSignals(cmd *cobra.Command) *cobra.Command {
+	cmd.Annotations = map[string]string{signalsAnnotation: "own"}
+	return cmd
 }
 
 // requireSubcommand makes every command group below root fail on a missing or unknown

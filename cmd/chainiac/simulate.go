@@ -74,7 +74,7 @@ measured rounds (warm-up excluded) with the header nodes,round,seconds.`,
 	f.BoolVar(&cfg.Binary, "binary", false, "use a binary tree instead of two levels (for comparison)")
 	f.DurationVar(&cfg.Timeout, "timeout", 0, "round timeout (0: the protocol's default)")
 	f.StringVar(&csvPath, "csv", "", "write measured rounds to this CSV file")
-	return cmd
+	return ownsSignals(cmd)
 }
 
 // setUpOnet does onet's process-wide set-up: quiet logs unless DEBUG_LVL is set, and

@@ -377,7 +377,7 @@ or 503 when no fresh state verifies. Stops cleanly on SIGINT or SIGTERM.`,
 	}
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8118", "address to listen on")
 	cmd.Flags().DurationVar(&recheck, "recheck", client.DefaultRecheck, "how long one verification is reused")
-	return cmd
+	return ownsSignals(cmd)
 }
 
 func newUpdateBundleCmd(stateDir *string) *cobra.Command {

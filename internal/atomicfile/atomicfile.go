@@ -6,7 +6,30 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 )
+
+// live holds the temporary files and directories being written, so that a program
+// stopped by a signal can remove them (RemoveTemporaries) before it exits.
+var live sync.Map
+
+func track(name string)   { live.Store(name, struct{}{}) }
+func untrack(name string) { live.Delete(name) }
+
+// RemoveTemporaries removes every temporary file and directory a Write, WriteNew or
+// WriteDir still has open, and reports how many it removed. A command calls it when
+// a signal ends it, so an interrupted write leaves nothing behind.
+func RemoveTemporaries() int {
+	n := 0
+	live.Range(func(k, _ any) bool {
+		if os.RemoveAll(k.(string)) == nil {
+			n++
+		}
+		live.Delete(k)
+		return true
+	})
+	return n
+}
 
 // Write creates or replaces the file at path with what fill writes into
 // the temporary file it is given, with permissions perm.
@@ -16,6 +39,7 @@ func Write(path string, perm fs.FileMode, fill func(f *os.File) error) error {
 	if err != nil {
 		return err
 	}
+	defer untrack(tmp)
 	if err := os.Rename(tmp, path); err != nil {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("atomicfile: %w", err)
@@ -36,6 +60,7 @@ func WriteNew(path string, data []byte, perm fs.FileMode) error {
 	if err != nil {
 		return err
 	}
+	defer untrack(tmp)
 	defer os.Remove(tmp)
 	// Unlike rename, a hard link fails if the name exists.
 	if err := os.Link(tmp, path); err != nil {
@@ -66,10 +91,12 @@ func writeTemp(dir, base string, perm fs.FileMode, fill func(f *os.File) error) 
 	if err != nil {
 		return "", fmt.Errorf("atomicfile: %w", err)
 	}
+	track(f.Name())
 	defer func() {
 		if err != nil {
 			_ = f.Close()
 			_ = os.Remove(f.Name())
+			untrack(f.Name())
 		}
 	}()
 	if err := fill(f); err != nil {
@@ -107,6 +134,8 @@ func WriteDir(path string, fill func(dir string) error) (err error) {
 	if err != nil {
 		return fmt.Errorf("atomicfile: %w", err)
 	}
+	track(tmp)
+	defer untrack(tmp)
 	defer func() {
 		if err != nil {
 			_ = os.RemoveAll(tmp)

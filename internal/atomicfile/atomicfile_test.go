@@ -147,3 +147,28 @@ func TestWriteNewTouchesNothingElse(t *testing.T) {
 	assert.Equal(t, []byte{byte(winner)}, b, "the file holds the winner's bytes")
 	assertOnly(t, dir, ".key.new", "key", "raced")
 }
+
+// A write interrupted by a signal leaves its temporary file, which RemoveTemporaries
+// (called by the signal handler) deletes; finished writes leave nothing to remove.
+func TestRemoveTemporaries(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, WriteBytes(filepath.Join(dir, "done"), []byte("x"), 0o644))
+	require.Zero(t, RemoveTemporaries(), "a finished write is not tracked")
+	inFill := make(chan struct{})
+	release := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- Write(filepath.Join(dir, "busy"), 0o644, func(f *os.File) error {
+			close(inFill)
+			<-release
+			return nil
+		})
+	}()
+	<-inFill
+	require.Equal(t, 1, RemoveTemporaries())
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "only the finished file is left")
+	close(release)
+	require.Error(t, <-done, "the write whose file was removed fails")
+}
