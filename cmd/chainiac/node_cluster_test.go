@@ -40,7 +40,7 @@ type procCluster struct {
 	procs   []*nodeProc
 	group   string   // group file path
 	entries []string // each node's group entry, from node setup
-	policy  string // policy file path
+	policy  string   // policy file path
 	devs    []*release.Signer
 	files   *sample.Server
 	genesis skipchain.ID

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"time"
@@ -39,6 +40,15 @@ protocol from the first server. Each round's latency is printed; --csv writes th
 measured rounds (warm-up excluded) with the header nodes,round,seconds.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if csvPath != "" {
+				// Find out now, not after the run, that the file cannot be written.
+				if st, err := os.Stat(filepath.Dir(csvPath)); err != nil || !st.IsDir() {
+					return usageError{fmt.Errorf("simulate cosi: --csv %s: no directory %s", csvPath, filepath.Dir(csvPath))}
+				}
+				if st, err := os.Stat(csvPath); err == nil && st.IsDir() {
+					return usageError{fmt.Errorf("simulate cosi: --csv %s is a directory", csvPath)}
+				}
+			}
 			dbDir, err := setUpOnet()
 			if err != nil {
 				return err

@@ -49,3 +49,12 @@ func TestSimulateDatabaseDirIsFresh(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, entries, 2, "the planted link and the fresh directory")
 }
+
+// A CSV path that cannot be written is refused before the simulation runs.
+func TestSimulateCSVPathCheckedFirst(t *testing.T) {
+	_, err := runCLI(t, "simulate", "cosi", "--nodes", "4", "--rounds", "1", "--csv", filepath.Join(t.TempDir(), "missing", "out.csv"))
+	require.ErrorContains(t, err, "no directory")
+	require.Equal(t, exitUsage, exitCode(err))
+	_, err = runCLI(t, "simulate", "cosi", "--nodes", "4", "--rounds", "1", "--csv", t.TempDir())
+	require.ErrorContains(t, err, "is a directory")
+}
