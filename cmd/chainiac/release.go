@@ -14,6 +14,7 @@ import (
 
 	"github.com/chainiac/chainiac/internal/atomicfile"
 	"github.com/chainiac/chainiac/release"
+	"github.com/chainiac/chainiac/release/build"
 	"github.com/spf13/cobra"
 )
 
@@ -61,35 +62,61 @@ func newReleaseKeygenCmd() *cobra.Command {
 
 func newReleaseManifestCmd() *cobra.Command {
 	var (
-		m       release.Manifest
-		commit  string
-		source  string
-		targets []string
-		out     string
+		m                   release.Manifest
+		commit, source, out string
+		targets             []string
+		unsignedDir         string
+		signedDir, baseURL  string
 	)
 	cmd := &cobra.Command{
-		Use:   "manifest --product P --version V --channel C --source-date-epoch N --recipe R --git-commit HEX --source-sha256 HEX --target platform,locale,unsigned.mar,signed.mar,url ... -o manifest.bin",
-		Short: "Write an unsigned manifest, hashing the given MAR files",
+		Use:   "manifest --product P --version V --channel C --source-date-epoch N --recipe R --git-commit HEX --source-sha256 HEX (--target SPEC … | --unsigned DIR --signed DIR --base-url URL) -o manifest.bin",
+		Short: "Write an unsigned manifest from the MAR files, refusing what no node would sign",
+		Long: `Write the manifest of a release, hashing its MAR files. Targets come either from
+--target platform,locale,unsigned.mar,signed.mar,url (repeated), or from two
+directories of <platform>/<locale>.mar (as the reference builder writes them) with
+each signed MAR's URL being --base-url/<platform>/<locale>.mar.
+
+Every file is opened as a MAR and the release is checked as a node would check
+its rebuild: an unsigned MAR must carry no signature and a signed one at least
+one, each signed MAR without its signatures must be its unsigned MAR byte for
+byte, both must carry --channel and --version, and no file may serve two targets.`,
 		Example: `  chainiac release manifest --product demo-browser --version 2.0 --channel release \
       --source-date-epoch 1764547200 --recipe reference/v1 --git-commit 4f3c… --source-sha256 9a1e… \
-      --target linux-x86_64,en-US,unsigned/linux.mar,signed/linux.mar,https://dist.example/2.0/linux.mar -o manifest.bin`,
+      --unsigned out --signed signed --base-url https://dist.example/2.0 -o manifest.bin`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := m.GitCommit.UnmarshalText([]byte(commit)); err != nil {
-				return fmt.Errorf("release manifest: --git-commit: %w", err)
+				return usageError{fmt.Errorf("release manifest: --git-commit: %w", err)}
 			}
 			if err := m.SourceSHA256.UnmarshalText([]byte(source)); err != nil {
-				return fmt.Errorf("release manifest: --source-sha256: %w", err)
+				return usageError{fmt.Errorf("release manifest: --source-sha256: %w", err)}
 			}
-			for _, spec := range targets {
-				t, err := targetFromFiles(spec)
-				if err != nil {
-					return fmt.Errorf("release manifest: --target %q: %w", spec, err)
+			unsigned, signed := map[release.TargetKey]string{}, map[release.TargetKey]string{}
+			switch {
+			case len(targets) > 0 && (unsignedDir != "" || signedDir != ""):
+				return usageError{errors.New("release manifest: --target or --unsigned/--signed, not both")}
+			case len(targets) > 0:
+				for _, spec := range targets {
+					t, u, sg, err := targetFromFiles(spec)
+					if err != nil {
+						return fmt.Errorf("release manifest: --target %q: %w", spec, err)
+					}
+					m.Targets = append(m.Targets, t)
+					unsigned[t.Key()], signed[t.Key()] = u, sg
 				}
-				m.Targets = append(m.Targets, t)
+			case unsignedDir != "" && signedDir != "" && baseURL != "":
+				var err error
+				if m.Targets, unsigned, signed, err = targetsFromDirs(unsignedDir, signedDir, baseURL); err != nil {
+					return fmt.Errorf("release manifest: %w", err)
+				}
+			default:
+				return usageError{errors.New("release manifest: give --target SPEC (repeated) or --unsigned DIR --signed DIR --base-url URL")}
 			}
 			if err := m.Validate(); err != nil {
-				return err
+				return fmt.Errorf("release manifest: %w", err)
+			}
+			if err := checkTargetFiles(&m, unsigned, signed); err != nil {
+				return fmt.Errorf("release manifest: %w", err)
 			}
 			if err := atomicfile.WriteBytes(out, m.Encode(), 0o644); err != nil {
 				return fmt.Errorf("release manifest: %w", err)
@@ -107,29 +134,83 @@ func newReleaseManifestCmd() *cobra.Command {
 	f.StringVar(&commit, "git-commit", "", "source git commit (40 hex digits, SHA-1 object ID)")
 	f.StringVar(&source, "source-sha256", "", "SHA-256 of the source archive (64 hex digits)")
 	f.StringArrayVar(&targets, "target", nil, "platform,locale,unsigned.mar,signed.mar,url (repeat per target)")
+	f.StringVar(&unsignedDir, "unsigned", "", "directory of unsigned MARs, <platform>/<locale>.mar")
+	f.StringVar(&signedDir, "signed", "", "directory of signed MARs, <platform>/<locale>.mar")
+	f.StringVar(&baseURL, "base-url", "", "where updaters download the signed MARs: URL/<platform>/<locale>.mar")
 	f.StringVarP(&out, "output", "o", "", "manifest file to write")
-	for _, name := range []string{"product", "version", "channel", "source-date-epoch", "recipe", "git-commit", "source-sha256", "target", "output"} {
+	for _, name := range []string{"product", "version", "channel", "source-date-epoch", "recipe", "git-commit", "source-sha256", "output"} {
 		_ = cmd.MarkFlagRequired(name)
 	}
 	return cmd
 }
 
-// targetFromFiles parses "platform,locale,unsigned.mar,signed.mar,url"; the URL comes
-// last so that it may contain commas.
-func targetFromFiles(spec string) (release.Target, error) {
+// targetsFromDirs makes one target per signed MAR found under signedDir, with its
+// unsigned MAR at the same place under unsignedDir.
+func targetsFromDirs(unsignedDir, signedDir, baseURL string) ([]release.Target, map[release.TargetKey]string, map[release.TargetKey]string, error) {
+	unsigned, err := build.FindMARs(unsignedDir)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("--unsigned: %w", err)
+	}
+	signed, err := build.FindMARs(signedDir)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("--signed: %w", err)
+	}
+	var out []release.Target
+	for k, sp := range signed {
+		up, ok := unsigned[k]
+		if !ok {
+			return nil, nil, nil, fmt.Errorf("%s has a signed MAR for %s but %s has no unsigned one", signedDir, k, unsignedDir)
+		}
+		t, _, _, err := targetFromFiles(strings.Join([]string{k.Platform, k.Locale, up, sp,
+			strings.TrimSuffix(baseURL, "/") + "/" + k.Platform + "/" + k.Locale + ".mar"}, ","))
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		out = append(out, t)
+	}
+	for k := range unsigned {
+		if _, ok := signed[k]; !ok {
+			return nil, nil, nil, fmt.Errorf("%s has an unsigned MAR for %s but %s has no signed one", unsignedDir, k, signedDir)
+		}
+	}
+	return out, unsigned, signed, nil
+}
+
+// checkTargetFiles refuses what no node would sign: a file serving two targets, and
+// anything CheckRebuild (the node's own check, with the unsigned MARs standing for
+// its rebuild) refuses.
+func checkTargetFiles(m *release.Manifest, unsigned, signed map[release.TargetKey]string) error {
+	seen := map[string]release.TargetKey{}
+	for _, t := range m.Targets {
+		for _, h := range []string{t.UnsignedSHA256.String(), t.SignedSHA512.String()} {
+			if other, dup := seen[h]; dup {
+				return fmt.Errorf("targets %s and %s are the same file", other, t.Key())
+			}
+			seen[h] = t.Key()
+		}
+	}
+	if err := build.CheckRebuild(m, unsigned, signed); err != nil {
+		return fmt.Errorf("no node would sign this release: %w", err)
+	}
+	return nil
+}
+
+// targetFromFiles parses "platform,locale,unsigned.mar,signed.mar,url" (the URL comes
+// last so that it may contain commas) and returns the target with its two files.
+func targetFromFiles(spec string) (release.Target, string, string, error) {
 	parts := strings.SplitN(spec, ",", 5)
 	if len(parts) != 5 {
-		return release.Target{}, errors.New("want platform,locale,unsigned.mar,signed.mar,url")
+		return release.Target{}, "", "", errors.New("want platform,locale,unsigned.mar,signed.mar,url")
 	}
 	t := release.Target{Platform: parts[0], Locale: parts[1], URL: parts[4]}
 	var err error
 	if t.UnsignedSize, err = hashFile(parts[2], sha256.New(), t.UnsignedSHA256[:]); err != nil {
-		return t, err
+		return t, "", "", err
 	}
 	if t.SignedSize, err = hashFile(parts[3], sha512.New(), t.SignedSHA512[:]); err != nil {
-		return t, err
+		return t, "", "", err
 	}
-	return t, nil
+	return t, parts[2], parts[3], nil
 }
 
 type hasher interface {

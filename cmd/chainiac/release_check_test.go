@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/sha512"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,7 +36,9 @@ func newTeamRelease(t *testing.T, channel string) *teamRelease {
 		_, err := runCLI(t, "mar", "sign", "--key", marTestdata+"key2048-pkcs8.pem", r.path("unsigned", k), "-o", r.path("signed", k))
 		require.NoError(t, err)
 	}
-	r.writeManifest(t)
+	if channel == "release" {
+		r.writeManifest(t)
+	}
 	return r
 }
 
@@ -55,6 +59,24 @@ func (r *teamRelease) writeManifest(t *testing.T) {
 	}
 	_, err = runCLI(t, args...)
 	require.NoError(t, err)
+}
+
+// writeManifestUnchecked writes the manifest the CLI would refuse to write (for
+// files no node would sign), so that release check's own refusal is tested.
+func (r *teamRelease) writeManifestUnchecked(t *testing.T) {
+	digest, err := build.TreeDigest(referenceSrc, build.DefaultLimits())
+	require.NoError(t, err)
+	m := release.Manifest{Product: "demo-browser", Version: "1.0", Channel: "release", SourceDateEpoch: 1730419200,
+		Recipe: build.ReferenceRecipeName, SourceSHA256: digest}
+	require.NoError(t, m.GitCommit.UnmarshalText([]byte(strings.Repeat("ab", 20))))
+	for _, k := range checkTargets {
+		u, s := mustRead(t, r.path("unsigned", k)), mustRead(t, r.path("signed", k))
+		m.Targets = append(m.Targets, release.Target{Platform: k.Platform, Locale: k.Locale,
+			UnsignedSHA256: sha256.Sum256(u), UnsignedSize: uint64(len(u)),
+			SignedSHA512: sha512.Sum512(s), SignedSize: uint64(len(s)),
+			URL: "https://dist.example.org/" + k.Platform + "/" + k.Locale + ".mar"})
+	}
+	require.NoError(t, os.WriteFile(r.manifest, m.Encode(), 0o644))
 }
 
 // rebuildAsNode rebuilds the manifest's release the way a node does: the recipe
@@ -91,6 +113,7 @@ func TestReleaseCheckRefuses(t *testing.T) {
 	honest := newTeamRelease(t, "release")
 	rebuilt := rebuildAsNode(t, honest.manifest)
 	nightly := newTeamRelease(t, "nightly")
+	nightly.writeManifestUnchecked(t)
 	k := checkTargets[1]
 
 	cases := []struct {
@@ -100,11 +123,11 @@ func TestReleaseCheckRefuses(t *testing.T) {
 	}{
 		{"signed MAR of another channel", func(t *testing.T, r *teamRelease) {
 			require.NoError(t, os.WriteFile(r.path("signed", k), mustRead(t, nightly.path("signed", k)), 0o644))
-			r.writeManifest(t)
+			r.writeManifestUnchecked(t)
 		}, `target windows-x86_64/en-US: signed product information: signed MAR has channel "nightly", the manifest says "release"`},
 		{"unsigned MAR shipped as signed", func(t *testing.T, r *teamRelease) {
 			require.NoError(t, os.WriteFile(r.path("signed", k), mustRead(t, r.path("unsigned", k)), 0o644))
-			r.writeManifest(t)
+			r.writeManifestUnchecked(t)
 		}, "target windows-x86_64/en-US: signature block: signed MAR has no signature"},
 		{"signed MAR replaced after the manifest", func(t *testing.T, r *teamRelease) {
 			require.NoError(t, os.WriteFile(r.path("signed", k), mustRead(t, nightly.path("signed", k)), 0o644))
@@ -132,4 +155,54 @@ func TestReleaseCheckRefuses(t *testing.T) {
 
 	_, err := runCLI(t, "release", "check", "--manifest", honest.manifest, "--rebuilt", rebuilt)
 	require.ErrorContains(t, err, `required flag(s) "signed" not set`)
+}
+
+// release manifest refuses what no node would sign, before anyone signs it.
+func TestReleaseManifestRefuses(t *testing.T) {
+	nightly := newTeamRelease(t, "nightly")
+	k := checkTargets[1]
+	cases := []struct {
+		name   string
+		break_ func(r *teamRelease)
+		want   string
+	}{
+		{"signed MAR of another channel", func(r *teamRelease) {
+			require.NoError(t, os.WriteFile(r.path("signed", k), mustRead(t, nightly.path("signed", k)), 0o644))
+		}, `signed MAR has channel "nightly", the manifest says "release"`},
+		{"unsigned MAR shipped as signed", func(r *teamRelease) {
+			require.NoError(t, os.WriteFile(r.path("signed", k), mustRead(t, r.path("unsigned", k)), 0o644))
+		}, "signed MAR has no signature"},
+		{"signed MAR given as unsigned", func(r *teamRelease) {
+			require.NoError(t, os.WriteFile(r.path("unsigned", k), mustRead(t, r.path("signed", k)), 0o644))
+		}, "no node would sign this release"},
+		{"one file for two targets", func(r *teamRelease) {
+			other := checkTargets[0]
+			require.NoError(t, os.WriteFile(r.path("signed", k), mustRead(t, r.path("signed", other)), 0o644))
+			require.NoError(t, os.WriteFile(r.path("unsigned", k), mustRead(t, r.path("unsigned", other)), 0o644))
+		}, "are the same file"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := newTeamRelease(t, "release")
+			c.break_(r)
+			digest, err := build.TreeDigest(referenceSrc, build.DefaultLimits())
+			require.NoError(t, err)
+			_, err = runCLI(t, "release", "manifest", "--product", "demo-browser", "--version", "1.0", "--channel", "release",
+				"--source-date-epoch", "1730419200", "--recipe", build.ReferenceRecipeName,
+				"--git-commit", strings.Repeat("ab", 20), "--source-sha256", digest.String(), "-o", filepath.Join(t.TempDir(), "m.bin"),
+				"--unsigned", r.unsigned, "--signed", r.signed, "--base-url", "https://dist.example.org/1.0")
+			require.ErrorContains(t, err, c.want)
+		})
+	}
+	// The directory form of an honest release gives the same manifest as --target.
+	r := newTeamRelease(t, "release")
+	digest, err := build.TreeDigest(referenceSrc, build.DefaultLimits())
+	require.NoError(t, err)
+	fromDirs := filepath.Join(t.TempDir(), "m.bin")
+	_, err = runCLI(t, "release", "manifest", "--product", "demo-browser", "--version", "1.0", "--channel", "release",
+		"--source-date-epoch", "1730419200", "--recipe", build.ReferenceRecipeName,
+		"--git-commit", strings.Repeat("ab", 20), "--source-sha256", digest.String(), "-o", fromDirs,
+		"--unsigned", r.unsigned, "--signed", r.signed, "--base-url", "https://dist.example.org")
+	require.NoError(t, err)
+	assert.Equal(t, mustRead(t, r.manifest), mustRead(t, fromDirs))
 }

@@ -34,8 +34,13 @@ func newReleaseFixture(t *testing.T) *releaseFixture {
 	}
 	f.unsigned = filepath.Join(f.dir, "linux.mar")
 	f.signed = filepath.Join(f.dir, "linux-signed.mar")
-	require.NoError(t, os.WriteFile(f.unsigned, []byte("unsigned MAR"), 0o644))
-	require.NoError(t, os.WriteFile(f.signed, []byte("signed MAR with signature block"), 0o644))
+	content := filepath.Join(f.dir, "content")
+	require.NoError(t, os.MkdirAll(content, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(content, "update.txt"), []byte("tor-browser 14.0.1\n"), 0o644))
+	_, err := runCLI(t, "mar", "create", "--channel", "release", "--version", "14.0.1", "-C", content, "-o", f.unsigned, "update.txt")
+	require.NoError(t, err)
+	_, err = runCLI(t, "mar", "sign", "--key", marTestdata+"key2048-pkcs8.pem", f.unsigned, "-o", f.signed)
+	require.NoError(t, err)
 	f.manifest = filepath.Join(f.dir, "manifest.bin")
 	return f
 }
@@ -75,8 +80,9 @@ func TestReleaseWorkflow(t *testing.T) {
 	require.NoError(t, err)
 	m, err := release.ParseManifest(raw)
 	require.NoError(t, err)
-	assert.Equal(t, release.Hash256(sha256.Sum256([]byte("unsigned MAR"))), m.Targets[0].UnsignedSHA256)
-	assert.Equal(t, uint64(len("signed MAR with signature block")), m.Targets[0].SignedSize)
+	unsigned, signedMAR := mustRead(t, f.unsigned), mustRead(t, f.signed)
+	assert.Equal(t, release.Hash256(sha256.Sum256(unsigned)), m.Targets[0].UnsignedSHA256)
+	assert.Equal(t, uint64(len(signedMAR)), m.Targets[0].SignedSize)
 	assert.Equal(t, "https://dist.example.org/a,b.mar", m.Targets[0].URL)
 
 	signed := filepath.Join(f.dir, "signed.bin")
