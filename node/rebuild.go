@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -100,50 +99,11 @@ func (r *rebuilder) rebuild(ctx context.Context, m *release.Manifest, source str
 	}
 	defer res.Close()
 	r.keepLog(m, res.Log)
-	signedDir := filepath.Join(res.Dir, "signed")
-	signed := map[release.TargetKey]string{}
-	for _, t := range m.Targets {
-		p := filepath.Join(signedDir, t.Platform, t.Locale+".mar")
-		if err := r.fetchMAR(ctx, t, p); err != nil {
-			return fmt.Errorf("signed MAR %s: %w", t.Key(), err)
-		}
-		signed[t.Key()] = p
+	signed, err := build.FetchSignedMARs(ctx, r.client, m, filepath.Join(res.Dir, "signed"), r.fetchTO)
+	if err != nil {
+		return err
 	}
 	return build.CheckRebuild(m, res.Paths(), signed)
-}
-
-// fetchMAR downloads a signed MAR, at most its manifest size plus one byte (so a
-// longer file is caught by the size check, not silently cut).
-func (r *rebuilder) fetchMAR(ctx context.Context, t release.Target, path string) error {
-	if err := checkSource(t.URL); err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, r.fetchTO)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.URL, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := r.client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s", t.URL, resp.Status)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = io.Copy(f, io.LimitReader(resp.Body, int64(t.SignedSize)+1))
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 func (r *rebuilder) keepLog(m *release.Manifest, log []byte) {

@@ -203,6 +203,9 @@ func TestNodeProcesses(t *testing.T) {
 		newest = c.release("2.0")
 		signed := filepath.Join(t.TempDir(), "signed-2.0.bin")
 		require.NoError(t, os.WriteFile(signed, newest.Signed.Encode(), 0o644))
+		// First the team's own rebuild, fetching source and signed MARs as nodes will.
+		ok := mustRunBin(t, "release", "rebuild", "--manifest", signed, "--source", newest.SourceURL)
+		require.Contains(t, ok, "nodes will sign")
 		out := mustRunBin(t, "release", "propose", "--node", c.url(2), "--source", newest.SourceURL, signed)
 		require.Contains(t, out, "block 3 ")
 		require.Contains(t, out, "round link 2→3 level 0: signed by 4 of 4")

@@ -32,7 +32,7 @@ keys listed in the developer policy. See docs/release.md.`,
 	}
 	cmd.AddCommand(newReleaseKeygenCmd(), newReleaseManifestCmd(), newReleaseSignCmd(),
 		newReleaseShowCmd(), newReleaseVerifyCmd(), newReleaseCheckCmd(), newReleaseProposeCmd(),
-		newReleasePolicyCmd(), newReleaseTreeDigestCmd())
+		newReleasePolicyCmd(), newReleaseTreeDigestCmd(), newReleaseRebuildCmd())
 	return cmd
 }
 

@@ -206,3 +206,23 @@ func TestReleaseManifestRefuses(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, mustRead(t, r.manifest), mustRead(t, fromDirs))
 }
+
+// release rebuild runs a node's whole check: the honest release passes, and one whose
+// signed MAR is of another channel is refused with exit status 3.
+func TestReleaseRebuild(t *testing.T) {
+	r := newTeamRelease(t, "release")
+	out, err := runCLI(t, "release", "rebuild", "--manifest", r.manifest, "--source", referenceSrc, "--signed", r.signed)
+	require.NoError(t, err)
+	assert.Contains(t, out, "ok: demo-browser 1.0 rebuilt")
+
+	nightly := newTeamRelease(t, "nightly")
+	k := checkTargets[1]
+	require.NoError(t, os.WriteFile(r.path("signed", k), mustRead(t, nightly.path("signed", k)), 0o644))
+	r.writeManifestUnchecked(t)
+	_, err = runCLI(t, "release", "rebuild", "--manifest", r.manifest, "--source", referenceSrc, "--signed", r.signed)
+	require.ErrorContains(t, err, `signed MAR has channel "nightly"`)
+	assert.Equal(t, exitRejected, exitCode(err))
+
+	_, err = runCLI(t, "release", "rebuild", "--manifest", r.manifest, "--source", t.TempDir(), "--signed", r.signed)
+	require.Error(t, err, "another source tree does not hash to the manifest's digest")
+}
