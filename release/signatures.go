@@ -79,34 +79,43 @@ func decodeSignatures(d *wire.Decoder) []Signature {
 	return sigs
 }
 
-// verifySignatures counts the distinct policy keys with a valid signature over msg and
-// fails with a *ThresholdError below the threshold. A key that signed twice counts
-// once; keys outside the policy never count.
-func (p *Policy) verifySignatures(what string, msg []byte, sigs []Signature) error {
-	counted := make(map[DeveloperKey]bool, len(sigs))
-	reported := make(map[DeveloperKey]bool, len(sigs))
-	e := &ThresholdError{What: what, Needed: p.threshold}
+// SignatureCheck is what each signature on a statement is worth under a policy: the
+// distinct policy keys that signed validly, and the keys whose signatures do not
+// count, outside the policy or invalid.
+type SignatureCheck struct {
+	Valid   []DeveloperKey `json:"valid"`
+	Unknown []DeveloperKey `json:"unknown"` // not in the policy
+	Invalid []DeveloperKey `json:"invalid"` // in the policy, signature does not verify
+}
+
+// CheckSignatures classifies every signature on msg. A key that signed twice is
+// counted once; keys outside the policy never count.
+func (p *Policy) CheckSignatures(msg []byte, sigs []Signature) SignatureCheck {
+	var c SignatureCheck
+	seen := make(map[DeveloperKey]bool, len(sigs))
 	for _, s := range sigs {
+		if seen[s.Key] {
+			continue
+		}
+		seen[s.Key] = true
 		switch {
 		case !p.Contains(s.Key):
-			if !reported[s.Key] {
-				e.Unknown = append(e.Unknown, s.Key)
-				reported[s.Key] = true
-			}
-		case counted[s.Key]:
-			// already counted: a second signature adds nothing
+			c.Unknown = append(c.Unknown, s.Key)
 		case verifyStrict(s.Key, msg, s.Signature) == nil:
-			counted[s.Key] = true
+			c.Valid = append(c.Valid, s.Key)
 		default:
-			if !reported[s.Key] {
-				e.Invalid = append(e.Invalid, s.Key)
-				reported[s.Key] = true
-			}
+			c.Invalid = append(c.Invalid, s.Key)
 		}
 	}
-	e.Valid = len(counted)
-	if e.Valid < p.threshold {
-		return e
+	return c
+}
+
+// verifySignatures fails with a *ThresholdError when fewer than the threshold of
+// distinct policy keys signed msg validly.
+func (p *Policy) verifySignatures(what string, msg []byte, sigs []Signature) error {
+	c := p.CheckSignatures(msg, sigs)
+	if len(c.Valid) < p.threshold {
+		return &ThresholdError{What: what, Needed: p.threshold, Valid: len(c.Valid), Unknown: c.Unknown, Invalid: c.Invalid}
 	}
 	return nil
 }

@@ -348,13 +348,13 @@ func newReleaseShowCmd() *cobra.Command {
 			}
 			var out bytes.Buffer
 			switch {
-			case asJSON && signed:
+			case asJSON:
+				// One shape for both kinds of file: signed says which it was.
 				err = json.NewEncoder(&out).Encode(struct {
 					Manifest   *release.Manifest   `json:"manifest"`
+					Signed     bool                `json:"signed"`
 					Signatures []release.Signature `json:"signatures"`
-				}{m, append([]release.Signature{}, sm.Signatures...)})
-			case asJSON:
-				err = json.NewEncoder(&out).Encode(m)
+				}{m, signed, append([]release.Signature{}, sm.Signatures...)})
 			default:
 				out.WriteString(m.String())
 				if signed {
@@ -375,13 +375,26 @@ func newReleaseShowCmd() *cobra.Command {
 	return cmd
 }
 
+// verifyOutput is what `release verify --json` prints.
+type verifyOutput struct {
+	OK           bool                   `json:"ok"`
+	ManifestHash string                 `json:"manifest_hash"`
+	Product      string                 `json:"product"`
+	Version      string                 `json:"version"`
+	Channel      string                 `json:"channel"`
+	Threshold    int                    `json:"threshold"`
+	Signatures   release.SignatureCheck `json:"signatures"`
+}
+
 func newReleaseVerifyCmd() *cobra.Command {
 	var policyFile string
+	var asJSON bool
 	cmd := &cobra.Command{
-		Use:     "verify --policy POLICYFILE SIGNED-MANIFEST",
-		Short:   "Check that a threshold of policy keys signed the manifest",
-		Example: `  chainiac release verify --policy policy.toml signed.bin`,
-		Args:    cobra.ExactArgs(1),
+		Use:   "verify --policy POLICYFILE SIGNED-MANIFEST [--json]",
+		Short: "Check that a threshold of policy keys signed the manifest; name every signature that does not count",
+		Example: `  chainiac release verify --policy policy.toml signed.bin
+  chainiac release verify --policy policy.toml signed.bin --json | jq .signatures`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			policy, err := readPolicy(policyFile)
 			if err != nil {
@@ -393,18 +406,39 @@ func newReleaseVerifyCmd() *cobra.Command {
 			}
 			sm, err := release.ParseSignedManifest(b)
 			if err != nil {
-				return err
+				return fmt.Errorf("release verify: %s: %w", args[0], err)
 			}
-			m, err := policy.VerifyManifest(sm)
-			if err != nil {
-				return err
+			check := policy.CheckSignatures(sm.Manifest, sm.Signatures)
+			m, verr := policy.VerifyManifest(sm)
+			o := verifyOutput{OK: verr == nil, Threshold: policy.Threshold(), Signatures: check}
+			if m != nil {
+				o.ManifestHash, o.Product, o.Version, o.Channel = m.Hash().String(), m.Product, m.Version, m.Channel
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "ok: manifest %s (%s %s, channel %s) signed by a threshold of %d of %d policy keys\n",
-				m.Hash(), m.Product, m.Version, m.Channel, policy.Threshold(), len(policy.Keys()))
+			w := cmd.OutOrStdout()
+			if asJSON {
+				if err := writeJSON(w, &o); err != nil {
+					return err
+				}
+			} else {
+				if verr == nil {
+					fmt.Fprintf(w, "ok: manifest %s (%s %s, channel %s) signed by %d of the %d policy keys, %d needed\n",
+						m.Hash(), m.Product, m.Version, m.Channel, len(check.Valid), len(policy.Keys()), policy.Threshold())
+				}
+				for _, k := range check.Unknown {
+					fmt.Fprintf(w, "does not count: %s is not a key of the policy\n", k)
+				}
+				for _, k := range check.Invalid {
+					fmt.Fprintf(w, "does not count: the signature by %s does not verify\n", k)
+				}
+			}
+			if verr != nil {
+				return fmt.Errorf("release verify: %s: %w: %w", args[0], errRefused, verr)
+			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&policyFile, "policy", "", "developer policy: TOML policy file, or a policy encoding")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 	_ = cmd.MarkFlagRequired("policy")
 	return cmd
 }

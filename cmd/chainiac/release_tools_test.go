@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,4 +52,40 @@ func TestReleaseTreeDigest(t *testing.T) {
 	assert.Equal(t, want.String()+"\n", out)
 	_, err = runCLI(t, "release", "tree-digest", filepath.Join(t.TempDir(), "missing"))
 	require.Error(t, err)
+}
+
+// release verify names the signatures that do not count beside the threshold.
+func TestReleaseVerifyNamesForeignSignatures(t *testing.T) {
+	f := newReleaseFixture(t)
+	_, err := runCLI(t, f.manifestArgs()...)
+	require.NoError(t, err)
+	stranger := filepath.Join(f.dir, "stranger.key")
+	pub, err := runCLI(t, "release", "keygen", "-o", stranger)
+	require.NoError(t, err)
+	signed := filepath.Join(f.dir, "signed.bin")
+	for _, k := range []string{f.keys[0], f.keys[1], stranger} {
+		_, err := runCLI(t, "release", "sign", "--key", k, signedOr(f.manifest, signed), "-o", signed)
+		require.NoError(t, err)
+	}
+	policy := f.writePolicy(t, 2)
+	out, err := runCLI(t, "release", "verify", "--policy", policy, signed)
+	require.NoError(t, err)
+	assert.Contains(t, out, "signed by 2 of the 3 policy keys, 2 needed")
+	assert.Contains(t, out, "does not count: "+strings.TrimSpace(pub)+" is not a key of the policy")
+
+	raw, err := runCLI(t, "release", "verify", "--policy", f.writePolicy(t, 3), signed, "--json")
+	require.ErrorIs(t, err, errRefused)
+	var o verifyOutput
+	require.NoError(t, json.Unmarshal([]byte(raw), &o), raw)
+	assert.False(t, o.OK)
+	assert.Len(t, o.Signatures.Valid, 2)
+	assert.Len(t, o.Signatures.Unknown, 1)
+}
+
+// signedOr is signed once it exists, the manifest before.
+func signedOr(manifest, signed string) string {
+	if _, err := os.Stat(signed); err == nil {
+		return signed
+	}
+	return manifest
 }
