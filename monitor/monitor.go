@@ -277,8 +277,8 @@ type run struct {
 	lied     []bool // mirror i served something that did not verify in this run
 	alarms   []Alarm
 	links    map[skipchain.LinkPosition]*skipchain.ForwardLink // decoded links leaving served blocks
-	newest   *timeline.Timestamp                                // newest timestamp verified in this run
-	stamps   []*timeline.Timestamp                              // each mirror's, decoded
+	newest   *timeline.Timestamp                               // newest timestamp verified in this run
+	stamps   []*timeline.Timestamp                             // each mirror's, decoded
 	forked   bool
 }
 
