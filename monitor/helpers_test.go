@@ -3,6 +3,7 @@ package monitor_test
 import (
 	"context"
 	"encoding/hex"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -66,4 +67,10 @@ func mustHex(t *testing.T, s string) []byte {
 	b, err := hex.DecodeString(s)
 	require.NoError(t, err)
 	return b
+}
+
+func serveHandler(t *testing.T, h http.Handler) string {
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv.URL
 }

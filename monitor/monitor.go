@@ -276,7 +276,8 @@ type run struct {
 	status   []MirrorStatus
 	lied     []bool // mirror i served something that did not verify in this run
 	alarms   []Alarm
-	links    map[skipchain.LinkPosition]*skipchain.ForwardLink // decoded links leaving served blocks
+	links    []map[skipchain.LinkPosition]*skipchain.ForwardLink // per mirror: decoded links leaving served blocks
+	diverged []bool                                             // mirror i serves blocks that do not follow the verified head
 	newest   *timeline.Timestamp                               // newest timestamp verified in this run
 	stamps   []*timeline.Timestamp                             // each mirror's, decoded
 	forked   bool
@@ -287,6 +288,15 @@ func (r *run) alarm(kind, source, format string, args ...any) *Alarm {
 	r.m.log.Warn("alarm", "kind", kind, "source", source, "summary", a.Summary)
 	r.alarms = append(r.alarms, a)
 	return &r.alarms[len(r.alarms)-1]
+}
+
+func (r *run) anyLied() bool {
+	for _, l := range r.lied {
+		if l {
+			return true
+		}
+	}
+	return false
 }
 
 // mirrorFailed records a mirror's error: a lie is an alarm, anything else a mirror
@@ -319,12 +329,14 @@ func (m *Monitor) Run(ctx context.Context) (*Report, error) {
 	if m.closed {
 		return nil, errors.New("monitor: closed")
 	}
-	r := &run{m: m, now: m.cfg.Clock().UTC(), links: map[skipchain.LinkPosition]*skipchain.ForwardLink{}}
+	r := &run{m: m, now: m.cfg.Clock().UTC()}
 	for _, base := range m.cfg.Mirrors {
 		r.fetchers = append(r.fetchers, &fetcher{base: base, genesis: m.cfg.Genesis, http: m.cfg.HTTPClient,
 			timeout: m.cfg.RequestTimeout, rosters: m.rosters})
 		r.status = append(r.status, MirrorStatus{URL: base})
+		r.links = append(r.links, map[skipchain.LinkPosition]*skipchain.ForwardLink{})
 	}
+	r.diverged = make([]bool, len(r.fetchers))
 	r.lied = make([]bool, len(r.fetchers))
 	r.stamps = make([]*timeline.Timestamp, len(r.fetchers))
 	if m.store == nil {
@@ -380,20 +392,24 @@ func (r *run) bootstrap(ctx context.Context) error {
 			return fmt.Errorf("monitor: %w", err)
 		}
 		m.store, m.tl = store, tl
-		r.keepLinks(sb.Links)
+		r.keepLinks(i, sb.Links)
 		return nil
 	}
 	return nil
 }
 
-func (r *run) keepLinks(links []*skipchain.ForwardLink) {
+func (r *run) keepLinks(i int, links []*skipchain.ForwardLink) {
 	p := r.m.tl.Genesis().Params()
 	for _, l := range links {
 		if level, err := l.Level(p); err == nil {
-			r.links[skipchain.LinkPosition{From: l.FromIndex(), Level: level}] = l
+			r.links[i][skipchain.LinkPosition{From: l.FromIndex(), Level: level}] = l
 		}
 	}
 }
+
+// errDiverged: the mirror's next block does not link back to the verified head; the
+// comparison looks for where its chain leaves ours.
+var errDiverged = errors.New("the mirror's chain leaves the verified one")
 
 // sync verifies blocks beyond the stored head, one at a time, each from the first
 // mirror (starting with the one that served the previous block) that serves one that
@@ -410,7 +426,7 @@ func (r *run) sync(ctx context.Context) (int, error) {
 		got := false
 		for k := 0; k < len(r.fetchers) && !got; k++ {
 			i := (cur + k) % len(r.fetchers)
-			if !r.status[i].Reachable || r.lied[i] {
+			if !r.status[i].Reachable || r.lied[i] || r.diverged[i] {
 				continue
 			}
 			err := r.verifyNext(ctx, i, next)
@@ -423,6 +439,8 @@ func (r *run) sync(ctx context.Context) (int, error) {
 			case errors.As(err, &fe):
 				return n, r.fork(i, fe)
 			case errors.Is(err, errNotFound):
+			case errors.Is(err, errDiverged):
+				r.diverged[i] = true
 			case isLie(err) || isUnreachable(err):
 				r.mirrorFailed(i, err)
 			default:
@@ -452,9 +470,12 @@ func (r *run) verifyNext(ctx context.Context, i int, next uint64) error {
 	if b.Header().Params() != m.tl.Genesis().Params() {
 		return lief("block %d: parameters %+v, the chain's are %+v", next, b.Header().Params(), m.tl.Genesis().Params())
 	}
+	if back := b.Header().BackLinks(); len(back) > 0 && back[0] != m.tl.Head().ID() {
+		return errDiverged
+	}
 	var into []*skipchain.ForwardLink
 	for _, pos := range b.Header().Params().LinksInto(next) {
-		l, ok := r.links[pos]
+		l, ok := r.links[i][pos]
 		if !ok || l.ToIndex() != next || l.To() != b.ID() {
 			if l, err = f.link(ctx, pos.From, pos.Level); err != nil {
 				return withheld(err)
@@ -481,9 +502,11 @@ func (r *run) verifyNext(ctx context.Context, i int, next uint64) error {
 		return fmt.Errorf("monitor: block %d stored but not applied: %w", next, err)
 	}
 	for _, pos := range b.Header().Params().LinksInto(next) {
-		delete(r.links, pos)
+		for _, links := range r.links {
+			delete(links, pos)
+		}
 	}
-	r.keepLinks(sb.Links)
+	r.keepLinks(i, sb.Links)
 	m.metrics.blocks.Inc()
 	m.metrics.last.Set(float64(next))
 	m.log.Info("verified", "block", next, "kind", change.Kind, "mirror", f.base)
@@ -538,7 +561,8 @@ func (r *run) fork(i int, fe *skipchain.ForkError) error {
 
 // compare checks each mirror's view against the verified chain: its timestamp (which
 // must verify under the roster of the block it names and describe that block), its
-// head, and its age.
+// head, and its age. A mirror whose chain leaves the verified one is searched for
+// the block where it does, and the link into that block is checked for a fork.
 func (r *run) compare(ctx context.Context) error {
 	m := r.m
 	head := m.tl.Head()
@@ -547,9 +571,23 @@ func (r *run) compare(ctx context.Context) error {
 		if ts == nil || r.lied[i] {
 			continue
 		}
-		if ts.Index > head.Index() {
-			r.mirrorFailed(i, lief("its timestamp names block %d, but it serves no valid chain beyond block %d", ts.Index, head.Index()))
-			continue
+		if ts.Index > head.Index() || r.diverged[i] {
+			at := min(ts.Index, head.Index())
+			theirs, err := f.header(ctx, at)
+			if err != nil {
+				r.mirrorFailed(i, withheld(err))
+				continue
+			}
+			if theirs.ID() != head.ID() && at == head.Index() || r.diverged[i] {
+				if err := r.diverge(ctx, i, at, nil, nil); err != nil {
+					return err
+				}
+				continue
+			}
+			if ts.Index > head.Index() {
+				r.mirrorFailed(i, lief("its timestamp names block %d, but it serves no valid chain beyond block %d", ts.Index, head.Index()))
+				continue
+			}
 		}
 		h, err := m.store.Header(ts.Index)
 		if err != nil {
@@ -559,16 +597,22 @@ func (r *run) compare(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("monitor: %w", err)
 		}
-		if err := ts.Verify(roster); err != nil {
-			r.mirrorFailed(i, lief("timestamp: %v", err))
-			continue
-		}
+		verr := ts.Verify(roster)
 		if ts.Head != h.ID() {
-			// Validly signed by the roster of our block at that index, about another
-			// block: find where the mirror's chain leaves ours.
-			if err := r.diverge(ctx, i, ts, h); err != nil {
+			// About another block than ours at that index: find where the mirror's
+			// chain leaves ours. If our block's roster signed the timestamp, the
+			// timestamp itself is evidence too.
+			signed := ts
+			if verr != nil {
+				signed = nil
+			}
+			if err := r.diverge(ctx, i, ts.Index, signed, h); err != nil {
 				return err
 			}
+			continue
+		}
+		if verr != nil {
+			r.mirrorFailed(i, lief("timestamp: %v", verr))
 			continue
 		}
 		if err := ts.Describes(h); err != nil {
@@ -595,19 +639,35 @@ func (r *run) compare(ctx context.Context) error {
 	return nil
 }
 
-// diverge finds the first block at which mirror i's chain differs from ours (headers
-// chain by hash, so a binary search over the mirror's headers finds it) and asks the
-// store to add the mirror's link into that block: if the roster signed it, the store
-// returns the fork evidence.
-func (r *run) diverge(ctx context.Context, i int, ts *timeline.Timestamp, ours *skipchain.Header) error {
+// diverge finds the first block at which mirror i's chain differs from ours, at or
+// below hi (headers chain by hash, so a binary search over the mirror's headers finds
+// it), and asks the store to add the mirror's link into that block: if the roster
+// signed it, the store returns the fork evidence. ts, if not nil, is a verified
+// timestamp naming another block than ours at its index, kept as evidence if no link
+// fork is found.
+func (r *run) diverge(ctx context.Context, i int, hi uint64, ts *timeline.Timestamp, ours *skipchain.Header) error {
 	m, f := r.m, r.fetchers[i]
-	lo, hi := uint64(0), ts.Index // ours and the mirror's agree at lo, differ at hi
+	if r.diverged[i] {
+		// Its block after our head did not link back to our head: it differs at the
+		// head, or it served a block that does not follow its own.
+		hi = m.tl.Head().Index()
+		theirs, err := f.header(ctx, hi)
+		if err != nil {
+			r.mirrorFailed(i, withheld(err))
+			return nil
+		}
+		if mine, _ := m.store.Header(hi); theirs.ID() == mine.ID() {
+			r.mirrorFailed(i, lief("serves block %d that does not follow its own block %d", hi+1, hi))
+			return nil
+		}
+	}
+	lo := uint64(0) // ours and the mirror's agree at lo, differ at hi
 	for hi-lo > 1 {
 		mid := lo + (hi-lo)/2
 		theirs, err := f.header(ctx, mid)
 		if err != nil {
 			r.mirrorFailed(i, withheld(err))
-			return r.timestampFork(i, ts, ours)
+			return nil
 		}
 		mine, err := m.store.Header(mid)
 		if err != nil {
@@ -627,7 +687,11 @@ func (r *run) diverge(ctx context.Context, i int, ts *timeline.Timestamp, ours *
 			return r.fork(i, fe)
 		}
 	}
-	return r.timestampFork(i, ts, ours)
+	if ts != nil {
+		return r.timestampFork(i, ts, ours)
+	}
+	r.mirrorFailed(i, lief("serves another chain from block %d on, not validly signed (%v)", hi, err))
+	return nil
 }
 
 // timestampFork is the evidence of a timestamp naming another block at an index where
@@ -675,7 +739,7 @@ func (r *run) finish(ctx context.Context, newBlocks int, began time.Time) (*Repo
 			rep.Timestamp, rep.Age = prev.Time, prev.Age(r.now)
 			m.metrics.tsAge.Set(rep.Age.Seconds())
 		}
-		if (prev != nil && rep.Age > m.cfg.MaxAge) || (reachable && prev == nil) {
+		if (prev != nil && rep.Age > m.cfg.MaxAge) || (reachable && prev == nil && !r.anyLied()) {
 			// Cutting every mirror off is a freeze too, once the verified news is stale.
 			what := "no timestamp verified"
 			if prev != nil {
