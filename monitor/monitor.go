@@ -277,9 +277,9 @@ type run struct {
 	lied     []bool // mirror i served something that did not verify in this run
 	alarms   []Alarm
 	links    []map[skipchain.LinkPosition]*skipchain.ForwardLink // per mirror: decoded links leaving served blocks
-	diverged []bool                                             // mirror i serves blocks that do not follow the verified head
-	newest   *timeline.Timestamp                               // newest timestamp verified in this run
-	stamps   []*timeline.Timestamp                             // each mirror's, decoded
+	diverged []bool                                              // mirror i serves blocks that do not follow the verified head
+	newest   *timeline.Timestamp                                 // newest timestamp verified in this run
+	stamps   []*timeline.Timestamp                               // each mirror's, decoded
 	forked   bool
 }
 
