@@ -22,7 +22,7 @@ genesis block and install only what the cothority witnessed.`,
 		Version:       version(),
 	}
 	root.AddCommand(newBuildCmd(), newMarCmd(), newReleaseCmd(), newSimulateCmd(),
-		newNodeCmd(), newChainCmd(), newExportCmd(), newUpdateCmd(), newDemoCmd())
+		newNodeCmd(), newChainCmd(), newExportCmd(), newUpdateCmd(), newDemoCmd(), newMonitorCmd())
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	for _, c := range root.Commands() {
 		requireSubcommand(c)
