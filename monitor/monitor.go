@@ -27,7 +27,7 @@ const (
 	DefaultMaxAge         = client.DefaultMaxAge
 	DefaultMaxClockSkew   = client.DefaultMaxClockSkew
 	DefaultRequestTimeout = client.DefaultRequestTimeout
-	DefaultPageSize       = 500
+	DefaultPageSize       = 200
 )
 
 // Peer is another monitor whose checkpoint this one compares with its own.

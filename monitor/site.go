@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"encoding/xml"
@@ -178,16 +179,24 @@ func (m *Monitor) writeSite(dir string, rep *Report) error {
 		}
 	}
 	head := m.tl.Head().Index()
-	from := uint64(0)
-	if b, err := os.ReadFile(filepath.Join(dir, siteMark)); err == nil {
-		if v, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64); err == nil && v <= head {
-			from = v + 1
-		}
-	}
 	var active []Alarm
 	for _, a := range m.st.Alarms {
 		if a.Active {
 			active = append(active, a)
+		}
+	}
+	// Every page shows the alarms: when they change, every page is written again.
+	alarmKey := sha256.New()
+	for _, a := range active {
+		fmt.Fprintf(alarmKey, "%s\x00%s\x00%s\x00%s\x00", a.Kind, a.Source, a.Summary, a.Evidence)
+	}
+	fmt.Fprintf(alarmKey, "%d", len(rep.Evidence))
+	mark := hex.EncodeToString(alarmKey.Sum(nil)[:8])
+	from := uint64(0)
+	if b, err := os.ReadFile(filepath.Join(dir, siteMark)); err == nil {
+		last, key, _ := strings.Cut(strings.TrimSpace(string(b)), " ")
+		if v, err := strconv.ParseUint(last, 10, 64); err == nil && v <= head && key == mark {
+			from = v + 1
 		}
 	}
 	base := siteData{Report: rep, Alarms: active, Genesis: m.cfg.Genesis.String(), Generated: m.st.LastRun,
@@ -263,7 +272,7 @@ func (m *Monitor) writeSite(dir string, rep *Report) error {
 			return err
 		}
 	}
-	return writeQuick(filepath.Join(dir, siteMark), []byte(strconv.FormatUint(head, 10)+"\n"))
+	return writeQuick(filepath.Join(dir, siteMark), []byte(strconv.FormatUint(head, 10)+" "+mark+"\n"))
 }
 
 func reverse(rows []*BlockRow) []*BlockRow {
