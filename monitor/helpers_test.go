@@ -74,3 +74,9 @@ func serveHandler(t *testing.T, h http.Handler) string {
 	t.Cleanup(srv.Close)
 	return srv.URL
 }
+
+func serveB(b *testing.B, c *testchain.Chain) string {
+	srv := httptest.NewServer(c.Handler())
+	b.Cleanup(srv.Close)
+	return srv.URL
+}
