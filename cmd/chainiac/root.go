@@ -26,7 +26,7 @@ genesis block and install only what the cothority witnessed.`,
 	}
 	root.AddCommand(newBuildCmd(), newMarCmd(), newReleaseCmd(), newSimulateCmd(),
 		newNodeCmd(), newChainCmd(), newExportCmd(), newUpdateCmd(), newDemoCmd(),
-		newRosterCmd(), newPolicyCmd())
+		newRosterCmd(), newPolicyCmd(), newMonitorCmd())
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	for _, c := range root.Commands() {
 		requireSubcommand(c)

@@ -1,0 +1,115 @@
+package monitor
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/chainiac/chainiac/client"
+	"github.com/chainiac/chainiac/internal/atomicfile"
+	"github.com/chainiac/chainiac/skipchain"
+	"github.com/chainiac/chainiac/timeline"
+)
+
+// Alarm kinds. Only AlarmFork comes with proof against the cothority's roster; the
+// others say what one mirror or peer did, which proves nothing about the roster.
+const (
+	// AlarmFork: two validly signed statements conflict (a link fork, kept as
+	// skipchain.ForkError, or a timestamp naming another block than the links
+	// did). The evidence is written to the evidence folder.
+	AlarmFork = "fork"
+	// AlarmSignedInvalid: the roster signed a link into a block that breaks the
+	// timeline's rules (a release without the developers' signatures, say). The
+	// block and the link are the proof.
+	AlarmSignedInvalid = "signed-invalid-block"
+	// AlarmLyingMirror: a mirror served something that does not verify, or withheld
+	// what a verified statement names.
+	AlarmLyingMirror = "lying-mirror"
+	// AlarmFrozenMirror: a mirror's newest timestamp verifies but is older than
+	// Config.MaxAge.
+	AlarmFrozenMirror = "frozen-mirror"
+	// AlarmFrozenChain: no timestamp younger than Config.MaxAge verified from any
+	// mirror.
+	AlarmFrozenChain = "frozen-chain"
+	// AlarmPeerConflict: another monitor's signed checkpoint names another block at
+	// an index this monitor verified (a split view).
+	AlarmPeerConflict = "peer-conflict"
+	// AlarmPeerInvalid: a peer's checkpoint does not verify, is of another chain or
+	// is signed by another key than the one configured.
+	AlarmPeerInvalid = "peer-invalid"
+)
+
+var kinds = []string{AlarmFork, AlarmSignedInvalid, AlarmLyingMirror, AlarmFrozenMirror, AlarmFrozenChain, AlarmPeerConflict, AlarmPeerInvalid}
+
+func knownKind(k string) bool {
+	for _, x := range kinds {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Alarm is one thing found wrong. The state file keeps the most recent ones; an alarm
+// raised again in a later run updates Last instead of adding a line.
+type Alarm struct {
+	Kind    string    `json:"kind"`
+	Source  string    `json:"source,omitempty"` // the mirror or peer URL
+	Summary string    `json:"summary"`
+	First   time.Time `json:"first"`
+	Last    time.Time `json:"last"`
+	// Active is whether the last run raised it.
+	Active bool `json:"active"`
+	// Evidence is the evidence file written for it, if any.
+	Evidence string `json:"evidence,omitempty"`
+}
+
+// writeEvidence keeps ev in the evidence folder under a new name and returns the path.
+// The format is the updater's (client.Evidence), so one tool reads both.
+func writeEvidence(dir string, ev *client.Evidence) (string, error) {
+	d := filepath.Join(dir, evidenceDir)
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		return "", err
+	}
+	b, err := json.MarshalIndent(ev, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	for i := 0; ; i++ {
+		p := filepath.Join(d, fmt.Sprintf("%s-%s-%d.json", ev.Found.UTC().Format("20060102T150405Z"), ev.Kind, i))
+		err := atomicfile.WriteNew(p, append(b, '\n'), 0o644)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		return p, err
+	}
+}
+
+func linkForkEvidence(fe *skipchain.ForkError, mirror string, now time.Time) *client.Evidence {
+	return &client.Evidence{Kind: "link-fork", Summary: fe.Error(), Found: now.UTC(), Mirror: mirror,
+		Statements: []client.Statement{{Kind: "link", Encoding: hex.EncodeToString(fe.A.Encode())},
+			{Kind: "link", Encoding: hex.EncodeToString(fe.B.Encode())}},
+		ForkError: hex.EncodeToString(fe.Encode())}
+}
+
+func timestampForkEvidence(summary, mirror string, now time.Time, link *skipchain.ForwardLink, ts *timeline.Timestamp) *client.Evidence {
+	ev := &client.Evidence{Kind: "timestamp-fork", Summary: summary, Found: now.UTC(), Mirror: mirror}
+	if link != nil {
+		ev.Statements = append(ev.Statements, client.Statement{Kind: "link", Encoding: hex.EncodeToString(link.Encode())})
+	}
+	ev.Statements = append(ev.Statements, client.Statement{Kind: "timestamp", Encoding: hex.EncodeToString(ts.Encode())})
+	return ev
+}
+
+// signedInvalidEvidence is a block that breaks the timeline's rules with the
+// collectively signed link into it.
+func signedInvalidEvidence(summary, mirror string, now time.Time, link *skipchain.ForwardLink, b *skipchain.Block) *client.Evidence {
+	return &client.Evidence{Kind: "signed-invalid-block", Summary: summary, Found: now.UTC(), Mirror: mirror,
+		Statements: []client.Statement{{Kind: "link", Encoding: hex.EncodeToString(link.Encode())},
+			{Kind: "block", Encoding: hex.EncodeToString(b.Encode())}}}
+}
