@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/chainiac/chainiac/api"
-	"github.com/chainiac/chainiac/internal/atomicfile"
 	"github.com/chainiac/chainiac/internal/nodeclient"
 	"github.com/chainiac/chainiac/release"
 	"github.com/chainiac/chainiac/skipchain"
@@ -99,11 +98,10 @@ sign' until the policy's threshold is met.`,
 			if err != nil {
 				return fmt.Errorf("roster change: %w", err)
 			}
-			if err := atomicfile.WriteBytes(out, rc.Encode(), 0o644); err != nil {
+			if err := emit(cmd, out, rc.Encode(), "roster change %d: %s → %s (%d members, threshold %d) written to %s; %d developer signature(s) needed",
+				st.RosterChanges()+1, st.Roster().ID().Short(), next.ID().Short(), next.Len(), next.Threshold(), out, st.Policy().Threshold()); err != nil {
 				return fmt.Errorf("roster change: %w", err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "roster change %d: %s → %s (%d members, threshold %d) written to %s; %d developer signature(s) needed\n",
-				st.RosterChanges()+1, st.Roster().ID().Short(), next.ID().Short(), next.Len(), next.Threshold(), out, st.Policy().Threshold())
 			return nil
 		},
 	}
@@ -184,11 +182,10 @@ release sign').`,
 			if err != nil {
 				return fmt.Errorf("policy change: %w", err)
 			}
-			if err := atomicfile.WriteBytes(out, pc.Encode(), 0o644); err != nil {
+			if err := emit(cmd, out, pc.Encode(), "policy change %d written to %s; %d signature(s) of the policy in force needed",
+				st.PolicyChanges()+1, out, st.Policy().Threshold()); err != nil {
 				return fmt.Errorf("policy change: %w", err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "policy change %d written to %s; %d signature(s) of the policy in force needed\n",
-				st.PolicyChanges()+1, out, st.Policy().Threshold())
 			return nil
 		},
 	}

@@ -12,7 +12,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/chainiac/chainiac/internal/atomicfile"
+	"github.com/chainiac/chainiac/internal/nodeclient"
 	"github.com/chainiac/chainiac/release"
 	"github.com/chainiac/chainiac/release/build"
 	"github.com/spf13/cobra"
@@ -47,6 +47,9 @@ func newReleaseKeygenCmd() *cobra.Command {
 			s, err := release.GenerateDeveloperKey(rand.Reader)
 			if err != nil {
 				return err
+			}
+			if out == "-" {
+				return usageError{errors.New("release keygen: a private key is never written to standard output: give a file name")}
 			}
 			if err := writeNew(out, s.MarshalKeyFile(), 0o600); err != nil {
 				return fmt.Errorf("release keygen: %w", err)
@@ -118,10 +121,9 @@ byte, both must carry --channel and --version, and no file may serve two targets
 			if err := checkTargetFiles(&m, unsigned, signed); err != nil {
 				return fmt.Errorf("release manifest: %w", err)
 			}
-			if err := atomicfile.WriteBytes(out, m.Encode(), 0o644); err != nil {
+			if err := emit(cmd, out, m.Encode(), "manifest %s written to %s", m.Hash(), out); err != nil {
 				return fmt.Errorf("release manifest: %w", err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "manifest %s written to %s\n", m.Hash(), out)
 			return nil
 		},
 	}
@@ -261,10 +263,9 @@ accumulate; signing twice with one key is refused, so a count is never mistaken.
 			if err != nil {
 				return fmt.Errorf("release sign: %w", err)
 			}
-			if err := atomicfile.WriteBytes(out, data, 0o644); err != nil {
+			if err := emit(cmd, out, data, "signed by %s: %d signatures in %s", signer.Public(), n, out); err != nil {
 				return fmt.Errorf("release sign: %w", err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "signed by %s: %d signatures in %s\n", signer.Public(), n, out)
 			return nil
 		},
 	}
@@ -316,7 +317,7 @@ func signFile(path string, signer *release.Signer) ([]byte, int, error) {
 		}
 		return pc.Encode(), len(pc.Signatures), nil
 	}
-	sm, _, err := readManifestFile(path)
+	sm, _, err := parseManifestFile(path, b)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -463,6 +464,11 @@ func readManifestFile(path string) (*release.SignedManifest, bool, error) {
 	if err != nil {
 		return nil, false, fmt.Errorf("release: %w", err)
 	}
+	return parseManifestFile(path, b)
+}
+
+// parseManifestFile is readManifestFile on bytes already read from path.
+func parseManifestFile(path string, b []byte) (*release.SignedManifest, bool, error) {
 	switch {
 	case hasTag(b, release.TagSignedManifest):
 		sm, err := release.ParseSignedManifest(b)
@@ -482,7 +488,11 @@ func hasTag(b []byte, tag string) bool {
 	return len(b) > len(tag) && int(b[0]) == len(tag) && string(b[1:1+len(tag)]) == tag
 }
 
+// readBounded reads a file of at most max bytes; "-" is standard input.
 func readBounded(path string, max int64) ([]byte, error) {
+	if path == "-" {
+		return nodeclient.ReadAtMost(os.Stdin, max)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -88,4 +90,25 @@ func signedOr(manifest, signed string) string {
 		return signed
 	}
 	return manifest
+}
+
+// "-" is standard input and output for release files: a manifest signed in a pipe;
+// a private key is never written to standard output.
+func TestReleasePipes(t *testing.T) {
+	f := newReleaseFixture(t)
+	_, err := runCLI(t, f.manifestArgs()...)
+	require.NoError(t, err)
+	cmd := exec.Command(chainiacBinary(t), "release", "sign", "--key", f.keys[0], "-", "-o", "-")
+	cmd.Stdin = bytes.NewReader(mustRead(t, f.manifest))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	require.NoError(t, cmd.Run(), stderr.String())
+	sm, err := release.ParseSignedManifest(stdout.Bytes())
+	require.NoError(t, err, "standard output holds the signed manifest alone")
+	require.Len(t, sm.Signatures, 1)
+	assert.Contains(t, stderr.String(), "signed by ")
+
+	_, errOut, code := runBin(t, "release", "keygen", "-o", "-")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "never written to standard output")
 }
