@@ -21,7 +21,7 @@ genesis block and install only what the cothority witnessed.`,
 		SilenceErrors: true,
 		Version:       version(),
 		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
-			ownSignals = cmd.Annotations[signalsAnnotation] == "own"
+			ownSignals.Store(cmd.Annotations[signalsAnnotation] == "own")
 		},
 	}
 	root.AddCommand(newBuildCmd(), newMarCmd(), newReleaseCmd(), newSimulateCmd(),

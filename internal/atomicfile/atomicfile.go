@@ -13,13 +13,41 @@ import (
 // stopped by a signal can remove them (RemoveTemporaries) before it exits.
 var live sync.Map
 
+// renames is held around each final rename and by RemoveTemporaries, so that a
+// temporary is never removed while it is being renamed into place (which would leave
+// a part of it at the destination); stopped refuses new renames after it ran.
+var (
+	renames sync.Mutex
+	stopped bool
+)
+
 func track(name string)   { live.Store(name, struct{}{}) }
 func untrack(name string) { live.Delete(name) }
 
+// errStopped is returned by a write that finishes after RemoveTemporaries.
+var errStopped = errors.New("atomicfile: stopped: the program is exiting")
+
+// publish runs the final step of a write (a rename or a link) unless
+// RemoveTemporaries has run, and untracks the temporary.
+func publish(tmp string, step func() error) error {
+	renames.Lock()
+	defer renames.Unlock()
+	defer untrack(tmp)
+	if stopped {
+		_ = os.RemoveAll(tmp)
+		return errStopped
+	}
+	return step()
+}
+
 // RemoveTemporaries removes every temporary file and directory a Write, WriteNew or
-// WriteDir still has open, and reports how many it removed. A command calls it when
-// a signal ends it, so an interrupted write leaves nothing behind.
+// WriteDir still has open, reports how many it removed, and makes every write that
+// finishes later fail. A command calls it when a signal ends it, so an interrupted
+// write leaves nothing behind, not even a part.
 func RemoveTemporaries() int {
+	renames.Lock()
+	defer renames.Unlock()
+	stopped = true
 	n := 0
 	live.Range(func(k, _ any) bool {
 		if os.RemoveAll(k.(string)) == nil {
@@ -39,10 +67,15 @@ func Write(path string, perm fs.FileMode, fill func(f *os.File) error) error {
 	if err != nil {
 		return err
 	}
-	defer untrack(tmp)
-	if err := os.Rename(tmp, path); err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("atomicfile: %w", err)
+	err = publish(tmp, func() error {
+		if err := os.Rename(tmp, path); err != nil {
+			_ = os.Remove(tmp)
+			return fmt.Errorf("atomicfile: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	return SyncDir(dir)
 }
@@ -60,11 +93,16 @@ func WriteNew(path string, data []byte, perm fs.FileMode) error {
 	if err != nil {
 		return err
 	}
-	defer untrack(tmp)
 	defer os.Remove(tmp)
 	// Unlike rename, a hard link fails if the name exists.
-	if err := os.Link(tmp, path); err != nil {
-		return fmt.Errorf("atomicfile: %w", err)
+	err = publish(tmp, func() error {
+		if err := os.Link(tmp, path); err != nil {
+			return fmt.Errorf("atomicfile: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	return SyncDir(dir)
 }
@@ -135,10 +173,10 @@ func WriteDir(path string, fill func(dir string) error) (err error) {
 		return fmt.Errorf("atomicfile: %w", err)
 	}
 	track(tmp)
-	defer untrack(tmp)
 	defer func() {
 		if err != nil {
 			_ = os.RemoveAll(tmp)
+			untrack(tmp)
 		}
 	}()
 	if err := fill(tmp); err != nil {
@@ -164,8 +202,13 @@ func WriteDir(path string, fill func(dir string) error) (err error) {
 			return fmt.Errorf("atomicfile: %w", err)
 		}
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("atomicfile: %w", err)
+	if err := publish(tmp, func() error {
+		if err := os.Rename(tmp, path); err != nil {
+			return fmt.Errorf("atomicfile: %w", err)
+		}
+		return nil
+	}); err != nil {
+		return err
 	}
 	return SyncDir(parent)
 }

@@ -151,6 +151,11 @@ func TestWriteNewTouchesNothingElse(t *testing.T) {
 // A write interrupted by a signal leaves its temporary file, which RemoveTemporaries
 // (called by the signal handler) deletes; finished writes leave nothing to remove.
 func TestRemoveTemporaries(t *testing.T) {
+	t.Cleanup(func() {
+		renames.Lock()
+		stopped = false // RemoveTemporaries is for a process that is exiting
+		renames.Unlock()
+	})
 	dir := t.TempDir()
 	require.NoError(t, WriteBytes(filepath.Join(dir, "done"), []byte("x"), 0o644))
 	require.Zero(t, RemoveTemporaries(), "a finished write is not tracked")
@@ -171,4 +176,8 @@ func TestRemoveTemporaries(t *testing.T) {
 	require.Len(t, entries, 1, "only the finished file is left")
 	close(release)
 	require.Error(t, <-done, "the write whose file was removed fails")
+	require.ErrorIs(t, WriteBytes(filepath.Join(dir, "later"), []byte("x"), 0o644), errStopped,
+		"nothing is published after RemoveTemporaries")
+	_, err = os.Stat(filepath.Join(dir, "later"))
+	require.True(t, os.IsNotExist(err))
 }
