@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"time"
+	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -128,7 +129,7 @@ func printRounds(w io.Writer, res *api.ProposalResult) {
 		if !r.OK {
 			outcome = "failed"
 		}
-		fmt.Fprintf(w, "round %s: %s by %d of %d (threshold %d) in %.2fs\n", r.What, outcome, r.Signers, r.Members, r.Needed, r.Seconds)
+		fmt.Fprintf(w, "round %s: %s by %d of %d (threshold %d) in %.2fs\n", oneLine(r.What), outcome, r.Signers, r.Members, r.Needed, r.Seconds)
 		if r.Error != "" {
 			fmt.Fprintf(w, "  error: %s\n", oneLine(r.Error))
 		}
@@ -141,11 +142,12 @@ func printRounds(w io.Writer, res *api.ProposalResult) {
 	}
 }
 
-// oneLine keeps an error one line, whatever a node sent.
+// oneLine keeps text from a node one line without control characters (no escape
+// sequences, no line that could pass for the tool's own output), whatever it sent.
 func oneLine(s string) string {
 	out := []rune{}
 	for _, r := range s {
-		if r == '\n' || r == '\r' {
+		if unicode.IsControl(r) {
 			r = ' '
 		}
 		out = append(out, r)

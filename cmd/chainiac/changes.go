@@ -73,6 +73,7 @@ func (f *chainFlags) state(ctx context.Context) (*nodeclient.Client, skipchain.I
 func newRosterChangeCmd() *cobra.Command {
 	var f chainFlags
 	var rosterFile, out string
+	var force bool
 	cmd := &cobra.Command{
 		Use:   "change --node URL --roster NEW.toml -o CHANGE",
 		Short: "Write the statement developers sign to replace the roster in force by NEW",
@@ -98,6 +99,9 @@ sign' until the policy's threshold is met.`,
 			if err != nil {
 				return fmt.Errorf("roster change: %w", err)
 			}
+			if err := guardOutput(out, force, nil); err != nil {
+				return fmt.Errorf("roster change: %w", err)
+			}
 			if err := emit(cmd, out, rc.Encode(), "roster change %d: %s → %s (%d members, threshold %d) written to %s; %d developer signature(s) needed",
 				st.RosterChanges()+1, st.Roster().ID().Short(), next.ID().Short(), next.Len(), next.Threshold(), out, st.Policy().Threshold()); err != nil {
 				return fmt.Errorf("roster change: %w", err)
@@ -108,6 +112,7 @@ sign' until the policy's threshold is met.`,
 	f.add(cmd)
 	cmd.Flags().StringVar(&rosterFile, "roster", "", "group file of the new roster")
 	cmd.Flags().StringVarP(&out, "output", "o", "", "statement file to write")
+	cmd.Flags().BoolVar(&force, "force", false, "replace an existing output file")
 	_ = cmd.MarkFlagRequired("roster")
 	_ = cmd.MarkFlagRequired("output")
 	return cmd
@@ -160,6 +165,7 @@ func newRosterProposeCmd() *cobra.Command {
 func newPolicyChangeCmd() *cobra.Command {
 	var f chainFlags
 	var policyFile, out string
+	var force bool
 	cmd := &cobra.Command{
 		Use:   "change --node URL --policy NEW.toml -o CHANGE",
 		Short: "Write the statement developers sign to replace the policy in force by NEW",
@@ -182,6 +188,9 @@ release sign').`,
 			if err != nil {
 				return fmt.Errorf("policy change: %w", err)
 			}
+			if err := guardOutput(out, force, nil); err != nil {
+				return fmt.Errorf("policy change: %w", err)
+			}
 			if err := emit(cmd, out, pc.Encode(), "policy change %d written to %s; %d signature(s) of the policy in force needed",
 				st.PolicyChanges()+1, out, st.Policy().Threshold()); err != nil {
 				return fmt.Errorf("policy change: %w", err)
@@ -192,6 +201,7 @@ release sign').`,
 	f.add(cmd)
 	cmd.Flags().StringVar(&policyFile, "policy", "", "the new developer policy file")
 	cmd.Flags().StringVarP(&out, "output", "o", "", "statement file to write")
+	cmd.Flags().BoolVar(&force, "force", false, "replace an existing output file")
 	_ = cmd.MarkFlagRequired("policy")
 	_ = cmd.MarkFlagRequired("output")
 	return cmd

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -18,6 +19,37 @@ func writeNew(path string, data []byte, perm fs.FileMode) error {
 		return fmt.Errorf("%s already exists and is never overwritten: choose another name or remove it", path)
 	}
 	return err
+}
+
+// guardOutput refuses to write out over an existing file other than one of inputs
+// (a signed file rewritten in place), unless force: a mistyped -o must not replace a
+// private key, a group file or the signatures collected so far. keys are never
+// replaced, force or not.
+func guardOutput(out string, force bool, keys []string, inputs ...string) error {
+	if out == "-" {
+		return nil
+	}
+	st, err := os.Stat(out)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if ks, err := os.Stat(k); err == nil && os.SameFile(st, ks) {
+			return usageError{fmt.Errorf("-o %s is the key file: it is never overwritten", out)}
+		}
+	}
+	for _, in := range inputs {
+		if is, err := os.Stat(in); err == nil && os.SameFile(st, is) {
+			return nil
+		}
+	}
+	if force {
+		return nil
+	}
+	return usageError{fmt.Errorf("%s already exists: give another -o, or --force to replace it", out)}
 }
 
 // emit writes data to out (atomically), or to standard output for "-", and then the

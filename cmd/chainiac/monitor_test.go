@@ -91,8 +91,9 @@ func TestMonitorDaemonServesAndStopsOnSIGTERM(t *testing.T) {
 	base := "http://" + p.waitReady()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		code, _ := get(t, base+"/index.html")
-		if code == http.StatusOK {
+		// The file server answers a directory listing until the site is written.
+		code, page := get(t, base+"/index.html")
+		if code == http.StatusOK && strings.Contains(page, "Status: ") {
 			break
 		}
 		require.True(t, time.Now().Before(deadline), "no site after 30 s: %s", p.stderr.String())

@@ -205,7 +205,8 @@ func TestNodeProcesses(t *testing.T) {
 		require.NoError(t, os.WriteFile(signed, newest.Signed.Encode(), 0o644))
 		// First the team's own rebuild, fetching source and signed MARs as nodes will.
 		ok := mustRunBin(t, "release", "rebuild", "--manifest", signed, "--source", newest.SourceURL)
-		require.Contains(t, ok, "nodes will sign")
+		require.Contains(t, ok, "each signed MAR is its rebuild plus signatures")
+		require.NotContains(t, ok, "local files")
 		out := mustRunBin(t, "release", "propose", "--node", c.url(2), "--source", newest.SourceURL, signed)
 		require.Contains(t, out, "block 3 ")
 		require.Contains(t, out, "round link 2→3 level 0: signed by 4 of 4")

@@ -106,7 +106,7 @@ func propose(cmd *cobra.Command, nodeURL, genesisHex, product string, wait time.
 		if reason == "" {
 			reason = "the roster did not reach its threshold"
 		}
-		return fmt.Errorf("propose %s: %w: %s", what, errRefused, reason)
+		return fmt.Errorf("propose %s: %w: %s", what, errRefused, oneLine(reason))
 	}
 	return nil
 }

@@ -70,6 +70,7 @@ func newReleaseManifestCmd() *cobra.Command {
 		targets             []string
 		unsignedDir         string
 		signedDir, baseURL  string
+		force               bool
 	)
 	cmd := &cobra.Command{
 		Use:   "manifest --product P --version V --channel C --source-date-epoch N --recipe R --git-commit HEX --source-sha256 HEX (--target SPEC … | --unsigned DIR --signed DIR --base-url URL) -o manifest.bin",
@@ -121,6 +122,9 @@ byte, both must carry --channel and --version, and no file may serve two targets
 			if err := checkTargetFiles(&m, unsigned, signed); err != nil {
 				return fmt.Errorf("release manifest: %w", err)
 			}
+			if err := guardOutput(out, force, nil); err != nil {
+				return fmt.Errorf("release manifest: %w", err)
+			}
 			if err := emit(cmd, out, m.Encode(), "manifest %s written to %s", m.Hash(), out); err != nil {
 				return fmt.Errorf("release manifest: %w", err)
 			}
@@ -140,6 +144,7 @@ byte, both must carry --channel and --version, and no file may serve two targets
 	f.StringVar(&signedDir, "signed", "", "directory of signed MARs, <platform>/<locale>.mar")
 	f.StringVar(&baseURL, "base-url", "", "where updaters download the signed MARs: URL/<platform>/<locale>.mar")
 	f.StringVarP(&out, "output", "o", "", "manifest file to write")
+	f.BoolVar(&force, "force", false, "replace an existing output file")
 	for _, name := range []string{"product", "version", "channel", "source-date-epoch", "recipe", "git-commit", "source-sha256", "output"} {
 		_ = cmd.MarkFlagRequired(name)
 	}
@@ -163,8 +168,7 @@ func targetsFromDirs(unsignedDir, signedDir, baseURL string) ([]release.Target, 
 		if !ok {
 			return nil, nil, nil, fmt.Errorf("%s has a signed MAR for %s but %s has no unsigned one", signedDir, k, unsignedDir)
 		}
-		t, _, _, err := targetFromFiles(strings.Join([]string{k.Platform, k.Locale, up, sp,
-			strings.TrimSuffix(baseURL, "/") + "/" + k.Platform + "/" + k.Locale + ".mar"}, ","))
+		t, err := targetOf(k, up, sp, strings.TrimSuffix(baseURL, "/")+"/"+k.Platform+"/"+k.Locale+".mar")
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -178,15 +182,15 @@ func targetsFromDirs(unsignedDir, signedDir, baseURL string) ([]release.Target, 
 	return out, unsigned, signed, nil
 }
 
-// checkTargetFiles refuses what no node would sign: a file serving two targets, and
-// anything CheckRebuild (the node's own check, with the unsigned MARs standing for
-// its rebuild) refuses.
+// checkTargetFiles refuses what no node would sign, as CheckRebuild (the node's own
+// check, with the unsigned MARs standing for its rebuild) finds it, and, as a guard
+// against a mix-up that nodes would not notice, one file serving two targets.
 func checkTargetFiles(m *release.Manifest, unsigned, signed map[release.TargetKey]string) error {
 	seen := map[string]release.TargetKey{}
 	for _, t := range m.Targets {
 		for _, h := range []string{t.UnsignedSHA256.String(), t.SignedSHA512.String()} {
 			if other, dup := seen[h]; dup {
-				return fmt.Errorf("targets %s and %s are the same file", other, t.Key())
+				return fmt.Errorf("targets %s and %s are the same file: a mix-up? (nodes would accept it; two targets need two builds)", other, t.Key())
 			}
 			seen[h] = t.Key()
 		}
@@ -204,15 +208,21 @@ func targetFromFiles(spec string) (release.Target, string, string, error) {
 	if len(parts) != 5 {
 		return release.Target{}, "", "", errors.New("want platform,locale,unsigned.mar,signed.mar,url")
 	}
-	t := release.Target{Platform: parts[0], Locale: parts[1], URL: parts[4]}
+	t, err := targetOf(release.TargetKey{Platform: parts[0], Locale: parts[1]}, parts[2], parts[3], parts[4])
+	return t, parts[2], parts[3], err
+}
+
+// targetOf hashes a target's two files.
+func targetOf(k release.TargetKey, unsigned, signed, url string) (release.Target, error) {
+	t := release.Target{Platform: k.Platform, Locale: k.Locale, URL: url}
 	var err error
-	if t.UnsignedSize, err = hashFile(parts[2], sha256.New(), t.UnsignedSHA256[:]); err != nil {
-		return t, "", "", err
+	if t.UnsignedSize, err = hashFile(unsigned, sha256.New(), t.UnsignedSHA256[:]); err != nil {
+		return t, err
 	}
-	if t.SignedSize, err = hashFile(parts[3], sha512.New(), t.SignedSHA512[:]); err != nil {
-		return t, "", "", err
+	if t.SignedSize, err = hashFile(signed, sha512.New(), t.SignedSHA512[:]); err != nil {
+		return t, err
 	}
-	return t, parts[2], parts[3], nil
+	return t, nil
 }
 
 type hasher interface {
@@ -240,6 +250,7 @@ func hashFile(path string, h hasher, dst []byte) (uint64, error) {
 
 func newReleaseSignCmd() *cobra.Command {
 	var keyFile, out string
+	var force bool
 	cmd := &cobra.Command{
 		Use:   "sign --key KEYFILE FILE -o SIGNED",
 		Short: "Add this developer's signature to a manifest, a roster change or a policy change",
@@ -259,6 +270,9 @@ accumulate; signing twice with one key is refused, so a count is never mistaken.
 			if err != nil {
 				return fmt.Errorf("release sign: %s: %w", keyFile, err)
 			}
+			if err := guardOutput(out, force, []string{keyFile}, args[0]); err != nil {
+				return fmt.Errorf("release sign: %w", err)
+			}
 			data, n, err := signFile(args[0], signer)
 			if err != nil {
 				return fmt.Errorf("release sign: %w", err)
@@ -271,6 +285,7 @@ accumulate; signing twice with one key is refused, so a count is never mistaken.
 	}
 	cmd.Flags().StringVar(&keyFile, "key", "", "developer key file (from release keygen)")
 	cmd.Flags().StringVarP(&out, "output", "o", "", "file to write (may be the input)")
+	cmd.Flags().BoolVar(&force, "force", false, "replace an existing output file other than the input")
 	_ = cmd.MarkFlagRequired("key")
 	_ = cmd.MarkFlagRequired("output")
 	return cmd

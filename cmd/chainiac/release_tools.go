@@ -132,6 +132,9 @@ Exit status 3 when the release does not rebuild.`,
 				if !ok || name == "" || command == "" {
 					return usageError{fmt.Errorf("release rebuild: --recipe %q: want NAME=COMMAND", a)}
 				}
+				if name == build.ReferenceRecipeName {
+					return usageError{fmt.Errorf("release rebuild: --recipe: %s is the reference builder every node runs; it cannot be replaced", name)}
+				}
 				r := build.ReferenceRecipe(exe) // its limits and output layout
 				r.Name, r.Command = name, []string{"/bin/sh", "-c", command}
 				recipes[name] = r
@@ -168,8 +171,12 @@ Exit status 3 when the release does not rebuild.`,
 			if err := build.CheckRebuild(m, res.Paths(), signed); err != nil {
 				return fmt.Errorf("release rebuild: %w: %w", errRefused, err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "ok: %s %s rebuilt in %.1f s: %d targets match the manifest; each signed MAR is its rebuild plus signatures; nodes will sign\n",
+			fmt.Fprintf(cmd.OutOrStdout(), "ok: %s %s rebuilt in %.1f s: %d targets match the manifest; each signed MAR is its rebuild plus signatures\n",
 				m.Product, m.Version, time.Since(start).Seconds(), len(m.Targets))
+			if !isURL(source) || signedDir != "" {
+				fmt.Fprintln(cmd.OutOrStdout(), "note: from local files; nodes fetch the source and the signed MARs from their http(s) URLs")
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "the developer signatures are not checked here: release verify --policy")
 			return nil
 		},
 	}
@@ -181,3 +188,5 @@ Exit status 3 when the release does not rebuild.`,
 	_ = cmd.MarkFlagRequired("source")
 	return cmd
 }
+
+func isURL(s string) bool { return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") }

@@ -112,3 +112,27 @@ func TestReleasePipes(t *testing.T) {
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, errOut, "never written to standard output")
 }
+
+// A mistyped -o never replaces the key, nor another existing file without --force;
+// rewriting the input in place is allowed.
+func TestOutputGuard(t *testing.T) {
+	f := newReleaseFixture(t)
+	_, err := runCLI(t, f.manifestArgs()...)
+	require.NoError(t, err)
+	key := mustRead(t, f.keys[0])
+	_, err = runCLI(t, "release", "sign", "--key", f.keys[0], f.manifest, "-o", f.keys[0])
+	require.ErrorContains(t, err, "is the key file")
+	_, err = runCLI(t, "release", "sign", "--key", f.keys[0], f.manifest, "-o", f.keys[0], "--force")
+	require.ErrorContains(t, err, "is the key file", "not even with --force")
+	assert.Equal(t, key, mustRead(t, f.keys[0]))
+
+	other := filepath.Join(f.dir, "other.bin")
+	require.NoError(t, os.WriteFile(other, []byte("precious"), 0o644))
+	_, err = runCLI(t, "release", "sign", "--key", f.keys[0], f.manifest, "-o", other)
+	require.ErrorContains(t, err, "already exists")
+	assert.Equal(t, exitUsage, exitCode(err))
+	_, err = runCLI(t, "release", "sign", "--key", f.keys[0], f.manifest, "-o", f.manifest)
+	require.NoError(t, err, "the input rewritten in place")
+	_, err = runCLI(t, f.manifestArgs()...)
+	require.ErrorContains(t, err, "already exists", "the signed manifest is not replaced by a new unsigned one")
+}
