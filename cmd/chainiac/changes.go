@@ -58,6 +58,9 @@ func (f *chainFlags) state(ctx context.Context) (*nodeclient.Client, skipchain.I
 	if err != nil {
 		return nil, g, nil, fmt.Errorf("chain %s: %w", g.Short(), err)
 	}
+	if head := uint64(len(snap.served) - 1); snap.timestamp == nil || snap.tsIndex != head {
+		return nil, g, nil, fmt.Errorf("chain %s: no cosigned timestamp of its head, block %d: the node may not be current; try another", g.Short(), head)
+	}
 	st, err := timeline.NewState(snap.served[0].Block)
 	if err != nil {
 		return nil, g, nil, err
@@ -102,8 +105,8 @@ sign' until the policy's threshold is met.`,
 			if err := guardOutput(out, force, nil); err != nil {
 				return fmt.Errorf("roster change: %w", err)
 			}
-			if err := emit(cmd, out, rc.Encode(), "roster change %d: %s → %s (%d members, threshold %d) written to %s; %d developer signature(s) needed",
-				st.RosterChanges()+1, st.Roster().ID().Short(), next.ID().Short(), next.Len(), next.Threshold(), out, st.Policy().Threshold()); err != nil {
+			if err := emit(cmd, out, rc.Encode(), "chain %s: roster change %d: %s → %s (%d members, threshold %d) written to %s; %d developer signature(s) needed",
+				st.ChainID(), st.RosterChanges()+1, st.Roster().ID().Short(), next.ID().Short(), next.Len(), next.Threshold(), out, st.Policy().Threshold()); err != nil {
 				return fmt.Errorf("roster change: %w", err)
 			}
 			return nil
@@ -191,8 +194,8 @@ release sign').`,
 			if err := guardOutput(out, force, nil); err != nil {
 				return fmt.Errorf("policy change: %w", err)
 			}
-			if err := emit(cmd, out, pc.Encode(), "policy change %d written to %s; %d signature(s) of the policy in force needed",
-				st.PolicyChanges()+1, out, st.Policy().Threshold()); err != nil {
+			if err := emit(cmd, out, pc.Encode(), "chain %s: policy change %d written to %s; %d signature(s) of the policy in force needed",
+				st.ChainID(), st.PolicyChanges()+1, out, st.Policy().Threshold()); err != nil {
 				return fmt.Errorf("policy change: %w", err)
 			}
 			return nil

@@ -154,6 +154,17 @@ func fetchChain(ctx context.Context, c *nodeclient.Client, g skipchain.ID) (*cha
 	if head := blocks[latest.Index]; head.ID() != latest.ID {
 		return nil, fmt.Errorf("latest names block %d as %s, the node served %s", latest.Index, latest.ID, head.ID())
 	}
+	// Every block after the genesis must be cosigned: the level-0 link into it, signed
+	// by the roster of the block before, is what made it part of the chain.
+	for i := 1; i < len(served); i++ {
+		found := false
+		for _, l := range served[i-1].Links {
+			found = found || l.ToIndex() == uint64(i)
+		}
+		if !found {
+			return nil, fmt.Errorf("block %d: the node serves no link into it from block %d: nothing shows the cothority signed it", i, i-1)
+		}
+	}
 	// Links leave a block before the blocks they reach were checked; check each
 	// against its target now that every block is known.
 	for i, sb := range served {

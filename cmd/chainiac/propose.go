@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/chainiac/chainiac/api"
+	"github.com/chainiac/chainiac/client"
 	"github.com/chainiac/chainiac/internal/nodeclient"
 	"github.com/chainiac/chainiac/release"
 	"github.com/chainiac/chainiac/skipchain"
@@ -94,12 +96,24 @@ func propose(cmd *cobra.Command, nodeURL, genesisHex, product string, wait time.
 	if err != nil {
 		return fmt.Errorf("propose %s: %w", what, err)
 	}
+	var confirmErr error
+	if res.Accepted {
+		confirmErr = confirmBlock(ctx, nodeURL, genesis, res)
+	}
 	if asJSON {
 		if err := writeJSON(cmd.OutOrStdout(), &proposeOutput{Genesis: genesis.String(), Result: res}); err != nil {
 			return err
 		}
 	} else {
+		fmt.Fprintf(cmd.OutOrStdout(), "chain %s\n", genesis)
 		printResult(cmd.OutOrStdout(), res)
+	}
+	if confirmErr != nil {
+		return fmt.Errorf("propose %s: %w: the node says block %d was made, but %w", what, errRefused, res.Index, confirmErr)
+	}
+	if !res.Accepted && linkSigned(res) {
+		return fmt.Errorf("propose %s: %w: block %d is signed, but fewer than a threshold of its roster confirmed storing it: check 'chainiac node status' on several nodes before proposing again",
+			what, errRefused, res.Index)
 	}
 	if !res.Accepted {
 		reason := res.Error
@@ -109,6 +123,50 @@ func propose(cmd *cobra.Command, nodeURL, genesisHex, product string, wait time.
 		return fmt.Errorf("propose %s: %w: %s", what, errRefused, oneLine(reason))
 	}
 	return nil
+}
+
+// confirmBlock checks the node's claim with the updater's own verification: from the
+// genesis, the chain's newest cosigned timestamp must name the block the node
+// reported (one signature check, as an updater would make).
+func confirmBlock(ctx context.Context, nodeURL string, genesis skipchain.ID, res *api.ProposalResult) error {
+	dir, err := os.MkdirTemp("", "chainiac-confirm-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if !strings.Contains(nodeURL, "://") {
+		nodeURL = "http://" + nodeURL
+	}
+	c, err := client.New(client.Config{Genesis: genesis, Mirrors: []string{nodeURL}, StateDir: dir})
+	if err != nil {
+		return err
+	}
+	u, err := c.Check(ctx)
+	if err != nil {
+		return fmt.Errorf("its chain does not verify: %w", err)
+	}
+	switch {
+	case u.Head.Index == res.Index && u.Head.ID.String() == res.ID:
+		return nil
+	case u.Head.Index > res.Index:
+		return nil // the chain moved on (another proposal); the timestamp verified a later head
+	}
+	return fmt.Errorf("%w: the chain's cosigned head is block %d %s", client.ErrRejected, u.Head.Index, u.Head.ID.Short())
+}
+
+// linkSigned reports whether the round of the level-0 link into the proposed block
+// reached its threshold: the block exists even if the rest of the proposal failed.
+func linkSigned(res *api.ProposalResult) bool {
+	if res.Index == 0 {
+		return false
+	}
+	want := fmt.Sprintf("link %d→%d level 0", res.Index-1, res.Index)
+	for _, r := range res.Rounds {
+		if r.What == want && r.OK {
+			return true
+		}
+	}
+	return false
 }
 
 // chainOf is the genesis named, or the node's one chain of product (of any product

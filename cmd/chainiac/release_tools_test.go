@@ -1,8 +1,12 @@
 package main
 
 import (
+	"net/http"
+	"net/http/httptest"
+
 	"bytes"
 	"encoding/json"
+	"github.com/chainiac/chainiac/api"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -135,4 +139,28 @@ func TestOutputGuard(t *testing.T) {
 	require.NoError(t, err, "the input rewritten in place")
 	_, err = runCLI(t, f.manifestArgs()...)
 	require.ErrorContains(t, err, "already exists", "the signed manifest is not replaced by a new unsigned one")
+}
+
+// A node that claims a block it did not make is not believed: propose checks the
+// claim as an updater would, and exits 3.
+func TestProposeDoesNotBelieveALyingNode(t *testing.T) {
+	f := newReleaseFixture(t)
+	_, err := runCLI(t, f.manifestArgs()...)
+	require.NoError(t, err)
+	signed := filepath.Join(f.dir, "signed.bin")
+	_, err = runCLI(t, "release", "sign", "--key", f.keys[0], f.manifest, "-o", signed)
+	require.NoError(t, err)
+	liar := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			w.Header().Set("Content-Type", api.MediaJSON)
+			_ = writeJSON(w, &api.ProposalResult{Accepted: true, Index: 7, ID: strings.Repeat("cd", 32), Kind: "chainiac/v1/release"})
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	defer liar.Close()
+	_, err = runCLI(t, "release", "propose", "--node", liar.URL, "--genesis", strings.Repeat("ab", 32),
+		"--source", "https://dist.example.org/src.tar.gz", signed)
+	require.ErrorContains(t, err, "the node says block 7 was made, but")
+	assert.Equal(t, exitRejected, exitCode(err))
 }
