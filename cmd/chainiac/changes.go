@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -56,7 +57,10 @@ func (f *chainFlags) state(ctx context.Context) (*nodeclient.Client, skipchain.I
 	}
 	snap, err := fetchChain(ctx, c, g)
 	if err != nil {
-		return nil, g, nil, fmt.Errorf("chain %s: %w", g.Short(), err)
+		if errors.Is(err, nodeclient.ErrUnreachable) {
+			return nil, g, nil, fmt.Errorf("chain %s: %w", g.Short(), err)
+		}
+		return nil, g, nil, fmt.Errorf("chain %s: %w: %w", g.Short(), errRefused, err)
 	}
 	if head := uint64(len(snap.served) - 1); snap.timestamp == nil || snap.tsIndex != head {
 		return nil, g, nil, fmt.Errorf("chain %s: no cosigned timestamp of its head, block %d: the node may not be current; try another", g.Short(), head)
@@ -67,7 +71,7 @@ func (f *chainFlags) state(ctx context.Context) (*nodeclient.Client, skipchain.I
 	}
 	for _, sb := range snap.served[1:] {
 		if _, err := st.Apply(sb.Block); err != nil {
-			return nil, g, nil, fmt.Errorf("the node's chain breaks the timeline rules: %w", err)
+			return nil, g, nil, fmt.Errorf("%w: the node's chain breaks the timeline rules: %w", errRefused, err)
 		}
 	}
 	return c, g, st, nil
@@ -151,7 +155,7 @@ func newRosterProposeCmd() *cobra.Command {
 			// The same check every node makes, so that a missing signature is found here.
 			if err := st.Policy().VerifyRosterChange(rc, st.ChainID(), st.RosterChanges()+1,
 				release.RosterID(st.Roster().ID()), release.RosterID(next.ID())); err != nil {
-				return fmt.Errorf("roster propose: %s: %w", args[0], err)
+				return fmt.Errorf("roster propose: %s: %w: %w", args[0], errRefused, err)
 			}
 			p := &api.Proposal{Kind: timeline.KindRosterChange, Body: rc.Encode(), Roster: next.Encode()}
 			return propose(cmd, f.node, g.String(), "", wait, asJSON, p, "roster change")
@@ -233,7 +237,7 @@ func newPolicyProposeCmd() *cobra.Command {
 				return fmt.Errorf("policy propose: %w", err)
 			}
 			if _, err := st.Policy().VerifyChange(pc, st.ChainID(), st.PolicyChanges()+1); err != nil {
-				return fmt.Errorf("policy propose: %s: %w", args[0], err)
+				return fmt.Errorf("policy propose: %s: %w: %w", args[0], errRefused, err)
 			}
 			p := &api.Proposal{Kind: timeline.KindPolicyChange, Body: pc.Encode()}
 			return propose(cmd, f.node, g.String(), "", wait, asJSON, p, "policy change")

@@ -477,7 +477,7 @@ func TestNodeProcesses(t *testing.T) {
 		require.Equal(t, exitFailure, code)
 		require.Contains(t, errOut, "already carries the signature of")
 		_, errOut, code = runBin(t, "policy", "propose", "--node", c.url(0), change)
-		require.NotEqual(t, 0, code, "one signature of two: refused before it is proposed")
+		require.Equal(t, exitRejected, code, "one signature of two: refused before it is proposed")
 		require.Contains(t, errOut, "1 valid developer signatures of 2 needed")
 		mustRunBin(t, "release", "sign", "--key", keyFile(2), change, "-o", change)
 		out := mustRunBin(t, "policy", "propose", "--node", c.url(0), change)
