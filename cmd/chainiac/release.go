@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -298,21 +299,37 @@ func signFile(path string, signer *release.Signer) ([]byte, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	already := func(sigs []release.Signature) error {
-		for _, s := range sigs {
+	// already refuses a second signature by this key; a signature that does not
+	// verify is no signature (it is dropped, and said), so a forged entry under
+	// someone's key cannot keep them from signing or pass for theirs.
+	var dropped int
+	already := func(msg []byte, sigs *[]release.Signature) error {
+		kept := (*sigs)[:0:0]
+		for _, s := range *sigs {
+			if !ed25519.Verify(s.Key[:], msg, s.Signature[:]) {
+				dropped++
+				continue
+			}
 			if s.Key == signer.Public() {
 				return fmt.Errorf("%s already carries the signature of %s: each developer signs once", path, signer.Public())
 			}
+			kept = append(kept, s)
 		}
+		*sigs = kept
 		return nil
 	}
+	defer func() {
+		if dropped > 0 {
+			fmt.Fprintf(os.Stderr, "release sign: dropped %d signature(s) in %s that do not verify\n", dropped, path)
+		}
+	}()
 	switch {
 	case hasTag(b, release.TagSignedRosterChange):
 		rc, err := release.ParseRosterChange(b)
 		if err != nil {
 			return nil, 0, fmt.Errorf("%s: %w", path, err)
 		}
-		if err := already(rc.Signatures); err != nil {
+		if err := already(rc.Statement, &rc.Signatures); err != nil {
 			return nil, 0, err
 		}
 		if err := signer.SignRosterChange(rc); err != nil {
@@ -324,7 +341,7 @@ func signFile(path string, signer *release.Signer) ([]byte, int, error) {
 		if err != nil {
 			return nil, 0, fmt.Errorf("%s: %w", path, err)
 		}
-		if err := already(pc.Signatures); err != nil {
+		if err := already(pc.Statement, &pc.Signatures); err != nil {
 			return nil, 0, err
 		}
 		if err := signer.SignPolicyChange(pc); err != nil {
@@ -336,7 +353,7 @@ func signFile(path string, signer *release.Signer) ([]byte, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	if err := already(sm.Signatures); err != nil {
+	if err := already(sm.Manifest, &sm.Signatures); err != nil {
 		return nil, 0, err
 	}
 	if err := signer.SignManifest(sm); err != nil {

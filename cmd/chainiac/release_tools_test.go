@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"net/http"
 	"net/http/httptest"
 
@@ -163,4 +164,25 @@ func TestProposeDoesNotBelieveALyingNode(t *testing.T) {
 		"--source", "https://dist.example.org/src.tar.gz", signed)
 	require.ErrorContains(t, err, "the node says block 7 was made, but")
 	assert.Equal(t, exitRejected, exitCode(err))
+}
+
+// A forged entry under a developer's key neither counts nor keeps them from signing.
+func TestSignDropsForgedSignatures(t *testing.T) {
+	f := newReleaseFixture(t)
+	_, err := runCLI(t, f.manifestArgs()...)
+	require.NoError(t, err)
+	sm, _, err := readManifestFile(f.manifest)
+	require.NoError(t, err)
+	bob, err := release.ParseKeyFile(mustRead(t, f.keys[1]))
+	require.NoError(t, err)
+	sm.Signatures = []release.Signature{{Key: bob.Public()}} // a zero signature under bob's key
+	forged := filepath.Join(f.dir, "forged.bin")
+	require.NoError(t, os.WriteFile(forged, sm.Encode(), 0o644))
+	out, err := runCLI(t, "release", "sign", "--key", f.keys[1], forged, "-o", forged)
+	require.NoError(t, err)
+	assert.Contains(t, out, "1 signatures")
+	got, err := release.ParseSignedManifest(mustRead(t, forged))
+	require.NoError(t, err)
+	require.Len(t, got.Signatures, 1)
+	assert.True(t, ed25519.Verify(got.Signatures[0].Key[:], got.Manifest, got.Signatures[0].Signature[:]))
 }
