@@ -20,6 +20,7 @@ import (
 
 	"github.com/chainiac/chainiac/api"
 	"github.com/chainiac/chainiac/client"
+	"github.com/chainiac/chainiac/cosi"
 	"github.com/chainiac/chainiac/internal/nodeclient"
 	"github.com/chainiac/chainiac/internal/sample"
 	"github.com/chainiac/chainiac/node"
@@ -310,6 +311,18 @@ func (d *Demo) record(ctx context.Context, via int, res *api.ProposalResult, ver
 	if err != nil {
 		return b, err
 	}
+	// The bitmap is believed only on a link that verifies under the roster of the
+	// block it leaves and reaches the block the node reported.
+	if l.To().String() != res.ID || l.ToIndex() != res.Index {
+		return b, fmt.Errorf("the link into block %d reaches %s, the node reported %s", res.Index, l.To().Short(), res.ID)
+	}
+	prev, err := d.roster(roster...)
+	if err != nil {
+		return b, err
+	}
+	if err := skipchain.VerifyLinkSignature(prev, l); err != nil {
+		return b, err
+	}
 	mask := l.Signature().Mask()
 	b.Signers, b.Members = mask.Count(), mask.Len()
 	for _, m := range mask.Members() {
@@ -432,8 +445,22 @@ func (d *Demo) tampered(ctx context.Context) error {
 		return errors.New("the cothority signed a tampered release")
 	}
 	members := append(d.members(0, d.opts.Nodes-1), d.opts.Nodes)
+	roster, err := d.roster(members...)
+	if err != nil {
+		return err
+	}
 	for _, r := range res.Rounds {
+		round, rerr := hex.DecodeString(r.Round)
+		msg, merr := hex.DecodeString(r.Message)
 		for _, f := range r.Refusals {
+			// A refusal is shown only if the refusing member signed it for this round.
+			sig, err := hex.DecodeString(f.Signature)
+			if rerr != nil || merr != nil || err != nil {
+				return fmt.Errorf("refusal of member %d: undecodable report", f.Member)
+			}
+			if err := verifyRefusal(roster, round, msg, f, sig); err != nil {
+				return fmt.Errorf("refusal of member %d: %w", f.Member, err)
+			}
 			d.sum.Tampered.Refusals = append(d.sum.Tampered.Refusals, Refusal{Node: members[f.Member], Reason: f.Reason})
 		}
 	}
@@ -562,6 +589,32 @@ func (d *Demo) summary(context.Context) error {
 	d.p.detail("tampered release %s: refused by %d nodes", d.sum.Tampered.Version, len(d.sum.Tampered.Refusals))
 	for _, u := range d.sum.Updaters {
 		d.p.detail("updater %-15s %-7s %d signature check(s), %d hop(s), %d bytes, %d requests", u.When, u.Mode, u.SignatureChecks, u.Hops, u.Bytes, u.RoundTrips)
+	}
+	return nil
+}
+
+// verifyRefusal checks a reported refusal with the refusing member's key, for the
+// round and message the report names.
+func verifyRefusal(r *skipchain.Roster, round, msg []byte, f api.Refusal, sig []byte) error {
+	cr, err := r.Cosi()
+	if err != nil {
+		return err
+	}
+	s, err := cosi.ParseSignature(sig)
+	if err != nil {
+		return err
+	}
+	var id cosi.RoundID
+	if len(round) != len(id) {
+		return fmt.Errorf("round ID of %d bytes", len(round))
+	}
+	copy(id[:], round)
+	m, err := cosi.VerifyRefusal(cr, id, msg, f.Reason, s)
+	if err != nil {
+		return err
+	}
+	if m != f.Member {
+		return fmt.Errorf("signed by member %d, reported as member %d", m, f.Member)
 	}
 	return nil
 }
