@@ -42,9 +42,14 @@ const (
 	// AlarmPeerInvalid: a peer's checkpoint does not verify, is of another chain or
 	// is signed by another key than the one configured.
 	AlarmPeerInvalid = "peer-invalid"
+	// AlarmMARMismatch: with Config.CheckMARs, a target's signed MAR at its URL is
+	// not the file the manifest names (size or SHA-512). Updaters refuse such a
+	// file, so it proves nothing against the roster: the download server is broken
+	// or compromised. Source is the URL.
+	AlarmMARMismatch = "mar-mismatch"
 )
 
-var kinds = []string{AlarmFork, AlarmSignedInvalid, AlarmLyingMirror, AlarmFrozenMirror, AlarmFrozenChain, AlarmPeerConflict, AlarmPeerInvalid}
+var kinds = []string{AlarmFork, AlarmSignedInvalid, AlarmLyingMirror, AlarmFrozenMirror, AlarmFrozenChain, AlarmPeerConflict, AlarmPeerInvalid, AlarmMARMismatch}
 
 func knownKind(k string) bool {
 	for _, x := range kinds {

@@ -128,6 +128,13 @@ type siteData struct {
 	Rosters    []rosterInfo
 	Charts     []template.HTML
 	MonitorKey string
+	Checks     []checkInfo
+}
+
+// checkInfo is one kind of release check on the index.
+type checkInfo struct {
+	Name, FailedAs string
+	*CheckReport
 }
 
 type blockPage struct {
@@ -248,6 +255,9 @@ func (m *Monitor) writeSite(dir string, rep *Report) error {
 	}
 	d := base
 	d.Title, d.Rows, d.Page = "Timeline of chain "+m.cfg.Genesis.Short(), reverse(rows), -1
+	if rep.MARs != nil {
+		d.Checks = append(d.Checks, checkInfo{"Signed MARs on their download servers (size and SHA-512)", "does not match", rep.MARs})
+	}
 	if d.Charts, err = m.charts(rows); err != nil {
 		return err
 	}

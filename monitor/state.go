@@ -55,6 +55,8 @@ type persisted struct {
 	LastRun   time.Time      `json:"last_run"`
 	Alarms    []Alarm        `json:"alarms"`
 	History   []HistoryPoint `json:"history"`
+	// MARs is what the MAR check (Config.CheckMARs) has done.
+	MARs *CheckLog `json:"mars,omitempty"`
 }
 
 // HistoryPoint is one run's view, for the timestamp-age chart.
@@ -95,6 +97,11 @@ func parseState(b []byte, genesis skipchain.ID) (*persisted, error) {
 	for i, a := range p.Alarms {
 		if !knownKind(a.Kind) {
 			return nil, fmt.Errorf("monitor: state file: alarm %d of unknown kind %q", i, a.Kind)
+		}
+	}
+	if p.MARs != nil {
+		if err := p.MARs.check("MAR checks"); err != nil {
+			return nil, fmt.Errorf("monitor: state file: %w", err)
 		}
 	}
 	if p.Timestamp != "" {

@@ -77,6 +77,14 @@ Genesis <code>{{.Genesis}}</code>.</p></footer>
 {{if .Peers}}<section><h2>Other monitors</h2><table><thead><tr><th scope="col">checkpoint</th><th scope="col">key</th><th scope="col">block</th><th scope="col">agrees</th><th scope="col">note</th></tr></thead>
 <tbody>{{range .Peers}}<tr><td><code>{{.URL}}</code></td><td><code>{{short .Key}}</code></td><td>{{.Index}} <code>{{short .Head}}</code></td><td>{{if .Agree}}yes{{else}}no{{end}}</td><td>{{.Error}}</td></tr>{{end}}</tbody></table></section>{{end}}
 {{end}}
+{{if $.Checks}}<section id="checks"><h2>Release checks</h2>
+<table><caption>Checks of each release beyond the chain</caption><thead><tr><th scope="col">check</th><th scope="col">every release checked up to block</th><th scope="col">passed</th><th scope="col">failed</th><th scope="col">not checked yet</th></tr></thead>
+<tbody>{{range $.Checks}}<tr><td>{{.Name}}</td><td>{{.Done}}</td><td>{{.Passed}}</td><td>{{len .Failed}}</td><td>{{len .Pending}}</td></tr>{{end}}</tbody></table>
+{{range $.Checks}}{{$c := .}}{{if or .Failed .Pending}}<table class="checks"><caption>{{.Name}}: releases that failed or are not checked yet</caption>
+<thead><tr><th scope="col">block</th><th scope="col">version</th><th scope="col">channel</th><th scope="col">target</th><th scope="col">result</th><th scope="col">reason</th><th scope="col">URL</th></tr></thead>
+<tbody>{{range .Failed}}<tr class="failed"><td><a href="blocks/{{u .Index}}.html">{{.Index}}</a></td><td>{{.Version}}</td><td>{{.Channel}}</td><td>{{.Target}}</td><td><strong>{{$c.FailedAs}}</strong></td><td>{{.Reason}}</td><td><code>{{.URL}}</code></td></tr>{{end}}
+{{range .Pending}}<tr><td><a href="blocks/{{u .Index}}.html">{{.Index}}</a></td><td>{{.Version}}</td><td>{{.Channel}}</td><td>{{.Target}}</td><td>not checked yet</td><td>{{.Reason}}</td><td><code>{{.URL}}</code></td></tr>{{end}}</tbody></table>{{end}}{{end}}
+</section>{{end}}
 <section><h2>Charts</h2>{{range .Charts}}{{.}}{{end}}</section>
 <section><h2>Newest blocks</h2>{{template "rows" .}}</section>
 {{template "foot" .}}{{end}}
@@ -111,7 +119,7 @@ Genesis <code>{{.Genesis}}</code>.</p></footer>
 const styleCSS = `body{font-family:system-ui,sans-serif;margin:0 auto;max-width:72rem;padding:0 1rem;color:#111;background:#fff;line-height:1.4}
 a{color:#0645ad}code{font-family:ui-monospace,monospace;word-break:break-all}
 table{border-collapse:collapse;width:100%;margin:1rem 0;font-size:.9rem}th,td{border-bottom:1px solid #ccc;padding:.25rem .4rem;text-align:left;vertical-align:top}
-th{background:#eee}tr.rc{background:#fff3c4}
+th{background:#eee}tr.rc{background:#fff3c4}tr.failed{background:#fde2e4}
 .alarm{background:#b00020;color:#fff;padding:1rem;margin:1rem 0;border:4px solid #000;font-size:1.1rem}.alarm code{color:#fff}
 .status.healthy h2{color:#0a6b2b}.status.alarm h2{color:#b00020}.status.unreachable h2{color:#7a4d00}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{font-weight:bold}dd{margin:0}

@@ -26,8 +26,8 @@ func newMonitorCmd() *cobra.Command {
 	var (
 		genesisHex, stateDir, siteDir, listen string
 		mirrors, peers                        []string
-		once, asJSON                          bool
-		interval, maxAge                      time.Duration
+		once, asJSON, checkMARs               bool
+		interval, maxAge, marRecheck          time.Duration
 		pageSize                              int
 	)
 	cmd := &cobra.Command{
@@ -40,7 +40,9 @@ signed checkpoints say; keeps fork evidence in DIR/evidence; signs its own check
 and writes a static site (--site) that --listen serves with /metrics.
 
 --peer URL reads another monitor's checkpoint; KEYHEX=URL also requires it to be
-signed by that Ed25519 key. With --once it runs one pass and exits: 0 healthy, 3 an
+signed by that Ed25519 key. --check-mars also downloads every release's signed MARs
+from the URLs in its manifest and checks them against it (a mar-mismatch alarm
+names the target). With --once it runs one pass and exits: 0 healthy, 3 an
 alarm or evidence, 4 no mirror reachable. Without it, it runs every --interval until
 SIGINT or SIGTERM.`,
 		Example: `  chainiac monitor --genesis 3f1c…e2 --mirror http://127.0.0.1:7771 --state ./mon --once
@@ -64,7 +66,8 @@ SIGINT or SIGTERM.`,
 			}
 			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 			m, err := monitor.New(monitor.Config{Genesis: genesis, Mirrors: mirrors, StateDir: stateDir, Peers: ps,
-				SiteDir: siteDir, PageSize: pageSize, MaxAge: maxAge, Logger: logger})
+				SiteDir: siteDir, PageSize: pageSize, MaxAge: maxAge, Logger: logger,
+				CheckMARs: checkMARs, MARRecheck: marRecheck})
 			if err != nil {
 				return usageError{err}
 			}
@@ -95,6 +98,8 @@ SIGINT or SIGTERM.`,
 	cmd.Flags().StringVar(&listen, "listen", "", "serve the site and /metrics on this address (daemon), e.g. 127.0.0.1:8120")
 	cmd.Flags().IntVar(&pageSize, "page-size", monitor.DefaultPageSize, "blocks per page of the site")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print each report as JSON")
+	cmd.Flags().BoolVar(&checkMARs, "check-mars", false, "fetch every release's signed MARs from their URLs and check size and SHA-512 (once each, the newest of each channel every --mar-recheck)")
+	cmd.Flags().DurationVar(&marRecheck, "mar-recheck", monitor.DefaultMARRecheck, "with --check-mars, how often the newest release of each channel is fetched again")
 	_ = cmd.MarkFlagRequired("genesis")
 	_ = cmd.MarkFlagRequired("mirror")
 	_ = cmd.MarkFlagRequired("state")
@@ -145,11 +150,29 @@ func printReport(w io.Writer, rep *monitor.Report, asJSON bool) error {
 	for _, a := range rep.Alarms {
 		fmt.Fprintf(w, "ALARM %s %s: %s\n", a.Kind, a.Source, a.Summary)
 	}
+	printChecks(w, "MARs", rep.MARs)
 	for _, e := range rep.Evidence {
 		fmt.Fprintf(w, "EVIDENCE %s\n", e)
 	}
 	_, err := fmt.Fprintf(w, "monitor key %s\n", rep.MonitorKey)
 	return err
+}
+
+// printChecks prints what a release check has done and what it could not check yet
+// (failures are alarms, printed as such).
+func printChecks(w io.Writer, name string, c *monitor.CheckReport) {
+	if c == nil {
+		return
+	}
+	fmt.Fprintf(w, "%s: every release up to block %d checked; %d passed, %d failed, %d not checked yet (%d checked in this pass)\n",
+		name, c.Done, c.Passed, len(c.Failed), len(c.Pending), c.Checked)
+	for _, p := range c.Pending {
+		target := ""
+		if p.Target != "" {
+			target = " " + p.Target
+		}
+		fmt.Fprintf(w, "PENDING %s block %d %s%s: %s\n", name, p.Index, p.Version, target, p.Reason)
+	}
 }
 
 // runMonitorDaemon runs a pass every interval and serves the site until ctx ends;
