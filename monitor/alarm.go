@@ -47,9 +47,15 @@ const (
 	// file, so it proves nothing against the roster: the download server is broken
 	// or compromised. Source is the URL.
 	AlarmMARMismatch = "mar-mismatch"
+	// AlarmNotReproducible: with Config.Rebuild, a release did not rebuild from its
+	// source to the MARs its manifest names (build.CheckRebuild failed, the source
+	// does not have the manifest's SHA-256, or the recipe failed). The roster
+	// signed a release this monitor could not reproduce; the reason says where it
+	// differs. Source is the source's location.
+	AlarmNotReproducible = "not-reproducible"
 )
 
-var kinds = []string{AlarmFork, AlarmSignedInvalid, AlarmLyingMirror, AlarmFrozenMirror, AlarmFrozenChain, AlarmPeerConflict, AlarmPeerInvalid, AlarmMARMismatch}
+var kinds = []string{AlarmFork, AlarmSignedInvalid, AlarmLyingMirror, AlarmFrozenMirror, AlarmFrozenChain, AlarmPeerConflict, AlarmPeerInvalid, AlarmMARMismatch, AlarmNotReproducible}
 
 func knownKind(k string) bool {
 	for _, x := range kinds {

@@ -4,11 +4,13 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha512"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/chainiac/chainiac/client"
@@ -50,8 +52,8 @@ type CheckResult struct {
 type CheckLog struct {
 	// Done: every release at or below block Done has been checked at least once.
 	Done uint64 `json:"done"`
-	// Passed counts the releases that passed when first checked or later.
-	Passed uint64 `json:"passed"`
+	// Releases counts the releases up to block Done.
+	Releases uint64 `json:"releases"`
 	// Failed: MARs that do not match the manifest (re-checked each run until they
 	// do), or releases that did not rebuild (final).
 	Failed []CheckResult `json:"failed,omitempty"`
@@ -74,10 +76,15 @@ func (l *CheckLog) clone() *CheckLog {
 
 func (l *CheckLog) full() bool { return len(l.Failed)+len(l.Pending) >= maxCheckEntries }
 
-// indices is every release index in Failed and Pending, in order, each once.
-func (l *CheckLog) indices() []uint64 {
+// retry is every release index in Pending, and in Failed too if failed, in order,
+// each once.
+func (l *CheckLog) retry(failed bool) []uint64 {
+	lists := [][]CheckResult{l.Pending}
+	if failed {
+		lists = append(lists, l.Failed)
+	}
 	var out []uint64
-	for _, list := range [][]CheckResult{l.Failed, l.Pending} {
+	for _, list := range lists {
 		for _, c := range list {
 			out = append(out, c.Index)
 		}
@@ -89,14 +96,22 @@ func (l *CheckLog) indices() []uint64 {
 // record replaces every entry of release i by the outcome of its new check.
 func (l *CheckLog) record(i uint64, failed, pending []CheckResult) {
 	drop := func(c CheckResult) bool { return c.Index == i }
-	known := slices.ContainsFunc(l.Failed, drop) || slices.ContainsFunc(l.Pending, drop)
 	l.Failed = slices.DeleteFunc(l.Failed, drop)
 	l.Pending = slices.DeleteFunc(l.Pending, drop)
 	l.Failed = append(l.Failed, failed...)
 	l.Pending = append(l.Pending, pending...)
-	if len(failed) == 0 && len(pending) == 0 && (known || i > l.Done) {
-		l.Passed++
+	if i > l.Done {
+		l.Releases++
 	}
+}
+
+// passed is the number of releases up to Done that passed their last check.
+func (l *CheckLog) passed() uint64 {
+	n := uint64(len(l.retry(true)))
+	if n > l.Releases {
+		return 0
+	}
+	return l.Releases - n
 }
 
 // check validates a log read from the state file.
@@ -111,6 +126,8 @@ func (l *CheckLog) check(what string) error {
 // CheckReport is a CheckLog as a run left it, with what the run did.
 type CheckReport struct {
 	CheckLog
+	// Passed is the number of releases up to Done that passed their last check.
+	Passed uint64 `json:"passed"`
 	// Checked is the number of releases checked in this run.
 	Checked int `json:"checked"`
 }
@@ -152,6 +169,9 @@ type checker struct {
 	after func(l *CheckLog, i uint64, m *release.Manifest)
 	// maxPerRun bounds the releases checked in one run (0: none).
 	maxPerRun int
+	// retryFailed: a failure may pass later (a download server can be fixed); a
+	// rebuild that failed fails again.
+	retryFailed bool
 }
 
 // runChecks checks again what failed or is pending, then every release after Done,
@@ -186,7 +206,7 @@ func (r *run) runChecks(ctx context.Context, c *checker) (*CheckReport, error) {
 		rep.Checked++
 		return true, nil
 	}
-	again := append(l.indices(), c.again(l)...)
+	again := append(l.retry(c.retryFailed), c.again(l)...)
 	slices.Sort(again)
 	for _, i := range slices.Compact(again) {
 		if ctx.Err() != nil || !budget() {
@@ -216,7 +236,7 @@ func (r *run) runChecks(ctx context.Context, c *checker) (*CheckReport, error) {
 			}
 		}
 	}
-	rep.CheckLog = *l.clone()
+	rep.CheckLog, rep.Passed = *l.clone(), l.passed()
 	return rep, nil
 }
 
@@ -224,7 +244,7 @@ func (r *run) runChecks(ctx context.Context, c *checker) (*CheckReport, error) {
 // and SHA-512 with the manifest's.
 func (r *run) marChecker() *checker {
 	m := r.m
-	return &checker{name: "MAR check", log: &m.st.MARs,
+	return &checker{name: "MAR check", log: &m.st.MARs, retryFailed: true,
 		check: func(ctx context.Context, i uint64, man *release.Manifest) (failed, pending []CheckResult, err error) {
 			for _, t := range man.Targets {
 				res := CheckResult{Index: i, Version: man.Version, Channel: man.Channel, Target: t.Key().String(), URL: t.URL, Time: r.now}
@@ -328,4 +348,20 @@ func (r *run) checkAlarms() {
 				c.Index, m.tl.Product(), c.Version, c.Channel, c.Target, c.Reason)
 		}
 	}
+	if m.cfg.Rebuild != nil && m.st.Rebuild != nil {
+		for _, c := range m.st.Rebuild.Failed {
+			r.alarm(AlarmNotReproducible, c.URL, "block %d (%s %s on %s) could not be reproduced from its source: %s",
+				c.Index, m.tl.Product(), c.Version, c.Channel, c.Reason)
+		}
+	}
+}
+
+// errNoRecipe: the manifest names a recipe the monitor has no command for.
+var errNoRecipe = errors.New("no such recipe configured on this monitor")
+
+// expandSource replaces {product}, {version} and {channel} in template by the
+// manifest's values (which the manifest's rules limit to letters, digits and
+// ".-_+", so nothing can leave the path or the URL).
+func expandSource(template string, m *release.Manifest) string {
+	return strings.NewReplacer("{product}", m.Product, "{version}", m.Version, "{channel}", m.Channel).Replace(template)
 }

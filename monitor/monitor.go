@@ -65,7 +65,11 @@ type Config struct {
 	CheckMARs bool
 	// MARRecheck is how often the newest release of each channel is fetched again
 	// (default DefaultMARRecheck).
-	MARRecheck     time.Duration
+	MARRecheck time.Duration
+	// Rebuild, if set, makes each run rebuild every verified release not yet
+	// rebuilt (see RebuildConfig): one that does not reproduce is a
+	// not-reproducible alarm in every later run.
+	Rebuild        *RebuildConfig
 	Clock          func() time.Time
 	HTTPClient     *http.Client
 	RequestTimeout time.Duration
@@ -122,7 +126,10 @@ type Report struct {
 	Peers      []PeerStatus   `json:"peers,omitempty"`
 	Checkpoint string         `json:"checkpoint,omitempty"` // hex of this monitor's signed checkpoint
 	// MARs is what the MAR check (Config.CheckMARs) has done, nil if it is off.
-	MARs        *CheckReport  `json:"mars,omitempty"`
+	MARs *CheckReport `json:"mars,omitempty"`
+	// Rebuild is what the independent rebuild (Config.Rebuild) has done, nil if
+	// it is off.
+	Rebuild     *CheckReport  `json:"rebuild,omitempty"`
 	MonitorKey  string        `json:"monitor_key"`
 	Duration    time.Duration `json:"duration_ns"`
 	Unreachable bool          `json:"-"`
@@ -186,6 +193,13 @@ func New(cfg Config) (*Monitor, error) {
 	}
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	if cfg.Rebuild != nil {
+		rc := *cfg.Rebuild
+		if err := rc.validate(); err != nil {
+			return nil, err
+		}
+		cfg.Rebuild = &rc
 	}
 	if cfg.MARRecheck <= 0 {
 		cfg.MARRecheck = DefaultMARRecheck
@@ -298,6 +312,7 @@ type run struct {
 	stamps   []*timeline.Timestamp                               // each mirror's, decoded
 	forked   bool
 	mars     *CheckReport
+	rebuilt  *CheckReport
 }
 
 func (r *run) alarm(kind, source, format string, args ...any) *Alarm {
@@ -383,6 +398,11 @@ func (m *Monitor) Run(ctx context.Context) (*Report, error) {
 		}
 		if m.cfg.CheckMARs {
 			if r.mars, err = r.runChecks(ctx, r.marChecker()); err != nil {
+				return nil, err
+			}
+		}
+		if m.cfg.Rebuild != nil {
+			if r.rebuilt, err = r.runChecks(ctx, r.rebuildChecker()); err != nil {
 				return nil, err
 			}
 		}
@@ -741,7 +761,7 @@ func (r *run) timestampFork(i int, ts *timeline.Timestamp, ours *skipchain.Heade
 func (r *run) finish(ctx context.Context, newBlocks int, began time.Time) (*Report, error) {
 	m := r.m
 	rep := &Report{Genesis: m.cfg.Genesis, NewBlocks: newBlocks, Mirrors: r.status,
-		MonitorKey: hex.EncodeToString(m.PublicKey()), MARs: r.mars}
+		MonitorKey: hex.EncodeToString(m.PublicKey()), MARs: r.mars, Rebuild: r.rebuilt}
 	reachable := false
 	for _, s := range r.status {
 		reachable = reachable || s.Reachable

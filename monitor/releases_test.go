@@ -105,6 +105,8 @@ type releaseChain struct {
 	*testchain.Chain
 	files    *fileServer
 	releases map[string]*sample.Release
+	key      *rsa.PrivateKey
+	work     string
 }
 
 var marKey = sync.OnceValues(func() (*rsa.PrivateKey, error) {
@@ -116,20 +118,23 @@ func newReleaseChain(t *testing.T, tamper ...string) *releaseChain {
 	require.NoError(t, err)
 	c := &releaseChain{Chain: testchain.New(t, testchain.Options{Product: sample.Product}), files: newFileServer(t),
 		releases: map[string]*sample.Release{}}
-	work := t.TempDir()
-	add := func(v string) {
-		r, err := sample.Make(context.Background(), sample.Options{Version: v, Channel: "release", BaseURL: c.files.URL,
-			MARKey: key, Developers: c.Devs()[:2], WorkDir: work, Tamper: contains(tamper, v)})
-		require.NoError(t, err)
-		c.files.publish(r.Files)
-		c.releases[v] = r
-		c.Append(t, r.Signed, nil)
-	}
-	add("1.0")
-	add("1.1")
+	c.key, c.work = key, t.TempDir()
+	c.add(t, "1.0", contains(tamper, "1.0"))
+	c.add(t, "1.1", contains(tamper, "1.1"))
 	c.ChangeRoster(t, "R2", 5)
-	add("2.0")
+	c.add(t, "2.0", contains(tamper, "2.0"))
 	return c
+}
+
+// add makes release v, publishes its files and appends it.
+func (c *releaseChain) add(t *testing.T, v string, tamper bool) *sample.Release {
+	r, err := sample.Make(context.Background(), sample.Options{Version: v, Channel: "release", BaseURL: c.files.URL,
+		MARKey: c.key, Developers: c.Devs()[:2], WorkDir: c.work, Tamper: tamper})
+	require.NoError(t, err)
+	c.files.publish(r.Files)
+	c.releases[v] = r
+	c.Append(t, r.Signed, nil)
+	return r
 }
 
 func contains(xs []string, x string) bool {

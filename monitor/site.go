@@ -258,6 +258,9 @@ func (m *Monitor) writeSite(dir string, rep *Report) error {
 	if rep.MARs != nil {
 		d.Checks = append(d.Checks, checkInfo{"Signed MARs on their download servers (size and SHA-512)", "does not match", rep.MARs})
 	}
+	if rep.Rebuild != nil {
+		d.Checks = append(d.Checks, checkInfo{"Independent rebuild from source", "not reproducible", rep.Rebuild})
+	}
 	if d.Charts, err = m.charts(rows); err != nil {
 		return err
 	}

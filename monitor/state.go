@@ -57,6 +57,8 @@ type persisted struct {
 	History   []HistoryPoint `json:"history"`
 	// MARs is what the MAR check (Config.CheckMARs) has done.
 	MARs *CheckLog `json:"mars,omitempty"`
+	// Rebuild is what the independent rebuild (Config.Rebuild) has done.
+	Rebuild *CheckLog `json:"rebuild,omitempty"`
 }
 
 // HistoryPoint is one run's view, for the timestamp-age chart.
@@ -99,9 +101,11 @@ func parseState(b []byte, genesis skipchain.ID) (*persisted, error) {
 			return nil, fmt.Errorf("monitor: state file: alarm %d of unknown kind %q", i, a.Kind)
 		}
 	}
-	if p.MARs != nil {
-		if err := p.MARs.check("MAR checks"); err != nil {
-			return nil, fmt.Errorf("monitor: state file: %w", err)
+	for what, l := range map[string]*CheckLog{"MAR checks": p.MARs, "rebuilds": p.Rebuild} {
+		if l != nil {
+			if err := l.check(what); err != nil {
+				return nil, fmt.Errorf("monitor: state file: %w", err)
+			}
 		}
 	}
 	if p.Timestamp != "" {

@@ -18,9 +18,11 @@ func sampleState() *persisted {
 	p.Runs = 3
 	p.Alarms = []Alarm{{Kind: AlarmLyingMirror, Source: "http://x", Summary: "s", First: time.Unix(5, 0).UTC(), Last: time.Unix(6, 0).UTC(), Active: true}}
 	p.History = []HistoryPoint{{Time: time.Unix(5, 0).UTC(), Verified: 2, TimestampAge: 60}}
-	p.MARs = &CheckLog{Done: 2, Passed: 1, Failed: []CheckResult{{Index: 2, Version: "1.1", Channel: "release",
+	p.MARs = &CheckLog{Done: 2, Releases: 2, Failed: []CheckResult{{Index: 2, Version: "1.1", Channel: "release",
 		Target: "linux-x86_64/en-US", URL: "http://x/a.mar", Reason: "SHA-512", Time: time.Unix(6, 0).UTC()}},
 		Latest: []CheckResult{{Index: 2, Version: "1.1", Channel: "release", Time: time.Unix(6, 0).UTC()}}}
+	p.Rebuild = &CheckLog{Done: 2, Releases: 2, Pending: []CheckResult{{Index: 1, Version: "1.0", Channel: "release",
+		URL: "http://x/1.0.tar.gz", Reason: "HTTP 404", Time: time.Unix(6, 0).UTC()}}}
 	return p
 }
 
