@@ -23,7 +23,7 @@ import (
 // The site (WriteSite) is static files: index.html (alarms first, status, charts,
 // the newest blocks), pages/N.html (PageSize blocks each), blocks/I.html (one per
 // block), rosters.html, feed.json, atom.xml, checkpoint (the signed checkpoint,
-// binary) and style.css. No page loads anything from outside the site and none needs
+// binary), style.css and favicon.svg. No page loads anything from outside the site and none needs
 // JavaScript.
 
 // siteMark records, in the site directory, the newest block whose page was written,
@@ -275,6 +275,9 @@ func (m *Monitor) writeSite(dir string, rep *Report) error {
 		return err
 	}
 	if err := writeQuick(filepath.Join(dir, "style.css"), []byte(styleCSS)); err != nil {
+		return err
+	}
+	if err := writeQuick(filepath.Join(dir, "favicon.svg"), []byte(faviconSVG)); err != nil {
 		return err
 	}
 	if err := m.writeFeeds(dir, rep, d.Rows, active); err != nil {
