@@ -526,7 +526,8 @@ func (r *run) verifyNext(ctx context.Context, i int, next uint64) error {
 		}
 		into = append(into, l)
 	}
-	if _, err := m.tl.Check(b); err != nil {
+	checked, err := m.tl.Prepare(b)
+	if err != nil {
 		return r.refused(f, b, into[0], err)
 	}
 	if err := m.store.Append(b, into...); err != nil {
@@ -540,7 +541,9 @@ func (r *run) verifyNext(ctx context.Context, i int, next uint64) error {
 		}
 		return fmt.Errorf("monitor: store block %d: %w", next, err)
 	}
-	change, err := m.tl.Apply(b)
+	// Checked above; applied only now that the store holds it, so the state never
+	// claims more than is stored.
+	change, err := m.tl.Commit(checked)
 	if err != nil {
 		return fmt.Errorf("monitor: block %d stored but not applied: %w", next, err)
 	}
