@@ -822,6 +822,8 @@ func (r *run) finish(ctx context.Context, newBlocks int, began time.Time) (*Repo
 		m.st.History = m.st.History[len(m.st.History)-maxHistory:]
 	}
 	m.metrics.observe(r.alarms, len(ev))
+	m.metrics.observeChecks("mars", r.mars)
+	m.metrics.observeChecks("rebuild", r.rebuilt)
 	if err := saveState(m.cfg.StateDir, m.st); err != nil {
 		return nil, fmt.Errorf("monitor: save state: %w", err)
 	}

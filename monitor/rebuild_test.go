@@ -95,6 +95,10 @@ func TestRebuildNotReproducible(t *testing.T) {
 	require.Empty(t, rep.MARs.Failed, "its MARs are the manifest's: only the rebuild shows the difference")
 	require.Len(t, rep.Rebuild.Failed, 1)
 	require.Equal(t, uint64(2), rep.Rebuild.Passed)
+	require.Equal(t, 1.0, gauge(t, m, "chainiac_monitor_release_checks", "check", "rebuild", "result", "failed"))
+	require.Equal(t, 2.0, gauge(t, m, "chainiac_monitor_release_checks", "check", "rebuild", "result", "passed"))
+	require.Equal(t, 3.0, gauge(t, m, "chainiac_monitor_release_checks", "check", "mars", "result", "passed"))
+	require.Equal(t, 4.0, gauge(t, m, "chainiac_monitor_release_checks_done_index", "check", "rebuild"))
 	index := read(t, filepath.Join(dir, "site", "index.html"))
 	require.Contains(t, index, "<strong>not-reproducible</strong>")
 	require.Contains(t, index, "<strong>not reproducible</strong>")
@@ -169,4 +173,31 @@ func TestRebuildRecipesAndBudget(t *testing.T) {
 		_, err := monitor.New(monitor.Config{Genesis: c.ID(), Mirrors: []string{"http://127.0.0.1:1"}, StateDir: t.TempDir(), Rebuild: rc})
 		require.Error(t, err, src)
 	}
+}
+
+// gauge reads the gauge name with the given label pairs from the monitor's metrics.
+func gauge(t *testing.T, m *monitor.Monitor, name string, labels ...string) float64 {
+	t.Helper()
+	families, err := m.Metrics().Registry().Gather()
+	require.NoError(t, err)
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+	metrics:
+		for _, mt := range f.GetMetric() {
+			for i := 0; i < len(labels); i += 2 {
+				found := false
+				for _, l := range mt.GetLabel() {
+					found = found || l.GetName() == labels[i] && l.GetValue() == labels[i+1]
+				}
+				if !found {
+					continue metrics
+				}
+			}
+			return mt.GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("no metric %s %v", name, labels)
+	return 0
 }
