@@ -6,10 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # What the tests need beyond Go, from Debian's packages: a C compiler for the race
-# detector, and Prometheus (promtool and a real server scrape the nodes' /metrics).
+# detector, Prometheus (promtool and a real server scrape the nodes' /metrics), and
+# Chromium (the monitor's site is checked in a headless browser; with CI set, a
+# missing chromium fails that test instead of skipping it).
 need=()
 command -v gcc >/dev/null 2>&1 || need+=(gcc libc6-dev)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
 	if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
 		echo "test.sh: installing ${need[*]}" >&2

@@ -39,13 +39,17 @@ type Options struct {
 
 // Summary is what the demo did, for people (printed) and for tests and scripts (JSON).
 type Summary struct {
-	Genesis  string         `json:"genesis"`
-	Nodes    []string       `json:"nodes"` // HTTP URLs, the spare last
-	Mirror   string         `json:"mirror"`
-	Blocks   []BlockSummary `json:"blocks"`
-	Tampered TamperSummary  `json:"tampered"`
-	Updaters []UpdaterRun   `json:"updaters"`
-	Steps    []StepTime     `json:"steps"`
+	Genesis string   `json:"genesis"`
+	Nodes   []string `json:"nodes"` // HTTP URLs, the spare last
+	Mirror  string   `json:"mirror"`
+	// Downloads is the release team's download server: each release's source at
+	// /releases/V/demo-browser-V.tar.gz and its signed MARs at
+	// /releases/V/<platform>/<locale>.mar.
+	Downloads string         `json:"downloads"`
+	Blocks    []BlockSummary `json:"blocks"`
+	Tampered  TamperSummary  `json:"tampered"`
+	Updaters  []UpdaterRun   `json:"updaters"`
+	Steps     []StepTime     `json:"steps"`
 }
 
 // BlockSummary is one block the cothority made.
@@ -162,6 +166,15 @@ func Run(ctx context.Context, o Options) (*Demo, error) {
 // Summary is what the demo did.
 func (d *Demo) Summary() *Summary { return &d.sum }
 
+// Publish replaces (or adds) the file at path on the download server, as whoever
+// controls that server could: tests use it to ship a MAR the manifest does not name.
+func (d *Demo) Publish(path string, data []byte) {
+	d.files.Publish(map[string][]byte{path: data})
+}
+
+// Downloaded returns the file at path on the download server, if there is one.
+func (d *Demo) Downloaded(path string) ([]byte, bool) { return d.files.File(path) }
+
 // Close stops the nodes and servers and removes a temporary directory.
 func (d *Demo) Close() {
 	if d.mirror != nil {
@@ -225,6 +238,7 @@ func (d *Demo) startCothority(context.Context) error {
 		return err
 	}
 	d.files = files
+	d.sum.Downloads = files.URL()
 	if err := d.startMirror(); err != nil {
 		return err
 	}

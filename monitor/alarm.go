@@ -42,9 +42,20 @@ const (
 	// AlarmPeerInvalid: a peer's checkpoint does not verify, is of another chain or
 	// is signed by another key than the one configured.
 	AlarmPeerInvalid = "peer-invalid"
+	// AlarmMARMismatch: with Config.CheckMARs, a target's signed MAR at its URL is
+	// not the file the manifest names (size or SHA-512). Updaters refuse such a
+	// file, so it proves nothing against the roster: the download server is broken
+	// or compromised. Source is the URL.
+	AlarmMARMismatch = "mar-mismatch"
+	// AlarmNotReproducible: with Config.Rebuild, a release did not rebuild from its
+	// source to the MARs its manifest names (build.CheckRebuild failed, the source
+	// does not have the manifest's SHA-256, or the recipe failed). The roster
+	// signed a release this monitor could not reproduce; the reason says where it
+	// differs. Source is the source's location.
+	AlarmNotReproducible = "not-reproducible"
 )
 
-var kinds = []string{AlarmFork, AlarmSignedInvalid, AlarmLyingMirror, AlarmFrozenMirror, AlarmFrozenChain, AlarmPeerConflict, AlarmPeerInvalid}
+var kinds = []string{AlarmFork, AlarmSignedInvalid, AlarmLyingMirror, AlarmFrozenMirror, AlarmFrozenChain, AlarmPeerConflict, AlarmPeerInvalid, AlarmMARMismatch, AlarmNotReproducible}
 
 func knownKind(k string) bool {
 	for _, x := range kinds {

@@ -41,12 +41,24 @@
 // the peers it was given: one naming another block at an index it verified is a
 // peer-conflict alarm (a split view between monitors).
 //
+// # Release checks
+//
+// Two optional checks go beyond the chain (see CheckMARs and RebuildConfig). With
+// Config.CheckMARs each release's signed MARs are fetched from the URLs in its
+// manifest and their size and SHA-512 compared with it: a difference is a
+// mar-mismatch alarm. With Config.Rebuild each release is rebuilt from its source
+// with release/build (Runner, FetchSignedMARs, CheckRebuild), as the nodes did
+// before they signed: a release that does not reproduce is a not-reproducible
+// alarm. Each keeps a CheckLog in the state file (every release up to Done checked;
+// the failed and the not yet checked), saved after each release, so that a restart
+// redoes nothing; what could not be fetched is tried again in the next run.
+//
 // # State
 //
 // StateDir holds chain.db (the verified blocks and links), monitor.json (alarms, the
-// newest verified timestamp, run history; written atomically), monitor.key and
-// evidence/. After a restart the monitor goes on from the stored head: collective
-// signatures are not checked again, the timeline state is rebuilt by applying the
-// stored blocks (developer signatures, cheap). Evidence files keep every run's status
-// at Alarmed until a person removes them.
+// newest verified timestamp, run history, the release checks' logs; written
+// atomically), monitor.key and evidence/. After a restart the monitor goes on from
+// the stored head: collective signatures are not checked again, the timeline state
+// is rebuilt by applying the stored blocks (developer signatures, cheap). Evidence
+// files keep every run's status at Alarmed until a person removes them.
 package monitor

@@ -19,6 +19,8 @@ type Metrics struct {
 	tsAge        prometheus.Gauge
 	evidence     prometheus.Gauge
 	runs         prometheus.Counter
+	checks       *prometheus.GaugeVec
+	checksDone   *prometheus.GaugeVec
 }
 
 func newMetrics() *Metrics {
@@ -40,8 +42,13 @@ func newMetrics() *Metrics {
 			Help: "Fork evidence files kept and not yet removed by a person."}),
 		runs: prometheus.NewCounter(prometheus.CounterOpts{Name: "chainiac_monitor_runs_total",
 			Help: "Runs completed."}),
+		checks: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "chainiac_monitor_release_checks",
+			Help: "Releases by the result of their last check (mars: signed MARs on their download server; rebuild: independent rebuild)."},
+			[]string{"check", "result"}),
+		checksDone: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "chainiac_monitor_release_checks_done_index",
+			Help: "Every release up to this block has been checked at least once."}, []string{"check"}),
 	}
-	m.reg.MustRegister(m.blocks, m.last, m.alarms, m.active, m.mirrorErrors, m.tsAge, m.evidence, m.runs,
+	m.reg.MustRegister(m.blocks, m.last, m.alarms, m.active, m.mirrorErrors, m.tsAge, m.evidence, m.runs, m.checks, m.checksDone,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, k := range kinds {
 		m.alarms.WithLabelValues(k)
@@ -61,6 +68,17 @@ func (m *Metrics) observe(alarms []Alarm, evidence int) {
 	}
 	m.evidence.Set(float64(evidence))
 	m.runs.Inc()
+}
+
+// observeChecks publishes what a release check's log says.
+func (m *Metrics) observeChecks(check string, c *CheckReport) {
+	if c == nil {
+		return
+	}
+	m.checks.WithLabelValues(check, "passed").Set(float64(c.Passed))
+	m.checks.WithLabelValues(check, "failed").Set(float64(len(c.Failed)))
+	m.checks.WithLabelValues(check, "pending").Set(float64(len(c.Pending)))
+	m.checksDone.WithLabelValues(check).Set(float64(c.Done))
 }
 
 // Registry is the registry the metrics are in.

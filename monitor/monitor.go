@@ -55,10 +55,25 @@ type Config struct {
 	// MaxBlocksPerRun bounds the blocks one run verifies (0: no bound), so that a
 	// daemon catching up on a long chain still publishes between runs.
 	MaxBlocksPerRun int
-	Clock           func() time.Time
-	HTTPClient      *http.Client
-	RequestTimeout  time.Duration
-	Logger          *slog.Logger
+	// CheckMARs makes each run fetch the signed MAR of every target of every
+	// verified release not yet checked, from the URL in its manifest, and compare
+	// its size and SHA-512 with the manifest's: a difference is a mar-mismatch
+	// alarm. Each release is fetched once (the state file remembers), the newest of
+	// each channel again every MARRecheck, a mismatch in every run until it is gone.
+	// Each MAR download may take RequestTimeout plus its size at
+	// client.MinDownloadRate.
+	CheckMARs bool
+	// MARRecheck is how often the newest release of each channel is fetched again
+	// (default DefaultMARRecheck).
+	MARRecheck time.Duration
+	// Rebuild, if set, makes each run rebuild every verified release not yet
+	// rebuilt (see RebuildConfig): one that does not reproduce is a
+	// not-reproducible alarm in every later run.
+	Rebuild        *RebuildConfig
+	Clock          func() time.Time
+	HTTPClient     *http.Client
+	RequestTimeout time.Duration
+	Logger         *slog.Logger
 }
 
 // Status is a run's verdict.
@@ -98,21 +113,26 @@ type PeerStatus struct {
 
 // Report is one run's result.
 type Report struct {
-	Status      Status         `json:"status"`
-	Genesis     skipchain.ID   `json:"genesis"`
-	Verified    uint64         `json:"verified"` // index of the newest verified block
-	Head        skipchain.ID   `json:"head"`
-	NewBlocks   int            `json:"new_blocks"`
-	Timestamp   time.Time      `json:"timestamp,omitempty"` // newest verified timestamp
-	Age         time.Duration  `json:"timestamp_age_ns"`
-	Alarms      []Alarm        `json:"alarms"`   // raised by this run
-	Evidence    []string       `json:"evidence"` // files not yet removed by a person
-	Mirrors     []MirrorStatus `json:"mirrors"`
-	Peers       []PeerStatus   `json:"peers,omitempty"`
-	Checkpoint  string         `json:"checkpoint,omitempty"` // hex of this monitor's signed checkpoint
-	MonitorKey  string         `json:"monitor_key"`
-	Duration    time.Duration  `json:"duration_ns"`
-	Unreachable bool           `json:"-"`
+	Status     Status         `json:"status"`
+	Genesis    skipchain.ID   `json:"genesis"`
+	Verified   uint64         `json:"verified"` // index of the newest verified block
+	Head       skipchain.ID   `json:"head"`
+	NewBlocks  int            `json:"new_blocks"`
+	Timestamp  time.Time      `json:"timestamp,omitempty"` // newest verified timestamp
+	Age        time.Duration  `json:"timestamp_age_ns"`
+	Alarms     []Alarm        `json:"alarms"`   // raised by this run
+	Evidence   []string       `json:"evidence"` // files not yet removed by a person
+	Mirrors    []MirrorStatus `json:"mirrors"`
+	Peers      []PeerStatus   `json:"peers,omitempty"`
+	Checkpoint string         `json:"checkpoint,omitempty"` // hex of this monitor's signed checkpoint
+	// MARs is what the MAR check (Config.CheckMARs) has done, nil if it is off.
+	MARs *CheckReport `json:"mars,omitempty"`
+	// Rebuild is what the independent rebuild (Config.Rebuild) has done, nil if
+	// it is off.
+	Rebuild     *CheckReport  `json:"rebuild,omitempty"`
+	MonitorKey  string        `json:"monitor_key"`
+	Duration    time.Duration `json:"duration_ns"`
+	Unreachable bool          `json:"-"`
 }
 
 // Monitor follows one chain. Run may be called from several goroutines; runs are
@@ -173,6 +193,16 @@ func New(cfg Config) (*Monitor, error) {
 	}
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	if cfg.Rebuild != nil {
+		rc := *cfg.Rebuild
+		if err := rc.validate(); err != nil {
+			return nil, err
+		}
+		cfg.Rebuild = &rc
+	}
+	if cfg.MARRecheck <= 0 {
+		cfg.MARRecheck = DefaultMARRecheck
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
@@ -281,6 +311,8 @@ type run struct {
 	newest   *timeline.Timestamp                                 // newest timestamp verified in this run
 	stamps   []*timeline.Timestamp                               // each mirror's, decoded
 	forked   bool
+	mars     *CheckReport
+	rebuilt  *CheckReport
 }
 
 func (r *run) alarm(kind, source, format string, args ...any) *Alarm {
@@ -364,6 +396,17 @@ func (m *Monitor) Run(ctx context.Context) (*Report, error) {
 				return nil, err
 			}
 		}
+		if m.cfg.CheckMARs {
+			if r.mars, err = r.runChecks(ctx, r.marChecker()); err != nil {
+				return nil, err
+			}
+		}
+		if m.cfg.Rebuild != nil {
+			if r.rebuilt, err = r.runChecks(ctx, r.rebuildChecker()); err != nil {
+				return nil, err
+			}
+		}
+		r.checkAlarms()
 	}
 	return r.finish(ctx, newBlocks, began)
 }
@@ -483,7 +526,8 @@ func (r *run) verifyNext(ctx context.Context, i int, next uint64) error {
 		}
 		into = append(into, l)
 	}
-	if _, err := m.tl.Check(b); err != nil {
+	checked, err := m.tl.Prepare(b)
+	if err != nil {
 		return r.refused(f, b, into[0], err)
 	}
 	if err := m.store.Append(b, into...); err != nil {
@@ -497,7 +541,9 @@ func (r *run) verifyNext(ctx context.Context, i int, next uint64) error {
 		}
 		return fmt.Errorf("monitor: store block %d: %w", next, err)
 	}
-	change, err := m.tl.Apply(b)
+	// Checked above; applied only now that the store holds it, so the state never
+	// claims more than is stored.
+	change, err := m.tl.Commit(checked)
 	if err != nil {
 		return fmt.Errorf("monitor: block %d stored but not applied: %w", next, err)
 	}
@@ -718,7 +764,7 @@ func (r *run) timestampFork(i int, ts *timeline.Timestamp, ours *skipchain.Heade
 func (r *run) finish(ctx context.Context, newBlocks int, began time.Time) (*Report, error) {
 	m := r.m
 	rep := &Report{Genesis: m.cfg.Genesis, NewBlocks: newBlocks, Mirrors: r.status,
-		MonitorKey: hex.EncodeToString(m.PublicKey())}
+		MonitorKey: hex.EncodeToString(m.PublicKey()), MARs: r.mars, Rebuild: r.rebuilt}
 	reachable := false
 	for _, s := range r.status {
 		reachable = reachable || s.Reachable
@@ -776,6 +822,8 @@ func (r *run) finish(ctx context.Context, newBlocks int, began time.Time) (*Repo
 		m.st.History = m.st.History[len(m.st.History)-maxHistory:]
 	}
 	m.metrics.observe(r.alarms, len(ev))
+	m.metrics.observeChecks("mars", r.mars)
+	m.metrics.observeChecks("rebuild", r.rebuilt)
 	if err := saveState(m.cfg.StateDir, m.st); err != nil {
 		return nil, fmt.Errorf("monitor: save state: %w", err)
 	}

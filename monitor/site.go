@@ -23,7 +23,7 @@ import (
 // The site (WriteSite) is static files: index.html (alarms first, status, charts,
 // the newest blocks), pages/N.html (PageSize blocks each), blocks/I.html (one per
 // block), rosters.html, feed.json, atom.xml, checkpoint (the signed checkpoint,
-// binary) and style.css. No page loads anything from outside the site and none needs
+// binary), style.css and favicon.svg. No page loads anything from outside the site and none needs
 // JavaScript.
 
 // siteMark records, in the site directory, the newest block whose page was written,
@@ -128,6 +128,13 @@ type siteData struct {
 	Rosters    []rosterInfo
 	Charts     []template.HTML
 	MonitorKey string
+	Checks     []checkInfo
+}
+
+// checkInfo is one kind of release check on the index.
+type checkInfo struct {
+	Name, FailedAs string
+	*CheckReport
 }
 
 type blockPage struct {
@@ -248,6 +255,12 @@ func (m *Monitor) writeSite(dir string, rep *Report) error {
 	}
 	d := base
 	d.Title, d.Rows, d.Page = "Timeline of chain "+m.cfg.Genesis.Short(), reverse(rows), -1
+	if rep.MARs != nil {
+		d.Checks = append(d.Checks, checkInfo{"Signed MARs on their download servers (size and SHA-512)", "does not match", rep.MARs})
+	}
+	if rep.Rebuild != nil {
+		d.Checks = append(d.Checks, checkInfo{"Independent rebuild from source", "not reproducible", rep.Rebuild})
+	}
 	if d.Charts, err = m.charts(rows); err != nil {
 		return err
 	}
@@ -262,6 +275,9 @@ func (m *Monitor) writeSite(dir string, rep *Report) error {
 		return err
 	}
 	if err := writeQuick(filepath.Join(dir, "style.css"), []byte(styleCSS)); err != nil {
+		return err
+	}
+	if err := writeQuick(filepath.Join(dir, "favicon.svg"), []byte(faviconSVG)); err != nil {
 		return err
 	}
 	if err := m.writeFeeds(dir, rep, d.Rows, active); err != nil {

@@ -55,6 +55,10 @@ type persisted struct {
 	LastRun   time.Time      `json:"last_run"`
 	Alarms    []Alarm        `json:"alarms"`
 	History   []HistoryPoint `json:"history"`
+	// MARs is what the MAR check (Config.CheckMARs) has done.
+	MARs *CheckLog `json:"mars,omitempty"`
+	// Rebuild is what the independent rebuild (Config.Rebuild) has done.
+	Rebuild *CheckLog `json:"rebuild,omitempty"`
 }
 
 // HistoryPoint is one run's view, for the timestamp-age chart.
@@ -95,6 +99,13 @@ func parseState(b []byte, genesis skipchain.ID) (*persisted, error) {
 	for i, a := range p.Alarms {
 		if !knownKind(a.Kind) {
 			return nil, fmt.Errorf("monitor: state file: alarm %d of unknown kind %q", i, a.Kind)
+		}
+	}
+	for what, l := range map[string]*CheckLog{"MAR checks": p.MARs, "rebuilds": p.Rebuild} {
+		if l != nil {
+			if err := l.check(what); err != nil {
+				return nil, fmt.Errorf("monitor: state file: %w", err)
+			}
 		}
 	}
 	if p.Timestamp != "" {

@@ -18,6 +18,11 @@ func sampleState() *persisted {
 	p.Runs = 3
 	p.Alarms = []Alarm{{Kind: AlarmLyingMirror, Source: "http://x", Summary: "s", First: time.Unix(5, 0).UTC(), Last: time.Unix(6, 0).UTC(), Active: true}}
 	p.History = []HistoryPoint{{Time: time.Unix(5, 0).UTC(), Verified: 2, TimestampAge: 60}}
+	p.MARs = &CheckLog{Done: 2, Releases: 2, Failed: []CheckResult{{Index: 2, Version: "1.1", Channel: "release",
+		Target: "linux-x86_64/en-US", URL: "http://x/a.mar", Reason: "SHA-512", Time: time.Unix(6, 0).UTC()}},
+		Latest: []CheckResult{{Index: 2, Version: "1.1", Channel: "release", Time: time.Unix(6, 0).UTC()}}}
+	p.Rebuild = &CheckLog{Done: 2, Releases: 2, Pending: []CheckResult{{Index: 1, Version: "1.0", Channel: "release",
+		URL: "http://x/1.0.tar.gz", Reason: "HTTP 404", Time: time.Unix(6, 0).UTC()}}}
 	return p
 }
 
@@ -38,6 +43,8 @@ func TestStateRoundTripAndRefusals(t *testing.T) {
 		"trailing":      string(p.encode()) + "{}",
 		"truncated":     string(p.encode()[:20]),
 		"too big":       strings.Repeat(" ", MaxStateSize+1),
+		"too many MAR results": strings.Replace(string(p.encode()), `"failed": [`,
+			`"failed": [`+strings.Repeat(`{"index": 1, "version": "x", "channel": "y", "time": "2026-01-01T00:00:00Z"},`, maxCheckEntries), 1),
 	} {
 		_, err := parseState([]byte(b), p.Genesis)
 		require.Error(t, err, name)

@@ -36,17 +36,18 @@ var pages = template.Must(template.New("").Funcs(funcs).Parse(`
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}} — chainiac monitor</title>
 <link rel="stylesheet" href="{{.Root}}style.css">
+<link rel="icon" href="{{.Root}}favicon.svg" type="image/svg+xml">
 <link rel="alternate" type="application/atom+xml" title="Releases and alarms" href="{{.Root}}atom.xml">
 </head><body>
 <header><p class="site"><a href="{{.Root}}index.html">chainiac monitor</a> · chain <code>{{short .Genesis}}</code> ·
 <a href="{{.Root}}rosters.html">rosters</a> · <a href="{{.Root}}feed.json">JSON</a> · <a href="{{.Root}}atom.xml">Atom</a> ·
 <a href="{{.Root}}checkpoint">checkpoint</a></p></header>
 <main>
-{{if .Alarms}}<section class="alarm" role="alert" id="alarm">
+{{if .Alarms}}<section class="banner" role="alert" id="alarm">
 <h2>ALARM: {{len .Alarms}} problem(s) found</h2>
 <ul>{{range .Alarms}}<li><strong>{{.Kind}}</strong>{{if .Source}} at <code>{{.Source}}</code>{{end}}: {{.Summary}}
 {{if .Evidence}}<br>evidence kept in <code>{{.Evidence}}</code>{{end}} (first {{time .First}}, last {{time .Last}})</li>{{end}}</ul>
-</section>{{else if .Report.Evidence}}<section class="alarm" role="alert" id="alarm">
+</section>{{else if .Report.Evidence}}<section class="banner" role="alert" id="alarm">
 <h2>ALARM: fork evidence kept</h2><ul>{{range .Report.Evidence}}<li><code>{{.}}</code></li>{{end}}</ul></section>{{end}}
 <h1>{{.Title}}</h1>
 {{end}}
@@ -77,6 +78,14 @@ Genesis <code>{{.Genesis}}</code>.</p></footer>
 {{if .Peers}}<section><h2>Other monitors</h2><table><thead><tr><th scope="col">checkpoint</th><th scope="col">key</th><th scope="col">block</th><th scope="col">agrees</th><th scope="col">note</th></tr></thead>
 <tbody>{{range .Peers}}<tr><td><code>{{.URL}}</code></td><td><code>{{short .Key}}</code></td><td>{{.Index}} <code>{{short .Head}}</code></td><td>{{if .Agree}}yes{{else}}no{{end}}</td><td>{{.Error}}</td></tr>{{end}}</tbody></table></section>{{end}}
 {{end}}
+{{if $.Checks}}<section id="checks"><h2>Release checks</h2>
+<table><caption>Checks of each release beyond the chain</caption><thead><tr><th scope="col">check</th><th scope="col">every release checked up to block</th><th scope="col">passed</th><th scope="col">failed</th><th scope="col">not checked yet</th></tr></thead>
+<tbody>{{range $.Checks}}<tr><td>{{.Name}}</td><td>{{.Done}}</td><td>{{.Passed}}</td><td>{{len .Failed}}</td><td>{{len .Pending}}</td></tr>{{end}}</tbody></table>
+{{range $.Checks}}{{$c := .}}{{if or .Failed .Pending}}<table class="checks"><caption>{{.Name}}: releases that failed or are not checked yet</caption>
+<thead><tr><th scope="col">block</th><th scope="col">version</th><th scope="col">channel</th><th scope="col">target</th><th scope="col">result</th><th scope="col">reason</th><th scope="col">URL</th></tr></thead>
+<tbody>{{range .Failed}}<tr class="failed"><td><a href="blocks/{{u .Index}}.html">{{.Index}}</a></td><td>{{.Version}}</td><td>{{.Channel}}</td><td>{{.Target}}</td><td><strong>{{$c.FailedAs}}</strong></td><td>{{.Reason}}</td><td><code>{{.URL}}</code></td></tr>{{end}}
+{{range .Pending}}<tr><td><a href="blocks/{{u .Index}}.html">{{.Index}}</a></td><td>{{.Version}}</td><td>{{.Channel}}</td><td>{{.Target}}</td><td>not checked yet</td><td>{{.Reason}}</td><td><code>{{.URL}}</code></td></tr>{{end}}</tbody></table>{{end}}{{end}}
+</section>{{end}}
 <section><h2>Charts</h2>{{range .Charts}}{{.}}{{end}}</section>
 <section><h2>Newest blocks</h2>{{template "rows" .}}</section>
 {{template "foot" .}}{{end}}
@@ -108,15 +117,21 @@ Genesis <code>{{.Genesis}}</code>.</p></footer>
 {{end}}{{template "foot" .}}{{end}}
 `))
 
+// faviconSVG is the site's icon (two chain links), so that no browser asks for a
+// missing /favicon.ico.
+const faviconSVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><title>chainiac monitor</title>` +
+	`<g fill="none" stroke="#2b5797" stroke-width="4"><rect x="2" y="9" width="17" height="14" rx="7"/><rect x="13" y="9" width="17" height="14" rx="7"/></g></svg>
+`
+
 const styleCSS = `body{font-family:system-ui,sans-serif;margin:0 auto;max-width:72rem;padding:0 1rem;color:#111;background:#fff;line-height:1.4}
 a{color:#0645ad}code{font-family:ui-monospace,monospace;word-break:break-all}
 table{border-collapse:collapse;width:100%;margin:1rem 0;font-size:.9rem}th,td{border-bottom:1px solid #ccc;padding:.25rem .4rem;text-align:left;vertical-align:top}
-th{background:#eee}tr.rc{background:#fff3c4}
-.alarm{background:#b00020;color:#fff;padding:1rem;margin:1rem 0;border:4px solid #000;font-size:1.1rem}.alarm code{color:#fff}
+th{background:#eee}tr.rc{background:#fff3c4}tr.failed{background:#fde2e4}
+.banner{background:#b00020;color:#fff;padding:1rem;margin:1rem 0;border:4px solid #000;font-size:1.1rem}.banner code{color:#fff}
 .status.healthy h2{color:#0a6b2b}.status.alarm h2{color:#b00020}.status.unreachable h2{color:#7a4d00}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{font-weight:bold}dd{margin:0}
 .chart{width:100%;max-width:600px;height:auto;background:#f8f8f8}.chart rect{fill:#2b5797}.chart .axis{stroke:#333}.chart text{font-size:11px;fill:#111}
 .bitmap{display:flex;flex-wrap:wrap;gap:.2rem;padding-left:1.5rem}.bitmap li{padding:0 .3rem;margin-right:1.2rem}.bitmap .on{background:#cde8d4}.bitmap .off{background:#f4c7c7}
 code.h{font-size:.75rem}
-@media (max-width:40rem){table{font-size:.8rem}th,td{padding:.15rem}}
+@media (max-width:40rem){table{font-size:.8rem;display:block;overflow-x:auto}th,td{padding:.15rem}dl{grid-template-columns:1fr}dd{margin-bottom:.3rem}}
 `

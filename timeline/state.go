@@ -213,7 +213,55 @@ func (s *State) Apply(b *skipchain.Block) (*Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.head = b.Header()
+	s.apply(b.Header(), c)
+	return c, nil
+}
+
+// Checked is a block that passed Check against a state's head, kept so that Commit
+// can make it the head without checking it (its developer signatures above all)
+// a second time: for a caller that must store the block between the check and the
+// change of state, as a monitor does.
+type Checked struct {
+	state  *State
+	head   skipchain.ID
+	block  *skipchain.Block
+	change *Change
+}
+
+// Change is what the block will do to the state.
+func (c *Checked) Change() *Change { return c.change }
+
+// Block is the block that was checked.
+func (c *Checked) Block() *skipchain.Block { return c.block }
+
+// ErrNotPrepared is returned by Commit for a Checked made by another state, made
+// before the state last moved, or committed already.
+var ErrNotPrepared = errors.New("timeline: block not checked against this state's head")
+
+// Prepare is Check, keeping the verdict for Commit.
+func (s *State) Prepare(b *skipchain.Block) (*Checked, error) {
+	c, err := s.Check(b)
+	if err != nil {
+		return nil, err
+	}
+	return &Checked{state: s, head: s.head.ID(), block: b, change: c}, nil
+}
+
+// Commit makes a prepared block the head, as Apply would have. It refuses (with
+// ErrNotPrepared, the state unchanged) a Checked of another state, one prepared
+// before the state last moved, and one already committed.
+func (s *State) Commit(c *Checked) (*Change, error) {
+	if c == nil || c.state != s || c.head != s.head.ID() {
+		return nil, ErrNotPrepared
+	}
+	s.apply(c.block.Header(), c.change)
+	c.state = nil
+	return c.change, nil
+}
+
+// apply moves the state forward by a block that passed Check.
+func (s *State) apply(h *skipchain.Header, c *Change) {
+	s.head = h
 	switch c.Kind {
 	case KindRelease:
 		m := c.Manifest
@@ -238,7 +286,6 @@ func (s *State) Apply(b *skipchain.Block) (*Change, error) {
 		s.policySince = s.head.Index()
 		s.policyChanges++
 	}
-	return c, nil
 }
 
 // Clone returns an independent copy, for a caller that wants to try blocks on a copy.

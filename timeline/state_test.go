@@ -250,3 +250,45 @@ func TestNewStateRefusesOtherGenesis(t *testing.T) {
 	_, err = NewState(g)
 	require.ErrorIs(t, err, ErrRefused)
 }
+
+// Prepare then Commit is Apply without checking the block twice; a Checked commits
+// once, to the state that made it, while its head is the one it was checked against.
+func TestPrepareCommit(t *testing.T) {
+	f := newFixture(t)
+	b1 := f.block(nil, f.release("14.0"))
+	c, err := f.state.Prepare(b1)
+	require.NoError(t, err)
+	assert.Equal(t, KindRelease, c.Change().Kind)
+	assert.Equal(t, b1, c.Block())
+	assert.EqualValues(t, 0, f.state.Head().Index(), "Prepare changes nothing")
+
+	other := f.state.Clone()
+	_, err = other.Commit(c)
+	require.ErrorIs(t, err, ErrNotPrepared, "another state")
+	assert.EqualValues(t, 0, other.Head().Index())
+
+	change, err := f.state.Commit(c)
+	require.NoError(t, err)
+	assert.Equal(t, "14.0", change.Manifest.Version)
+	assert.Equal(t, b1.ID(), f.state.Head().ID())
+	assert.EqualValues(t, 1, f.state.LastRelease())
+	assert.True(t, f.state.Released("release", "14.0.0", release.TargetKey{Platform: "linux-x86_64", Locale: "ALL"}))
+	_, err = f.state.Commit(c)
+	require.ErrorIs(t, err, ErrNotPrepared, "committed once")
+	f.blocks = append(f.blocks, b1)
+
+	// Prepared before the state moved: stale.
+	b2 := f.block(nil, f.release("14.0.1"))
+	stale, err := f.state.Prepare(b2)
+	require.NoError(t, err)
+	f.apply(b2)
+	_, err = f.state.Commit(stale)
+	require.ErrorIs(t, err, ErrNotPrepared)
+	assert.Equal(t, b2.ID(), f.state.Head().ID())
+	_, err = f.state.Commit(nil)
+	require.ErrorIs(t, err, ErrNotPrepared)
+
+	// A block Prepare refuses gives no Checked.
+	_, err = f.state.Prepare(f.block(nil, f.release("14.0.1")))
+	require.ErrorIs(t, err, ErrRefused, "the version was released")
+}

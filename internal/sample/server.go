@@ -47,6 +47,14 @@ func (s *Server) Publish(files map[string][]byte) {
 	}
 }
 
+// File returns the file published at path.
+func (s *Server) File(path string) ([]byte, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	b, ok := s.files[path]
+	return b, ok
+}
+
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.RLock()
 	b, ok := s.files[r.URL.Path]
