@@ -58,3 +58,33 @@ func TestSimulateCSVPathCheckedFirst(t *testing.T) {
 	_, err = runCLI(t, "simulate", "cosi", "--nodes", "4", "--rounds", "1", "--csv", t.TempDir())
 	require.ErrorContains(t, err, "is a directory")
 }
+
+// --output writes cosi.csv (nodes,round,seconds first), the figure and the summary,
+// one size after another.
+func TestSimulateCosiOutput(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	out, err := runCLI(t, "simulate", "cosi", "--nodes", "4,6", "--rounds", "2", "--output", dir)
+	require.NoError(t, err)
+	require.Contains(t, out, "cosi: 6 nodes")
+	for _, name := range []string{"cosi.csv", "cosi-latency.png", "cosi-latency.svg", "cosi.md"} {
+		require.FileExists(t, filepath.Join(dir, name))
+	}
+	f, err := os.Open(filepath.Join(dir, "cosi.csv"))
+	require.NoError(t, err)
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	require.NoError(t, err)
+	require.Equal(t, []string{"nodes", "round", "seconds"}, rows[0][:3])
+	require.Len(t, rows, 5)
+	md, err := os.ReadFile(filepath.Join(dir, "cosi.md"))
+	require.NoError(t, err)
+	require.Contains(t, string(md), "chainiac simulate cosi --nodes 4,6 --rounds 2 --output "+dir)
+}
+
+func TestSimulateOutputMustBeADirectory(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(file, nil, 0o644))
+	_, err := runCLI(t, "simulate", "cosi", "--nodes", "4", "--rounds", "1", "--output", file)
+	require.ErrorContains(t, err, "not a directory")
+	require.Equal(t, exitUsage, exitCode(err))
+}

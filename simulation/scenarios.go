@@ -1,0 +1,23 @@
+package simulation
+
+import "context"
+
+// Scenarios are every scenario, in the order `simulate all` runs them.
+func Scenarios() []Scenario {
+	return []Scenario{
+		{Name: "cosi", Short: "Collective signing rounds against roster size, onet servers on 127.0.0.1",
+			Run: func(ctx context.Context, o Options) (*Result, error) {
+				return RunCosiSweep(ctx, DefaultCosiSweep(o.Quick), o, nil)
+			}},
+	}
+}
+
+// Lookup returns the scenario called name.
+func Lookup(name string) (Scenario, bool) {
+	for _, s := range Scenarios() {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Scenario{}, false
+}
