@@ -3,6 +3,7 @@ package simulation
 import (
 	"bytes"
 	"errors"
+	"image/color"
 	"math"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 )
 
 // render draws f in format "png" or "svg" with gonum/plot: one line with markers
@@ -21,8 +23,8 @@ func render(f *Figure, format string) ([]byte, error) {
 	p.Title.Text = f.Title
 	p.X.Label.Text = f.XLabel
 	p.Y.Label.Text = f.YLabel
-	p.Legend.Top = true
-	p.Legend.Left = true
+	legend := plot.NewLegend()
+	legend.Top, legend.Left = true, true
 	if f.LogX {
 		p.X.Scale = plot.LogScale{}
 		p.X.Tick.Marker = logTicks{}
@@ -51,7 +53,7 @@ func render(f *Figure, format string) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		line.Color = plotutil.Color(i)
+		line.Color = seriesColor(i)
 		line.Dashes = plotutil.Dashes(i)
 		line.Width = vg.Points(1.5)
 		p.Add(line)
@@ -61,23 +63,34 @@ func render(f *Figure, format string) ([]byte, error) {
 			if err != nil {
 				return nil, err
 			}
-			dots.Color = plotutil.Color(i)
+			dots.Color = seriesColor(i)
 			dots.Shape = plotutil.Shape(i)
 			p.Add(dots)
 			entry = append(entry, dots)
 		}
-		p.Legend.Add(s.Label, entry...)
+		legend.Add(s.Label, entry...)
 		drawn++
 	}
 	if drawn == 0 {
 		return nil, errors.New("nothing to draw")
 	}
-	w, err := p.WriterTo(18*vg.Centimeter, 11*vg.Centimeter, format)
+	// The legend goes to the right of the plot, where it hides no line.
+	width, height, pad := 16*vg.Centimeter, 11*vg.Centimeter, 0.4*vg.Centimeter
+	probe := draw.NewCanvas(nil, width, height)
+	lr := legend.Rectangle(probe)
+	legendW := lr.Max.X - lr.Min.X
+	c, err := draw.NewFormattedCanvas(width+pad+legendW+pad, height, format)
 	if err != nil {
 		return nil, err
 	}
+	dc := draw.New(c)
+	dc.SetColor(color.White)
+	dc.Fill(dc.Rectangle.Path())
+	p.Draw(draw.Crop(dc, 0, -(pad + legendW + pad), 0, 0))
+	titleH := p.Title.TextStyle.Rectangle(p.Title.Text).Size().Y + p.Title.Padding
+	legend.Draw(draw.Crop(dc, width+pad, -pad, 0, -titleH))
 	var b bytes.Buffer
-	if _, err := w.WriteTo(&b); err != nil {
+	if _, err := c.WriteTo(&b); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil
@@ -126,3 +139,12 @@ func tickLabel(v float64) string {
 	}
 	return m + "×10^" + e
 }
+
+// palette is ten colours told apart easily (matplotlib's tab10).
+var palette = []color.RGBA{
+	{0x1f, 0x77, 0xb4, 0xff}, {0xff, 0x7f, 0x0e, 0xff}, {0x2c, 0xa0, 0x2c, 0xff}, {0xd6, 0x27, 0x28, 0xff},
+	{0x94, 0x67, 0xbd, 0xff}, {0x8c, 0x56, 0x4b, 0xff}, {0xe3, 0x77, 0xc2, 0xff}, {0x7f, 0x7f, 0x7f, 0xff},
+	{0xbc, 0xbd, 0x22, 0xff}, {0x17, 0xbe, 0xcf, 0xff},
+}
+
+func seriesColor(i int) color.Color { return palette[i%len(palette)] }

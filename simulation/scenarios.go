@@ -9,6 +9,10 @@ func Scenarios() []Scenario {
 			Run: func(ctx context.Context, o Options) (*Result, error) {
 				return RunCosiSweep(ctx, DefaultCosiSweep(o.Quick), o, nil)
 			}},
+		{Name: "catchup", Short: "Catch-up cost against releases missed: chainiac's express and forward-link paths, a linear chain, a witnessed Merkle log",
+			Run: func(ctx context.Context, o Options) (*Result, error) {
+				return RunCatchup(ctx, DefaultCatchup(o.Quick), o)
+			}},
 	}
 }
 
