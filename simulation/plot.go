@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -34,7 +35,7 @@ func render(f *Figure, format string) ([]byte, error) {
 		p.Y.Tick.Marker = logTicks{}
 	}
 	if f.TimeX {
-		p.X.Tick.Marker = plot.TimeTicks{Format: "2006"}
+		p.X.Tick.Marker = yearTicks{}
 	}
 	p.Add(plotter.NewGrid())
 	drawn := 0
@@ -148,3 +149,33 @@ var palette = []color.RGBA{
 }
 
 func seriesColor(i int) color.Color { return palette[i%len(palette)] }
+
+// yearTicks marks a time axis (Unix seconds) on the first of January, every one,
+// two or five years depending on the span.
+type yearTicks struct{}
+
+func (yearTicks) Ticks(min, max float64) []plot.Tick {
+	from, to := time.Unix(int64(min), 0).UTC(), time.Unix(int64(max), 0).UTC()
+	step := 1
+	switch span := to.Year() - from.Year(); {
+	case span > 30:
+		step = 10
+	case span > 16:
+		step = 5
+	case span > 8:
+		step = 2
+	}
+	var ticks []plot.Tick
+	for y := from.Year(); y <= to.Year()+1; y++ {
+		t := float64(time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC).Unix())
+		if t < min || t > max {
+			continue
+		}
+		tk := plot.Tick{Value: t}
+		if y%step == 0 {
+			tk.Label = strconv.Itoa(y)
+		}
+		ticks = append(ticks, tk)
+	}
+	return ticks
+}

@@ -13,6 +13,10 @@ func Scenarios() []Scenario {
 			Run: func(ctx context.Context, o Options) (*Result, error) {
 				return RunCatchup(ctx, DefaultCatchup(o.Quick), o)
 			}},
+		{Name: "scale", Short: "Serving cost at Tor Browser's scale (2 million checks a day, the real release dates): static chain files against log tiles",
+			Run: func(ctx context.Context, o Options) (*Result, error) {
+				return RunScale(ctx, DefaultScale(o.Quick), o)
+			}},
 	}
 }
 
