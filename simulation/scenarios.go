@@ -17,6 +17,10 @@ func Scenarios() []Scenario {
 			Run: func(ctx context.Context, o Options) (*Result, error) {
 				return RunScale(ctx, DefaultScale(o.Quick), o)
 			}},
+		{Name: "attacks", Short: "Split view, freeze and rollback with a colluding share of the roster or witnesses: a model of each design's rules",
+			Run: func(ctx context.Context, o Options) (*Result, error) {
+				return RunAttacks(ctx, DefaultAttacks(o.Quick), o)
+			}},
 	}
 }
 
