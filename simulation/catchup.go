@@ -34,8 +34,8 @@ type CatchupConfig struct {
 // DefaultCatchup is the run of `simulate catchup`.
 func DefaultCatchup(quick bool) CatchupConfig {
 	if quick {
-		return CatchupConfig{Ks: []uint64{1, 3, 10, 30, 100, 300, 1000}, Roster: 16, Witnesses: []int{3, 16, 128},
-			Samples: 2, Repeats: 2, LinearSample: 8}
+		return CatchupConfig{Ks: []uint64{1, 10, 100, 1000}, Roster: 16, Witnesses: []int{3, 16, 128},
+			Samples: 2, Repeats: 1, LinearSample: 8}
 	}
 	return CatchupConfig{Ks: []uint64{1, 3, 10, 30, 100, 300, 1000, 3000, 10_000, 30_000, 100_000}, Roster: 128,
 		Witnesses: []int{3, 16, 128}, Samples: 5, Repeats: 5, LinearSample: 32}
@@ -395,7 +395,7 @@ func catchupFindings(cfg CatchupConfig, acc map[catchupKey]*catchupAcc) []string
 		if a == nil {
 			return ""
 		}
-		return fmt.Sprintf("%s: %s signature checks, %s, %s CPU, %s round trips", catchupLabel(k.design, k.witnesses),
+		return fmt.Sprintf("%s: signature checks %s, %s, %s CPU, %s round trips", catchupLabel(k.design, k.witnesses),
 			num(a.mean(a.sigChecks)), humanBytes(a.mean(a.bytes)), humanSeconds(median(a.cpu).Seconds()), num(a.mean(a.roundTrips)))
 	}
 	var out []string

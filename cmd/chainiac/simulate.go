@@ -162,6 +162,11 @@ every summary.`,
 					return fmt.Errorf("simulate all: %s: %w", sc.Name, err)
 				}
 				res.Command = f.commandLine(sc.Name)
+				if sc.Name == "cosi" && !f.quick {
+					// simulate cosi's own default is one size; say which sizes ran.
+					sw := simulation.DefaultCosiSweep(false)
+					res.Command = fmt.Sprintf("chainiac simulate cosi --nodes %s --rounds %d --output %s", joinInts(sw.Sizes), sw.Base.Rounds, f.output)
+				}
 				if err := writeResult(cmd.OutOrStdout(), f.output, res); err != nil {
 					return err
 				}
@@ -176,6 +181,14 @@ every summary.`,
 	}
 	f.add(cmd, true)
 	return ownsSignals(cmd)
+}
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, n := range v {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ",")
 }
 
 func scenarioNames() []string {
