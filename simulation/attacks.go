@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 
 	"github.com/chainiac/chainiac/cosi"
 )
@@ -323,13 +324,20 @@ func attackFindings(cfg AttackConfig, tab *Table) []string {
 		}
 		out = append(out, fmt.Sprintf("%s, no colluders: %s", attack, joinSemi(parts)))
 	}
-	// The colluding share at which chainiac first lets the split view through.
+	// Where chainiac first lets the split view through: at its threshold.
+	threshold := cosi.DefaultThreshold(cfg.Roster)
+	below, at := "", ""
 	for _, r := range tab.Rows {
-		if r[0] == attackSplit && r[1] == designChainiacModel && r[6] != "0.0000" {
-			out = append(out, fmt.Sprintf("chainiac lets a split view through only from %s of the roster colluding (%s of %d members, the threshold)", percent(r[2]), r[3], cfg.Roster))
-			break
+		if r[0] != attackSplit || r[1] != designChainiacModel {
+			continue
+		}
+		if n, _ := strconv.Atoi(r[3]); n < threshold {
+			below = fmt.Sprintf("%s (%s members)", percent(r[2]), r[3])
+		} else if at == "" {
+			at = fmt.Sprintf("%s (%s members): %s of targets accept", percent(r[2]), r[3], percent(r[6]))
 		}
 	}
+	out = append(out, fmt.Sprintf("chainiac: a split view or rollback needs the roster's threshold, %d of %d (%.0f%%), to collude; nothing passes up to %s; from %s. Every log design lets it through at any colluding share", threshold, cfg.Roster, 100*float64(threshold)/float64(cfg.Roster), below, at))
 	return out
 }
 

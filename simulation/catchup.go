@@ -277,7 +277,7 @@ func catchupResult(cfg CatchupConfig, o Options, acc map[catchupKey]*catchupAcc,
 		{Name: "k", Doc: "releases missed: the client trusts block (tree size) s and the newest is s + k"},
 		{Name: "witnesses", Doc: "the log's witnesses that cosign each checkpoint; for chainiac and linear, the roster size"},
 		{Name: "hops", Doc: "forward links followed (links), blocks walked (linear, = k); 0 for express and the logs (their proof sizes are in catchup-costs.csv)"},
-		{Name: "bytes", Doc: "response bodies received in the catch-up: proofs, signatures and the newest release's payload (601 bytes here, the same for every design)"},
+		{Name: "bytes", Doc: "response bodies received in the catch-up: proofs, signatures and the newest release's payload (about 600 bytes here, the same bytes in every design)"},
 		{Name: "verify_seconds", Doc: "median CPU time of one catch-up (getrusage: the client and the in-process server over loopback); linear: measured on real links and scaled to k", Measured: true},
 		{Name: "round_trips", Doc: "HTTP requests of the catch-up (linear: the fewest its API allows, 3)"},
 	}}

@@ -19,7 +19,7 @@ func DefaultCosiSweep(quick bool) CosiSweep {
 	if quick {
 		return CosiSweep{Sizes: []int{8, 16, 32}, Base: CosiConfig{Rounds: 3, Warmup: 1}}
 	}
-	return CosiSweep{Sizes: []int{16, 64, 256, 1024}, Base: CosiConfig{Rounds: 10, Warmup: 1}}
+	return CosiSweep{Sizes: []int{16, 64, 256, 1024, 4096}, Base: CosiConfig{Rounds: 10, Warmup: 1}}
 }
 
 // RunCosiSweep runs the sweep, calling report after each round, and returns the
