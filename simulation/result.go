@@ -3,6 +3,7 @@ package simulation
 import (
 	"context"
 	"fmt"
+	"math"
 	"strconv"
 )
 
@@ -102,7 +103,8 @@ func cell(v any) string {
 	case uint64:
 		return strconv.FormatUint(v, 10)
 	case float64:
-		return strconv.FormatFloat(v, 'g', 6, 64)
+		// plain decimals, at most two after the point (no exponent)
+		return strconv.FormatFloat(math.Round(v*100)/100, 'f', -1, 64)
 	case Fixed:
 		return strconv.FormatFloat(v.V, 'f', v.Prec, 64)
 	}
