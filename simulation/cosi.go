@@ -181,3 +181,6 @@ func simulationKeys(n int) ([]*cosi.PrivateKey, *cosi.Roster, error) {
 	roster, err := cosi.NewRoster(pubs)
 	return keys, roster, err
 }
+
+// CheckCosiConfig reports whether cfg is a valid run, before any server starts.
+func CheckCosiConfig(cfg CosiConfig) error { return cfg.validate() }
