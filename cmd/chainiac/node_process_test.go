@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -221,12 +222,34 @@ func (p *nodeProc) kill() {
 }
 
 // freePort returns a port of 127.0.0.1 free right now.
+// portsGiven are the ports freePort handed out in this process.
+var (
+	portsMu    sync.Mutex
+	portsGiven = map[int]bool{}
+)
+
 func freePort(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().String()
+	// A port the kernel hands out for :0 is also one it hands out for outgoing
+	// connections, so between this check and the node's own bind another process's
+	// connection may take it. Ports below the ephemeral range (Linux: 32768–60999)
+	// are only ever taken on purpose.
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	for i := 0; i < 1000; i++ {
+		port := 20000 + rand.IntN(12000)
+		if portsGiven[port] {
+			continue // handed out before, maybe not bound yet
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			_ = l.Close()
+			portsGiven[port] = true
+			return l.Addr().String()
+		}
+	}
+	t.Fatal("no free port below the ephemeral range")
+	return ""
 }
 
 var testHTTP = &http.Client{Timeout: 30 * time.Second}
