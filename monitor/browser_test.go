@@ -169,10 +169,11 @@ type console struct {
 
 const endMark = "chainiac-test: end of page"
 
-func listen(ctx context.Context) *console {
+func listen(t *testing.T, ctx context.Context) *console {
 	ctx, stop := context.WithCancel(ctx)
 	c := &console{done: make(chan struct{}), stop: stop}
-	msgs := chromedp.Console(ctx) // subscribed now, before the navigation
+	t.Cleanup(func() { stop(); <-c.done }) // also when the test fails before end
+	msgs := chromedp.Console(ctx)          // subscribed now, before the navigation
 	go func() {
 		defer close(c.done)
 		for m, err := range msgs {
@@ -211,7 +212,7 @@ func (c *console) end(t *testing.T, ctx context.Context) []string {
 // saves a full-page screenshot as name.png in the artefacts directory.
 func visit(t *testing.T, ctx context.Context, url, shots, name string) *pageView {
 	t.Helper()
-	c := listen(ctx)
+	c := listen(t, ctx)
 	step, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	require.NoError(t, chromedp.Do(step, chromedp.Navigate(url)), url)
