@@ -14,6 +14,7 @@ require (
 	go.dedis.ch/onet/v3 v3.2.10
 	go.etcd.io/bbolt v1.3.6
 	golang.org/x/crypto v0.54.0
+	golang.org/x/mod v0.43.0
 	golang.org/x/sys v0.48.0
 	gonum.org/v1/plot v0.17.0
 )
@@ -40,7 +41,6 @@ require (
 	go.dedis.ch/protobuf v1.0.11 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/image v0.30.0 // indirect
-	golang.org/x/mod v0.43.0 // indirect
 	golang.org/x/text v0.42.0 // indirect
 	golang.org/x/xerrors v0.0.0-20200804184101-5ec99f83aff1 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
