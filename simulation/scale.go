@@ -450,13 +450,13 @@ for real (roster %d, %d targets a release, the log's checkpoints signed by it an
 cosigned by each witness), and every size comes from their encodings: chainiac's
 timestamp, headers, payloads, served blocks and links, tlog's proofs and tiles
 (tlog.ProveTree, ProveRecord, TileHashReader over the stored hashes) and the signed
-notes. %d catch-ups drawn with the seed check the size models against the real
-chainiac client and the HTTP log client first. The schedule is the real Tor Browser
+notes. At %d pairs of tree sizes drawn with the seed, the size models are first
+checked against what the real chainiac client and the HTTP log client fetch. The schedule is the real Tor Browser
 release dates (simulation/data/tor-browser-releases.csv, both channels, published at
 00:00 UTC on their day), resampled by whole calendar years beyond 2026-07-23. Each day
 of the replay from %s, %.0f checks each find k = N(today) − N(today − g) new releases,
 with g the days since that client's previous check (%s).`,
-			cfg.Roster, cfg.Platforms, cfg.Validate*2, dailyFrom.Format(time.DateOnly), cfg.ChecksPerDay, gapText(cfg.Gaps)),
+			cfg.Roster, cfg.Platforms, cfg.Validate, dailyFrom.Format(time.DateOnly), cfg.ChecksPerDay, gapText(cfg.Gaps)),
 		Tables:   []*Table{summary, monthly, storage},
 		Figures:  []*Figure{perDay, storeFig},
 		Findings: findings,
