@@ -77,9 +77,9 @@ type catchupKey struct {
 
 // catchupAcc sums one key's samples.
 type catchupAcc struct {
-	samples                                                         int
-	sigChecks, hops, bytes, payload, proofHashes, roundTrips, tiles float64
-	cpu, wall                                                       []time.Duration
+	samples                                                  int
+	sigChecks, hops, bytes, payload, proofHashes, roundTrips float64
+	cpu, wall                                                []time.Duration
 }
 
 func (a *catchupAcc) add(m *catchupMeasure) {

@@ -3,7 +3,6 @@ package simulation
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/chainiac/chainiac/api"
 	"github.com/chainiac/chainiac/client"
@@ -303,5 +302,3 @@ func logStorage(l *txlog, n int64, checkpoint int) (tileFiles, tileBytes, dbByte
 	dbBytes = tlog.StoredHashCount(n)*tlog.HashSize + records + int64(checkpoint)
 	return tileFiles, tileBytes, dbBytes
 }
-
-func dayOf(t time.Time) time.Time { return t.UTC().Truncate(24 * time.Hour) }
