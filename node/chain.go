@@ -34,6 +34,7 @@ type chain struct {
 	propMu sync.Mutex // held by the proposal (or timestamp renewal) this node leads
 
 	tsMu      sync.RWMutex
+	closed    bool // under tsMu: the node closed the chain, nothing more is written
 	timestamp *timeline.Timestamp
 
 	served servedCache // binary HTTP answers, emptied on every change
@@ -166,6 +167,17 @@ func (c *chain) newestTimestamp() *timeline.Timestamp {
 	return c.timestamp
 }
 
+// errClosed is offerTimestamp's answer once the node closed the chain: a round still
+// finishing in onet's goroutines must not write into a data directory being removed.
+var errClosed = errors.New("node: chain closed")
+
+// closeTimestamps makes every later offerTimestamp fail; one in progress finishes first.
+func (c *chain) closeTimestamps() {
+	c.tsMu.Lock()
+	c.closed = true
+	c.tsMu.Unlock()
+}
+
 // offerTimestamp keeps ts if it verifies and is newer than the one kept (a later
 // block, or the same block at a later time), and writes it to disk atomically.
 func (c *chain) offerTimestamp(ts *timeline.Timestamp) (bool, error) {
@@ -174,6 +186,9 @@ func (c *chain) offerTimestamp(ts *timeline.Timestamp) (bool, error) {
 	}
 	c.tsMu.Lock()
 	defer c.tsMu.Unlock()
+	if c.closed {
+		return false, errClosed
+	}
 	if old := c.timestamp; old != nil && (ts.Index < old.Index || ts.Index == old.Index && !ts.Time.After(old.Time)) {
 		return false, nil
 	}

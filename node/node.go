@@ -225,6 +225,7 @@ func (n *Node) Close() error {
 		// A check still running in onet's goroutines holds c.mu; wait for it, bounded
 		// by the round budget, so the store closes after its last write.
 		c.mu.Lock()
+		c.closeTimestamps()
 		keep(c.store.Close())
 		c.mu.Unlock()
 	}
