@@ -5,11 +5,11 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
 	"github.com/chainiac/chainiac/api"
+	"github.com/chainiac/chainiac/internal/boundedget"
 	"github.com/chainiac/chainiac/skipchain"
 	"github.com/chainiac/chainiac/timeline"
 )
@@ -53,37 +53,19 @@ func withheld(err error) error {
 // get fetches path, refusing a body over max bytes. A transport failure or a server
 // error is unreachable; a 404 is errNotFound; a body over max is a rejection.
 func (m *mirror) get(ctx context.Context, path string, max int) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, m.timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.base+path, nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Accept", api.MediaBinary)
 	if m.maxRequests > 0 && m.stats.RoundTrips >= m.maxRequests {
 		return nil, rejectf("more than %d requests to one mirror in one check", m.maxRequests)
 	}
 	m.stats.RoundTrips++
-	resp, err := m.http.Do(req)
-	if err != nil {
-		return nil, &unreachable{err}
-	}
-	defer resp.Body.Close()
-	switch {
-	case resp.StatusCode == http.StatusNotFound:
-		return nil, fmt.Errorf("%s: %w", path, errNotFound)
-	case resp.StatusCode != http.StatusOK:
-		return nil, &unreachable{fmt.Errorf("%s: HTTP %s", path, resp.Status)}
-	case resp.ContentLength > int64(max):
-		return nil, rejectf("%s: body of %d bytes, at most %d", path, resp.ContentLength, max)
-	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, int64(max)+1))
+	b, err := boundedget.Get(ctx, m.http, m.base+path, api.MediaBinary, max, m.timeout)
 	m.stats.Bytes += int64(len(b))
-	if err != nil {
+	switch {
+	case errors.Is(err, boundedget.ErrNotFound):
+		return nil, fmt.Errorf("%s: %w", path, errNotFound)
+	case errors.Is(err, boundedget.ErrTooLarge):
+		return nil, rejectf("%s: %v", path, err)
+	case err != nil:
 		return nil, &unreachable{fmt.Errorf("%s: %w", path, err)}
-	}
-	if len(b) > max {
-		return nil, rejectf("%s: body over %d bytes", path, max)
 	}
 	return b, nil
 }

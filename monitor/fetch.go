@@ -5,11 +5,11 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
 	"github.com/chainiac/chainiac/api"
+	"github.com/chainiac/chainiac/internal/boundedget"
 	"github.com/chainiac/chainiac/skipchain"
 	"github.com/chainiac/chainiac/timeline"
 )
@@ -55,33 +55,15 @@ type fetcher struct {
 
 // get fetches base+path, refusing a body over max bytes.
 func (f *fetcher) get(ctx context.Context, path string, max int) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, f.timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.base+path, nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Accept", api.MediaBinary)
-	resp, err := f.http.Do(req)
-	if err != nil {
-		return nil, &unreachable{err}
-	}
-	defer resp.Body.Close()
-	switch {
-	case resp.StatusCode == http.StatusNotFound:
-		return nil, fmt.Errorf("%s: %w", path, errNotFound)
-	case resp.StatusCode != http.StatusOK:
-		return nil, &unreachable{fmt.Errorf("%s: HTTP %s", path, resp.Status)}
-	case resp.ContentLength > int64(max):
-		return nil, lief("%s: body of %d bytes, at most %d", path, resp.ContentLength, max)
-	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, int64(max)+1))
+	b, err := boundedget.Get(ctx, f.http, f.base+path, api.MediaBinary, max, f.timeout)
 	f.bytes += int64(len(b))
-	if err != nil {
+	switch {
+	case errors.Is(err, boundedget.ErrNotFound):
+		return nil, fmt.Errorf("%s: %w", path, errNotFound)
+	case errors.Is(err, boundedget.ErrTooLarge):
+		return nil, lief("%s: %v", path, err)
+	case err != nil:
 		return nil, &unreachable{fmt.Errorf("%s: %w", path, err)}
-	}
-	if len(b) > max {
-		return nil, lief("%s: body over %d bytes", path, max)
 	}
 	return b, nil
 }
