@@ -154,7 +154,7 @@ func TestRebuildRecipesAndBudget(t *testing.T) {
 	rep := run(t, m)
 	require.Equal(t, monitor.Healthy, rep.Status, "%+v", rep.Alarms)
 	require.Len(t, rep.Rebuild.Pending, 3)
-	require.Contains(t, rep.Rebuild.Pending[0].Reason, `recipe "reference/v1": no such recipe configured`)
+	require.Contains(t, rep.Rebuild.Pending[0].Reason, `recipe "reference/v2": no such recipe configured`)
 
 	rc = rebuildConfig(t, c)
 	rc.Recipes, rc.MaxPerRun = recipes, 2

@@ -29,7 +29,7 @@ const (
 	DefaultMaxChains         = 16
 
 	// ReferenceRecipeName is the recipe the reference builder answers to.
-	ReferenceRecipeName = "reference/v1"
+	ReferenceRecipeName = "reference/v2"
 
 	configFileName = "node.toml"
 	keyFileName    = "node.key"
@@ -67,7 +67,7 @@ type Config struct {
 	// MaxChains bounds the chains this node keeps (genesis requests beyond it fail).
 	MaxChains int `toml:"max_chains,omitempty"`
 
-	// Reference enables the reference builder as recipe "reference/v1", run as this
+	// Reference enables the reference builder as recipe "reference/v2", run as this
 	// very binary; Recipes lists other build recipes by name.
 	Reference bool           `toml:"reference_recipe,omitempty"`
 	Recipes   []RecipeConfig `toml:"recipe,omitempty"`

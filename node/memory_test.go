@@ -98,7 +98,7 @@ func BenchmarkNodeOpen(b *testing.B) {
 func manifestFor(version string) *release.Manifest {
 	m := &release.Manifest{
 		Product: "demo-browser", Version: version, Channel: "release", SourceDateEpoch: 1764547200,
-		Recipe: "reference/v1", GitCommit: release.GitCommit{1}, SourceSHA256: release.Hash256{2},
+		Recipe: "reference/v2", GitCommit: release.GitCommit{1}, SourceSHA256: release.Hash256{2},
 	}
 	for i, p := range []string{"linux-x86_64", "windows-x86_64"} {
 		m.Targets = append(m.Targets, release.Target{

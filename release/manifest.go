@@ -42,7 +42,7 @@ type Manifest struct {
 	// SourceDateEpoch is the build's SOURCE_DATE_EPOCH (seconds since 1970 UTC), fixed
 	// by the release so that every rebuilder sets the same clock.
 	SourceDateEpoch uint64
-	// Recipe names a build recipe, such as "reference/v1", that each node maps to its
+	// Recipe names a build recipe, such as "reference/v2", that each node maps to its
 	// configured build command.
 	Recipe string
 	// GitCommit is the commit the source archive was made from (informative: nodes

@@ -3,6 +3,11 @@
 # takes minutes to hours). Usage, from the module root:
 #
 #   scripts/mutation.sh cosi skipchain release/mar
+#   scripts/mutation.sh -f '^(xzreader|xzstream)\.go$' release/mar
+#
+# -f REGEX mutates only the package's files whose names match (gremlins has no
+# file filter, but it can mutate only the lines changed since a commit: the copy is
+# made a git repository whose first commit lacks those files).
 #
 # For each package it copies the module (as committed) into a temporary directory
 # without the package's subpackages, since gremlins walks a path recursively and has
@@ -12,7 +17,12 @@
 # count as killed. docs/mutation.md holds the figures and the equivalent survivors.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ $# -gt 0 ] || { echo "usage: $0 PACKAGE..." >&2; exit 2; }
+files=""
+if [ "${1:-}" = "-f" ]; then
+	files=$2
+	shift 2
+fi
+[ $# -gt 0 ] || { echo "usage: $0 [-f FILE_REGEX] PACKAGE..." >&2; exit 2; }
 command -v gremlins >/dev/null 2>&1 || go install github.com/go-gremlins/gremlins/cmd/gremlins@v0.5.0
 gremlins=$(command -v gremlins || echo "$(go env GOPATH)/bin/gremlins")
 for pkg in "$@"; do
@@ -26,9 +36,20 @@ for pkg in "$@"; do
 	for dir in $(cd "$work" && find . -name '*.go' -printf '%h\n' | sed 's#^\./##; s#^\.$##' | sort -u); do
 		if ! grep -qx -- "$dir" <<<"$keep"; then rm -f "$work/$dir"/*.go; fi
 	done
-	echo "== $pkg"
+	diff=()
+	if [ -n "$files" ]; then
+		selected=$(cd "$work/$pkg" && ls *.go | grep -v '_test\.go$' | grep -E -- "$files" || true)
+		[ -n "$selected" ] || { echo "no file of $pkg matches $files" >&2; exit 2; }
+		(cd "$work" && git init -q && git add -A && for f in $selected; do git rm -q --cached "$pkg/$f"; done &&
+			git -c user.name=mutation -c user.email=mutation@localhost commit -qm base &&
+			git add -A && git -c user.name=mutation -c user.email=mutation@localhost commit -qm selected)
+		diff=(--diff HEAD~1)
+		echo "== $pkg ($(echo $selected | tr '\n' ' '))"
+	else
+		echo "== $pkg"
+	fi
 	(cd "$work" && GOMAXPROCS=1 GOFLAGS=-count=1 DEBUG_LVL=0 nice "$gremlins" unleash \
-		--workers 1 --timeout-coefficient 6 "./$pkg" 2>&1 | grep -E "LIVED|TIMED OUT|Killed:|Timed out|efficacy|coverage")
+		--workers 1 --timeout-coefficient 6 "${diff[@]}" "./$pkg" 2>&1 | grep -E "LIVED|TIMED OUT|NOT COVERED|Killed:|Timed out|efficacy|coverage")
 	rm -rf "$work"
 	trap - EXIT
 done

@@ -36,7 +36,7 @@ func newBuildReferenceCmd() *cobra.Command {
 	values := make([]string, len(referenceFlagEnv))
 	cmd := &cobra.Command{
 		Use:     "reference [--src DIR] [--output DIR] [--product P --version V --channel C --targets platform/locale,... --source-date-epoch N]",
-		Short:   "Build one unsigned MAR per target with the deterministic reference builder (recipe reference/v1)",
+		Short:   "Build one unsigned MAR per target with the deterministic reference builder (recipe reference/v2)",
 		Example: `  chainiac build reference --src demo-browser-2.0 --output out   # as a node's recipe runs it`,
 		Long: `Build one unsigned MAR per target from a source tree with chainiac's deterministic
 reference builder, as OUT/<platform>/<locale>.mar. OUT must not exist or be empty.

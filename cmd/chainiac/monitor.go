@@ -116,7 +116,7 @@ not rebuild is a not-reproducible alarm. With --once it runs one pass and exits:
 	cmd.Flags().DurationVar(&marRecheck, "mar-recheck", monitor.DefaultMARRecheck, "with --check-mars, how often the newest release of each channel is fetched again")
 	cmd.Flags().BoolVar(&rebuild, "rebuild", false, "rebuild every release from its source (--source) and check it as the nodes do")
 	cmd.Flags().StringVar(&source, "source", "", "with --rebuild: where sources are, {product} {version} {channel} replaced, e.g. https://dist.example.org/{product}/{version}/{product}-{version}.tar.gz")
-	cmd.Flags().StringArrayVar(&recipeArgs, "recipe", nil, "with --rebuild: a recipe other than reference/v1, NAME=COMMAND (repeatable)")
+	cmd.Flags().StringArrayVar(&recipeArgs, "recipe", nil, "with --rebuild: a recipe other than reference/v2, NAME=COMMAND (repeatable)")
 	cmd.Flags().IntVar(&rebuildsPerRun, "rebuilds-per-pass", 0, "with --rebuild: at most this many rebuilds per pass (0: no limit)")
 	_ = cmd.MarkFlagRequired("genesis")
 	_ = cmd.MarkFlagRequired("mirror")

@@ -66,7 +66,7 @@ overwritten.`,
 	f.StringVar(&opts.HTTP, "http", "", "address the HTTP API listens on, HOST:PORT (port 0: any free port)")
 	f.StringVar(&opts.Dir, "dir", "", "node directory (created if missing; must not hold a key)")
 	f.StringVar(&opts.Description, "description", "", "description in the roster entry")
-	f.BoolVar(&opts.Reference, "reference-recipe", false, "enable the reference builder (recipe reference/v1), run as this binary")
+	f.BoolVar(&opts.Reference, "reference-recipe", false, "enable the reference builder (recipe reference/v2), run as this binary")
 	for _, name := range []string{"address", "http", "dir"} {
 		_ = cmd.MarkFlagRequired(name)
 	}

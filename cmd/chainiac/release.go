@@ -86,7 +86,7 @@ its rebuild: an unsigned MAR must carry no signature and a signed one at least
 one, each signed MAR without its signatures must be its unsigned MAR byte for
 byte, both must carry --channel and --version, and no file may serve two targets.`,
 		Example: `  chainiac release manifest --product demo-browser --version 2.0 --channel release \
-      --source-date-epoch 1764547200 --recipe reference/v1 --git-commit 4f3c… --source-sha256 9a1e… \
+      --source-date-epoch 1764547200 --recipe reference/v2 --git-commit 4f3c… --source-sha256 9a1e… \
       --unsigned out --signed signed --base-url https://dist.example/2.0 -o manifest.bin`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -137,7 +137,7 @@ byte, both must carry --channel and --version, and no file may serve two targets
 	f.StringVar(&m.Version, "version", "", "release version, e.g. 14.0.1")
 	f.StringVar(&m.Channel, "channel", "", "MAR channel, e.g. release")
 	f.Uint64Var(&m.SourceDateEpoch, "source-date-epoch", 0, "SOURCE_DATE_EPOCH of the build (seconds since 1970 UTC)")
-	f.StringVar(&m.Recipe, "recipe", "", "build recipe name nodes rebuild with, e.g. reference/v1")
+	f.StringVar(&m.Recipe, "recipe", "", "build recipe name nodes rebuild with, e.g. reference/v2")
 	f.StringVar(&commit, "git-commit", "", "source git commit (40 hex digits, SHA-1 object ID)")
 	f.StringVar(&source, "source-sha256", "", "SHA-256 of the source archive (64 hex digits)")
 	f.StringArrayVar(&targets, "target", nil, "platform,locale,unsigned.mar,signed.mar,url (repeat per target)")

@@ -47,7 +47,7 @@ func newReleaseFixture(t *testing.T) *releaseFixture {
 
 func (f *releaseFixture) manifestArgs(target ...string) []string {
 	args := []string{"release", "manifest", "--product", "tor-browser", "--version", "14.0.1",
-		"--channel", "release", "--source-date-epoch", "1730419200", "--recipe", "reference/v1",
+		"--channel", "release", "--source-date-epoch", "1730419200", "--recipe", "reference/v2",
 		"--git-commit", strings.Repeat("ab", 20), "--source-sha256", strings.Repeat("cd", 32),
 		"-o", f.manifest}
 	if len(target) == 0 {

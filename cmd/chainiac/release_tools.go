@@ -106,7 +106,7 @@ func newReleaseRebuildCmd() *cobra.Command {
 manifest, run the manifest's recipe in a fresh workspace, fetch each signed MAR
 from its URL (or take it from --signed DIR/<platform>/<locale>.mar), and check that
 every rebuilt MAR is the manifest's unsigned MAR and every signed MAR that MAR plus
-signatures. The recipe reference/v1 is this binary's reference builder; other
+signatures. The recipe reference/v2 is this binary's reference builder; other
 recipes are given as --recipe NAME=COMMAND (run with /bin/sh -c in the source).
 Exit status 3 when the release does not rebuild.`,
 		Example: `  chainiac release rebuild --manifest signed-2.0.bin --source demo-browser-2.0.tar.gz
@@ -183,7 +183,7 @@ Exit status 3 when the release does not rebuild.`,
 	cmd.Flags().StringVar(&manifestFile, "manifest", "", "manifest or signed manifest")
 	cmd.Flags().StringVar(&source, "source", "", "source archive, directory or http(s) URL")
 	cmd.Flags().StringVar(&signedDir, "signed", "", "directory of signed MARs (default: fetch each from its URL)")
-	cmd.Flags().StringArrayVar(&recipeArgs, "recipe", nil, "a recipe other than reference/v1: NAME=COMMAND")
+	cmd.Flags().StringArrayVar(&recipeArgs, "recipe", nil, "a recipe other than reference/v2: NAME=COMMAND")
 	_ = cmd.MarkFlagRequired("manifest")
 	_ = cmd.MarkFlagRequired("source")
 	return cmd

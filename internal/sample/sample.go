@@ -110,7 +110,7 @@ func Make(ctx context.Context, o Options) (*Release, error) {
 	}
 	m := &release.Manifest{
 		Product: Product, Version: o.Version, Channel: o.Channel, SourceDateEpoch: SourceDateEpoch,
-		Recipe: "reference/v1", GitCommit: sha1.Sum([]byte("demo-browser " + o.Version)), SourceSHA256: sha256.Sum256(archive),
+		Recipe: "reference/v2", GitCommit: sha1.Sum([]byte("demo-browser " + o.Version)), SourceSHA256: sha256.Sum256(archive),
 	}
 	for _, k := range Targets() {
 		raw, err := os.ReadFile(unsigned[k])

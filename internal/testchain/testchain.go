@@ -160,7 +160,7 @@ func Manifest(version, channel string, platforms ...string) *release.Manifest {
 		platforms = []string{"linux-x86_64"}
 	}
 	m := &release.Manifest{Product: Product, Version: version, Channel: channel,
-		SourceDateEpoch: 1764547200, Recipe: "reference/v1", GitCommit: release.GitCommit{1}, SourceSHA256: release.Hash256{1}}
+		SourceDateEpoch: 1764547200, Recipe: "reference/v2", GitCommit: release.GitCommit{1}, SourceSHA256: release.Hash256{1}}
 	for i, p := range platforms {
 		m.Targets = append(m.Targets, release.Target{Platform: p, Locale: "en-US",
 			UnsignedSHA256: release.Hash256{byte(i + 1), 2}, UnsignedSize: 1000,

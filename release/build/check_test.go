@@ -87,7 +87,7 @@ func TestCheckRebuildRefuses(t *testing.T) {
 		}, linuxDE, CheckUnsignedSHA256, "rebuilt MAR has sha-256 ", nil},
 		{"wrong unsigned size", func(t *testing.T, f *releaseFixture) {
 			f.target(t, windowsEN).UnsignedSize++
-		}, windowsEN, CheckUnsignedSize, "rebuilt MAR is 1362 bytes, the manifest says 1363", nil},
+		}, windowsEN, CheckUnsignedSize, "rebuilt MAR is 3566 bytes, the manifest says 3567", nil},
 		{"wrong signed size", func(t *testing.T, f *releaseFixture) {
 			f.target(t, linuxDE).SignedSize--
 		}, linuxDE, CheckSignedSize, "the manifest says", nil},
@@ -96,10 +96,10 @@ func TestCheckRebuildRefuses(t *testing.T) {
 		}, linuxDE, CheckSignedSHA512, "signed MAR has sha-512 ", nil},
 		{"truncated rebuilt MAR", func(t *testing.T, f *releaseFixture) {
 			rewrite(t, f.rebuilt[linuxDE], func(b []byte) []byte { return b[:len(b)-1] })
-		}, linuxDE, CheckUnsignedSize, "rebuilt MAR is 1365 bytes, the manifest says 1366", nil},
+		}, linuxDE, CheckUnsignedSize, "rebuilt MAR is 3569 bytes, the manifest says 3570", nil},
 		{"truncated signed MAR", func(t *testing.T, f *releaseFixture) {
 			rewrite(t, f.signed[linuxDE], func(b []byte) []byte { return b[:len(b)/2] })
-		}, linuxDE, CheckSignedSize, "signed MAR is 815 bytes", nil},
+		}, linuxDE, CheckSignedSize, "signed MAR is 1917 bytes", nil},
 		{"truncated signed MAR that the manifest names", func(t *testing.T, f *releaseFixture) {
 			rewrite(t, f.signed[linuxDE], func(b []byte) []byte { return b[:len(b)/2] })
 			f.rehash(t, linuxDE)

@@ -16,7 +16,7 @@ import (
 
 // ReferenceRecipeName is the recipe name a manifest gives to be rebuilt with the
 // reference builder.
-const ReferenceRecipeName = "reference/v1"
+const ReferenceRecipeName = "reference/v2"
 
 // ReferenceRecipe runs the reference builder through the runner: binary is the path
 // of the chainiac executable (absolute, since the build's PATH is fixed), run as
@@ -130,7 +130,7 @@ func writeReferenceMAR(outDir string, k release.TargetKey, info mar.ProductInfo,
 	if err != nil {
 		return fmt.Errorf("build: reference: %w", err)
 	}
-	err = mar.Write(f, info, files, mar.WriteOptions{Compression: mar.XZ})
+	err = mar.Write(f, info, files, mar.WriteOptions{Compression: mar.XZLiteral})
 	if err == nil {
 		err = f.Sync()
 	}

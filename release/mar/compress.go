@@ -24,6 +24,11 @@ const (
 	// Stored writes each content as given: for contents the caller has
 	// already compressed, as Mozilla's packaging scripts do.
 	Stored
+	// XZLiteral stores each entry as an xz stream of uncompressed LZMA2 chunks:
+	// no compression, but every byte is defined by the content alone, so any
+	// implementation of the format writes the same entry (the reference
+	// builder's choice; see xzliteral.go).
+	XZLiteral
 )
 
 func (c Compression) String() string {
@@ -34,6 +39,8 @@ func (c Compression) String() string {
 		return "bzip2"
 	case Stored:
 		return "stored"
+	case XZLiteral:
+		return "xz-literal"
 	}
 	return fmt.Sprintf("compression(%d)", int(c))
 }
@@ -53,6 +60,8 @@ func compress(dst io.Writer, src io.Reader, c Compression) error {
 	case Stored:
 		_, err = io.Copy(dst, src)
 		return err
+	case XZLiteral:
+		return writeXZLiteral(dst, src)
 	default:
 		return fmt.Errorf("mar: unknown compression %d", int(c))
 	}

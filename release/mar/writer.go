@@ -95,7 +95,7 @@ func checkWriteInput(info ProductInfo, files []File, opts WriteOptions) error {
 	if info.Version == "" || len(info.Version) > MaxVersionLen || !printable(info.Version) {
 		return fmt.Errorf("mar: write: version must be 1 to %d printable ASCII characters", MaxVersionLen)
 	}
-	if opts.Compression < XZ || opts.Compression > Stored {
+	if opts.Compression < XZ || opts.Compression > XZLiteral {
 		return fmt.Errorf("mar: write: unknown compression %d", int(opts.Compression))
 	}
 	if len(files) > MaxEntries {
