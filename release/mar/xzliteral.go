@@ -22,7 +22,7 @@ var (
 	// literalBlockHeader: header size byte (2 → 12 bytes), block flags 00 (one filter, no
 	// sizes), filter 21 (LZMA2), 1 property byte, 16 (8 MiB dictionary), padding, CRC-32.
 	literalBlockHeader = []byte{0x02, 0x00, 0x21, 0x01, 0x16, 0x00, 0x00, 0x00, 0x74, 0x2f, 0xe5, 0xa3}
-	crc64Table    = crc64.MakeTable(crc64.ECMA)
+	crc64Table         = crc64.MakeTable(crc64.ECMA)
 )
 
 const (
