@@ -5,9 +5,10 @@
 #   scripts/mutation.sh cosi skipchain release/mar
 #   scripts/mutation.sh -f '^(xzreader|xzstream)\.go$' release/mar
 #
-# -f REGEX mutates only the package's files whose names match (gremlins has no
-# file filter, but it can mutate only the lines changed since a commit: the copy is
-# made a git repository whose first commit lacks those files).
+# -f REGEX mutates only the package's files whose names match. gremlins has no file
+# filter, but it can mutate only the lines changed since a commit: the package's
+# directory in the copy is made a git repository whose first commit lacks those files
+# (gremlins names files relative to the package, and runs git where it is started).
 #
 # For each package it copies the module (as committed) into a temporary directory
 # without the package's subpackages, since gremlins walks a path recursively and has
@@ -37,19 +38,21 @@ for pkg in "$@"; do
 		if ! grep -qx -- "$dir" <<<"$keep"; then rm -f "$work/$dir"/*.go; fi
 	done
 	diff=()
+	run_in=$work target=./$pkg
 	if [ -n "$files" ]; then
 		selected=$(cd "$work/$pkg" && ls *.go | grep -v '_test\.go$' | grep -E -- "$files" || true)
 		[ -n "$selected" ] || { echo "no file of $pkg matches $files" >&2; exit 2; }
-		(cd "$work" && git init -q && git add -A && for f in $selected; do git rm -q --cached "$pkg/$f"; done &&
+		(cd "$work/$pkg" && git init -q && git add -A && for f in $selected; do git rm -q --cached "$f"; done &&
 			git -c user.name=mutation -c user.email=mutation@localhost commit -qm base &&
 			git add -A && git -c user.name=mutation -c user.email=mutation@localhost commit -qm selected)
 		diff=(--diff HEAD~1)
+		run_in=$work/$pkg target=$work/$pkg
 		echo "== $pkg ($(echo $selected | tr '\n' ' '))"
 	else
 		echo "== $pkg"
 	fi
-	(cd "$work" && GOMAXPROCS=1 GOFLAGS=-count=1 DEBUG_LVL=0 nice "$gremlins" unleash \
-		--workers 1 --timeout-coefficient 6 "${diff[@]}" "./$pkg" 2>&1 | grep -E "LIVED|TIMED OUT|NOT COVERED|Killed:|Timed out|efficacy|coverage")
+	(cd "$run_in" && GOMAXPROCS=1 GOFLAGS=-count=1 DEBUG_LVL=0 nice "$gremlins" unleash \
+		--workers 1 --timeout-coefficient 6 "${diff[@]}" "$target" 2>&1 | grep -E "LIVED|TIMED OUT|NOT COVERED|Killed:|Timed out|efficacy|coverage")
 	rm -rf "$work"
 	trap - EXIT
 done
