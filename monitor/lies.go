@@ -49,7 +49,9 @@ func (r *run) recheckLies(ctx context.Context) error {
 		case isLie(err):
 			r.mirrorFailed(i, err)
 		case isUnreachable(err), errors.Is(err, errNotFound):
-			r.status[i].Error = err.Error()
+			if r.status[i].Error == "" {
+				r.status[i].Error = err.Error()
+			}
 		default:
 			return err
 		}
