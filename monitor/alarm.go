@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/chainiac/chainiac/client"
@@ -80,12 +82,17 @@ type Alarm struct {
 	Evidence string `json:"evidence,omitempty"`
 }
 
-// writeEvidence keeps ev in the evidence folder under a new name and returns the path.
-// The format is the updater's (client.Evidence), so one tool reads both.
+// writeEvidence keeps ev in the evidence folder under a new name and returns the path,
+// or the path of a file there that already holds the same statements (a later run
+// that finds the same fork adds no file). The format is the updater's
+// (client.Evidence), so one tool reads both.
 func writeEvidence(dir string, ev *client.Evidence) (string, error) {
 	d := filepath.Join(dir, evidenceDir)
 	if err := os.MkdirAll(d, 0o755); err != nil {
 		return "", err
+	}
+	if p, err := sameEvidence(d, ev); err != nil || p != "" {
+		return p, err
 	}
 	b, err := json.MarshalIndent(ev, "", "  ")
 	if err != nil {
@@ -99,6 +106,42 @@ func writeEvidence(dir string, ev *client.Evidence) (string, error) {
 		}
 		return p, err
 	}
+}
+
+// maxEvidenceFile bounds an evidence file read back (this monitor wrote it, but a
+// person may have put anything in the folder).
+const maxEvidenceFile = 8 << 20
+
+// sameEvidence returns the file in d holding ev's kind and statements, if any. Files
+// that do not decode are left alone: they are for a person to look at.
+func sameEvidence(d string, ev *client.Evidence) (string, error) {
+	entries, err := os.ReadDir(d)
+	if err != nil {
+		return "", err
+	}
+	for _, e := range entries {
+		if e.IsDir() || filepath.Ext(e.Name()) != ".json" {
+			continue
+		}
+		p := filepath.Join(d, e.Name())
+		f, err := os.Open(p)
+		if err != nil {
+			return "", err
+		}
+		b, err := io.ReadAll(io.LimitReader(f, maxEvidenceFile+1))
+		_ = f.Close()
+		if err != nil {
+			return "", err
+		}
+		var old client.Evidence
+		if len(b) > maxEvidenceFile || json.Unmarshal(b, &old) != nil {
+			continue
+		}
+		if old.Kind == ev.Kind && old.ForkError == ev.ForkError && slices.Equal(old.Statements, ev.Statements) {
+			return p, nil
+		}
+	}
+	return "", nil
 }
 
 func linkForkEvidence(fe *skipchain.ForkError, mirror string, now time.Time) *client.Evidence {

@@ -60,5 +60,8 @@
 // atomically), monitor.key and evidence/. After a restart the monitor goes on from
 // the stored head: collective signatures are not checked again, the timeline state
 // is rebuilt by applying the stored blocks (developer signatures, cheap). Evidence
-// files keep every run's status at Alarmed until a person removes them.
+// files keep every run's status at Alarmed until a person removes them (the same
+// fork found again adds no file), and the blocks mirrors lied about are kept in the
+// state file and asked for again in every later run, since a run only fetches blocks
+// beyond the stored head.
 package monitor

@@ -387,6 +387,9 @@ func (m *Monitor) Run(ctx context.Context) (*Report, error) {
 			r.status[i].Reachable = true
 			r.stamps[i] = ts
 		}
+		if err := r.recheckLies(ctx); err != nil {
+			return nil, err
+		}
 		var err error
 		if newBlocks, err = r.sync(ctx); err != nil {
 			return nil, err
@@ -484,7 +487,10 @@ func (r *run) sync(ctx context.Context) (int, error) {
 			case errors.Is(err, errNotFound):
 			case errors.Is(err, errDiverged):
 				r.diverged[i] = true
-			case isLie(err) || isUnreachable(err):
+			case isLie(err):
+				r.mirrorFailed(i, err)
+				r.noteLie(i, next)
+			case isUnreachable(err):
 				r.mirrorFailed(i, err)
 			default:
 				return n, err
@@ -671,8 +677,10 @@ func (r *run) compare(ctx context.Context) error {
 		}
 		r.status[i].Index, r.status[i].Head, r.status[i].Time = ts.Index, ts.Head.String(), ts.Time
 		if age := ts.Age(r.now); age > m.cfg.MaxAge {
-			r.alarm(AlarmFrozenMirror, f.base, "its newest timestamp (block %d, %s) is %s old, at most %s",
-				ts.Index, ts.Time.Format(time.RFC3339), age.Round(time.Second), m.cfg.MaxAge)
+			// No age in the summary: a later run that finds the same timestamp updates
+			// this alarm instead of adding one.
+			r.alarm(AlarmFrozenMirror, f.base, "its newest timestamp (block %d, %s) is older than %s",
+				ts.Index, ts.Time.Format(time.RFC3339), m.cfg.MaxAge)
 		}
 		if r.newest == nil || ts.Time.After(r.newest.Time) || (ts.Time.Equal(r.newest.Time) && ts.Index > r.newest.Index) {
 			r.newest = ts
@@ -789,9 +797,10 @@ func (r *run) finish(ctx context.Context, newBlocks int, began time.Time) (*Repo
 			// Cutting every mirror off is a freeze too, once the verified news is stale.
 			what := "no timestamp verified"
 			if prev != nil {
-				what = fmt.Sprintf("the newest verified timestamp (block %d) is %s old", prev.Index, rep.Age.Round(time.Second))
+				what = fmt.Sprintf("the newest verified timestamp (block %d, %s) is older than %s",
+					prev.Index, prev.Time.Format(time.RFC3339), m.cfg.MaxAge)
 			}
-			r.alarm(AlarmFrozenChain, "", "%s, at most %s", what, m.cfg.MaxAge)
+			r.alarm(AlarmFrozenChain, "", "%s", what)
 		}
 		m.checkpoint = SignCheckpoint(m.key, head, r.now)
 		rep.Checkpoint = hex.EncodeToString(m.checkpoint.Encode())

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -68,15 +70,21 @@ func TestForkBetweenMirrorsIsEvidence(t *testing.T) {
 			require.Equal(t, uint64(tc.k), fe.From.Index())
 			require.Equal(t, honest.Block(uint64(tc.k)).ID(), fe.From.ID())
 
-			// The evidence stays until a person removes it.
-			rep = run(t, m)
-			require.Equal(t, monitor.Alarmed, rep.Status)
-			require.NoError(t, os.Remove(ev2(rep)))
+			// The evidence stays until a person removes it, also across a restart, and
+			// finding the same fork again adds no second file.
+			again := run(t, m)
+			require.Equal(t, monitor.Alarmed, again.Status)
+			require.Equal(t, rep.Evidence, again.Evidence)
+			require.NoError(t, m.Close())
+			m = newMonitor(t, honest, dir, serve(t, honest), serve(t, fork))
+			again = run(t, m)
+			require.Equal(t, monitor.Alarmed, again.Status)
+			require.Equal(t, 0, again.NewBlocks)
+			require.Equal(t, rep.Evidence, again.Evidence)
+			require.NoError(t, os.Remove(again.Evidence[0]))
 		})
 	}
 }
-
-func ev2(rep *monitor.Report) string { return rep.Evidence[0] }
 
 func TestForgedBlock(t *testing.T) {
 	honest := healthyChain(t)
@@ -84,37 +92,43 @@ func TestForgedBlock(t *testing.T) {
 	evil := chaintest.NewSigners(t, "EVIL", 4)
 	// The forged mirror serves the fork with every link from block 2 on signed by
 	// keys outside the roster.
-	resign := func(l *skipchain.ForwardLink) *skipchain.ForwardLink {
-		if l.FromIndex() < 2 {
-			return l
-		}
-		f, err := testchain.LinkWith(evil, fork.Block(l.FromIndex()).Header(), fork.Block(l.ToIndex()).Header(), 0)
-		require.NoError(t, err)
-		return f
-	}
-	forged := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := api.ParsePath(r.URL.Path)
-		body, serr := fork.Serve(r.URL.Path)
-		if err != nil || serr != nil {
-			fork.Handler().ServeHTTP(w, r)
-			return
-		}
-		switch p.Resource {
-		case api.ResLink:
-			l, err := skipchain.ParseForwardLink(body)
-			require.NoError(t, err)
-			body = resign(l).Encode()
-		case api.ResBlock:
-			sb, err := api.ParseServedBlock(body)
-			require.NoError(t, err)
-			for i, l := range sb.Links {
-				sb.Links[i] = resign(l)
+	// forger serves c with every link from block 2 on signed by keys outside the
+	// roster, unless mended.
+	var mended atomic.Bool
+	forger := func(c *testchain.Chain) http.Handler {
+		resign := func(l *skipchain.ForwardLink) *skipchain.ForwardLink {
+			if l.FromIndex() < 2 {
+				return l
 			}
-			body = sb.Encode()
+			f, err := testchain.LinkWith(evil, c.Block(l.FromIndex()).Header(), c.Block(l.ToIndex()).Header(), 0)
+			require.NoError(t, err)
+			return f
 		}
-		_, _ = w.Write(body)
-	})
-	srv := serveHandler(t, forged)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			p, err := api.ParsePath(r.URL.Path)
+			body, serr := c.Serve(r.URL.Path)
+			if err != nil || serr != nil || mended.Load() {
+				c.Handler().ServeHTTP(w, r)
+				return
+			}
+			switch p.Resource {
+			case api.ResLink:
+				l, err := skipchain.ParseForwardLink(body)
+				require.NoError(t, err)
+				body = resign(l).Encode()
+			case api.ResBlock:
+				sb, err := api.ParseServedBlock(body)
+				require.NoError(t, err)
+				for i, l := range sb.Links {
+					sb.Links[i] = resign(l)
+				}
+				body = sb.Encode()
+			}
+			_, _ = w.Write(body)
+		})
+	}
+	// The forged mirror serves the fork: links and its timestamp name other blocks.
+	srv := serveHandler(t, forger(fork))
 
 	t.Run("alone", func(t *testing.T) {
 		m := newMonitor(t, honest, t.TempDir(), srv)
@@ -132,6 +146,33 @@ func TestForgedBlock(t *testing.T) {
 		require.Equal(t, srv, rep.Alarms[0].Source)
 		require.Equal(t, uint64(6), rep.Verified, "the honest mirror's chain is verified")
 		require.Equal(t, honest.Head().ID(), rep.Head)
+	})
+	t.Run("after a restart", func(t *testing.T) {
+		// This one serves the honest blocks and timestamp, only the links are
+		// forged: once the honest mirror's blocks are verified, nothing but the block
+		// it forged shows its lie.
+		srv := serveHandler(t, forger(honest))
+		dir := t.TempDir()
+		m := newMonitor(t, honest, dir, srv, serve(t, honest))
+		first := run(t, m)
+		require.Equal(t, []string{monitor.AlarmLyingMirror}, kindsOf(first), "%+v", first.Alarms)
+		require.NoError(t, m.Close())
+		// The block it forged is verified now, so no sync asks for it again: the
+		// restarted monitor asks the mirror that lied.
+		m = newMonitor(t, honest, dir, srv, serve(t, honest))
+		rep := run(t, m)
+		require.Equal(t, 0, rep.NewBlocks)
+		require.Equal(t, uint64(6), rep.Verified)
+		require.Equal(t, []string{monitor.AlarmLyingMirror}, kindsOf(rep), "%+v", rep.Alarms)
+		require.Equal(t, srv, rep.Alarms[0].Source)
+		// Once it serves the verified chain it is forgiven.
+		mended.Store(true)
+		t.Cleanup(func() { mended.Store(false) })
+		rep = run(t, m)
+		require.Equal(t, monitor.Healthy, rep.Status, "%+v", rep.Alarms)
+		state, err := os.ReadFile(filepath.Join(dir, "monitor.json"))
+		require.NoError(t, err)
+		require.NotContains(t, string(state), `"lies"`)
 	})
 }
 

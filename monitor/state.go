@@ -37,6 +37,7 @@ const MaxStateSize = 4 << 20
 const (
 	maxAlarms  = 256
 	maxHistory = 512
+	maxLies    = 64
 )
 
 // persisted is the state file. The verified blocks themselves are in chain.db; this
@@ -59,6 +60,18 @@ type persisted struct {
 	MARs *CheckLog `json:"mars,omitempty"`
 	// Rebuild is what the independent rebuild (Config.Rebuild) has done.
 	Rebuild *CheckLog `json:"rebuild,omitempty"`
+	// Lies are the blocks mirrors served that did not verify, so that later runs
+	// ask those mirrors again after the block was verified from another one.
+	Lies []Lie `json:"lies,omitempty"`
+}
+
+// Lie is a block a mirror served that did not verify. Each run asks that mirror for
+// the block again, once the verified chain holds it: a lying-mirror alarm every run
+// until the mirror serves the verified block (then the lie is forgotten).
+type Lie struct {
+	Mirror string    `json:"mirror"`
+	Index  uint64    `json:"index"`
+	First  time.Time `json:"first"`
 }
 
 // HistoryPoint is one run's view, for the timestamp-age chart.
@@ -92,9 +105,9 @@ func parseState(b []byte, genesis skipchain.ID) (*persisted, error) {
 		return nil, fmt.Errorf("monitor: state file: format %q, want %q", p.Format, stateFormat)
 	case p.Genesis != genesis:
 		return nil, fmt.Errorf("monitor: state file is of chain %s, not %s", p.Genesis, genesis)
-	case len(p.Alarms) > maxAlarms || len(p.History) > maxHistory:
-		return nil, fmt.Errorf("monitor: state file: %d alarms and %d history points, at most %d and %d",
-			len(p.Alarms), len(p.History), maxAlarms, maxHistory)
+	case len(p.Alarms) > maxAlarms || len(p.History) > maxHistory || len(p.Lies) > maxLies:
+		return nil, fmt.Errorf("monitor: state file: %d alarms, %d history points and %d lies, at most %d, %d and %d",
+			len(p.Alarms), len(p.History), len(p.Lies), maxAlarms, maxHistory, maxLies)
 	}
 	for i, a := range p.Alarms {
 		if !knownKind(a.Kind) {

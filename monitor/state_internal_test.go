@@ -23,6 +23,7 @@ func sampleState() *persisted {
 		Latest: []CheckResult{{Index: 2, Version: "1.1", Channel: "release", Time: time.Unix(6, 0).UTC()}}}
 	p.Rebuild = &CheckLog{Done: 2, Releases: 2, Pending: []CheckResult{{Index: 1, Version: "1.0", Channel: "release",
 		URL: "http://x/1.0.tar.gz", Reason: "HTTP 404", Time: time.Unix(6, 0).UTC()}}}
+	p.Lies = []Lie{{Mirror: "http://x", Index: 2, First: time.Unix(5, 0).UTC()}}
 	return p
 }
 
@@ -45,6 +46,8 @@ func TestStateRoundTripAndRefusals(t *testing.T) {
 		"too big":       strings.Repeat(" ", MaxStateSize+1),
 		"too many MAR results": strings.Replace(string(p.encode()), `"failed": [`,
 			`"failed": [`+strings.Repeat(`{"index": 1, "version": "x", "channel": "y", "time": "2026-01-01T00:00:00Z"},`, maxCheckEntries), 1),
+		"too many lies": strings.Replace(string(p.encode()), `"lies": [`,
+			`"lies": [`+strings.Repeat(`{"mirror": "http://y", "index": 1, "first": "2026-01-01T00:00:00Z"},`, maxLies), 1),
 	} {
 		_, err := parseState([]byte(b), p.Genesis)
 		require.Error(t, err, name)

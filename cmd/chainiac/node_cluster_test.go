@@ -46,7 +46,9 @@ type procCluster struct {
 	genesis skipchain.ID
 }
 
-func newProcCluster(t *testing.T, n int) *procCluster {
+// newProcCluster sets up and starts n nodes; each setting is a node.toml key and its
+// TOML value, written into every node's configuration.
+func newProcCluster(t *testing.T, n int, settings ...[2]string) *procCluster {
 	c := &procCluster{t: t, work: t.TempDir()}
 	var group bytes.Buffer
 	for i := 0; i < n; i++ {
@@ -62,6 +64,9 @@ func newProcCluster(t *testing.T, n int) *procCluster {
 		// lingers after its threshold for the last signatures.
 		setConfig(t, cfg, "linger", `"1s"`)
 		setConfig(t, cfg, "round_timeout", `"15s"`)
+		for _, kv := range settings {
+			setConfig(t, cfg, kv[0], kv[1])
+		}
 		c.configs, c.https = append(c.configs, cfg), append(c.https, httpAddr)
 		c.procs = append(c.procs, nil)
 	}
@@ -101,6 +106,12 @@ func (c *procCluster) start(i int) {
 	code, body := httpGet(t, c.url(i)+"/v1/status")
 	require.Equal(t, http.StatusOK, code, string(body))
 	c.procs[i] = p
+}
+
+// stop stops node i with SIGTERM and waits for it.
+func (c *procCluster) stop(i int) {
+	c.procs[i].signal(syscall.SIGTERM)
+	require.Equal(c.t, 0, c.procs[i].wait(20*time.Second), c.procs[i].stderr.String())
 }
 
 func (c *procCluster) url(i int) string { return "http://" + c.https[i] }
