@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/sha512"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -360,52 +358,6 @@ func signFile(path string, signer *release.Signer) ([]byte, int, error) {
 		return nil, 0, err
 	}
 	return sm.Encode(), len(sm.Signatures), nil
-}
-
-func newReleaseShowCmd() *cobra.Command {
-	var asJSON bool
-	cmd := &cobra.Command{
-		Use:   "show FILE",
-		Short: "Print a manifest or signed manifest (signatures are listed, not verified)",
-		Example: `  chainiac release show signed.bin
-  chainiac release show --json signed.bin`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			sm, signed, err := readManifestFile(args[0])
-			if err != nil {
-				return err
-			}
-			m, err := release.ParseManifest(sm.Manifest)
-			if err != nil {
-				return err
-			}
-			var out bytes.Buffer
-			switch {
-			case asJSON:
-				// One shape for both kinds of file: signed says which it was.
-				err = json.NewEncoder(&out).Encode(struct {
-					Manifest   *release.Manifest   `json:"manifest"`
-					Signed     bool                `json:"signed"`
-					Signatures []release.Signature `json:"signatures"`
-				}{m, signed, append([]release.Signature{}, sm.Signatures...)})
-			default:
-				out.WriteString(m.String())
-				if signed {
-					fmt.Fprintf(&out, "signatures (not verified; use release verify): %d\n", len(sm.Signatures))
-					for _, s := range sm.Signatures {
-						fmt.Fprintf(&out, "  %s\n", s.Key)
-					}
-				}
-			}
-			if err != nil {
-				return fmt.Errorf("release show: %w", err)
-			}
-			_, err = cmd.OutOrStdout().Write(out.Bytes())
-			return err
-		},
-	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of text")
-	return cmd
 }
 
 // verifyOutput is what `release verify --json` prints.

@@ -124,7 +124,9 @@ func TestReleaseWorkflow(t *testing.T) {
 
 	out, err = runCLI(t, "release", "show", "--json", f.manifest)
 	require.NoError(t, err)
-	assert.Contains(t, out, `"product":"tor-browser"`)
+	require.NoError(t, json.Unmarshal([]byte(out), &shown))
+	assert.Equal(t, m.Hash().String(), shown.Manifest.Hash)
+	assert.Empty(t, shown.Signatures)
 
 	// The binary policy encoding is accepted as well as the TOML form.
 	p, err := release.ParsePolicyFile(mustRead(t, policy))
