@@ -30,60 +30,116 @@ func newMarCmd() *cobra.Command {
 	return cmd
 }
 
+// marInfoOutput is what `mar info --json` prints.
+type marInfoOutput struct {
+	File       string             `json:"file"`
+	Channel    string             `json:"channel"`
+	Version    string             `json:"version"`
+	Signatures []marSignatureJSON `json:"signatures"`
+	Entries    []marEntryJSON     `json:"entries"`
+}
+
+type marSignatureJSON struct {
+	Algorithm     uint32 `json:"algorithm"`      // Mozilla's algorithm ID: 1 RSA-PKCS1-SHA1, 2 RSA-PKCS1-SHA384
+	AlgorithmName string `json:"algorithm_name"` // e.g. RSA-PKCS1-SHA384
+	Size          int    `json:"size"`           // bytes of signature
+}
+
+type marEntryJSON struct {
+	Name           string `json:"name"`
+	Mode           string `json:"mode"`            // Unix permission bits in octal, e.g. "0644"
+	CompressedSize uint32 `json:"compressed_size"` // bytes in the archive
+}
+
 func newMarInfoCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:     "info FILE",
-		Short:   "Print a MAR's channel, version, signatures and entries",
-		Example: `  chainiac mar info firefox-128.0.en-US.linux-x86_64.complete.mar`,
-		Args:    cobra.ExactArgs(1),
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "info [--json] FILE",
+		Short: "Print a MAR's channel, version, signatures and entries",
+		Example: `  chainiac mar info firefox-128.0.en-US.linux-x86_64.complete.mar
+  chainiac mar info --json update.mar | jq -r .version`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			a, f, err := openArchive(args[0])
 			if err != nil {
-				return err
+				return fmt.Errorf("mar info: %w", err)
 			}
 			defer f.Close()
-			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "channel: %s\nversion: %s\n", a.Channel(), a.Version())
-			sigs := a.Signatures()
-			fmt.Fprintf(w, "signatures: %d\n", len(sigs))
-			for i, s := range sigs {
-				fmt.Fprintf(w, "  %d: algorithm %d (%s), %d bytes\n", i, uint32(s.Algorithm), s.Algorithm, len(s.Data))
+			o := marInfoOutput{File: args[0], Channel: a.Channel(), Version: a.Version(),
+				Signatures: []marSignatureJSON{}, Entries: []marEntryJSON{}}
+			for _, s := range a.Signatures() {
+				o.Signatures = append(o.Signatures, marSignatureJSON{Algorithm: uint32(s.Algorithm), AlgorithmName: s.Algorithm.String(), Size: len(s.Data)})
 			}
-			entries := a.Entries()
-			fmt.Fprintf(w, "entries: %d\n", len(entries))
-			for _, e := range entries {
-				fmt.Fprintf(w, "  %04o %10d %s\n", e.Mode, e.Size, displayName(e.Name))
+			for _, e := range a.Entries() {
+				o.Entries = append(o.Entries, marEntryJSON{Name: e.Name, Mode: fmt.Sprintf("%04o", e.Mode), CompressedSize: e.Size})
+			}
+			w := cmd.OutOrStdout()
+			if asJSON {
+				return writeJSON(w, &o)
+			}
+			fmt.Fprintf(w, "channel: %s\nversion: %s\n", displayName(o.Channel), displayName(o.Version))
+			fmt.Fprintf(w, "signatures: %d\n", len(o.Signatures))
+			for i, s := range o.Signatures {
+				fmt.Fprintf(w, "  %d: algorithm %d (%s), %d bytes\n", i, s.Algorithm, s.AlgorithmName, s.Size)
+			}
+			fmt.Fprintf(w, "entries: %d\n", len(o.Entries))
+			for _, e := range o.Entries {
+				fmt.Fprintf(w, "  %s %10d %s\n", e.Mode, e.CompressedSize, displayName(e.Name))
 			}
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
+	return cmd
+}
+
+// marVerifyOutput is what `mar verify --json` prints.
+type marVerifyOutput struct {
+	OK         bool   `json:"ok"`
+	File       string `json:"file"`
+	Signatures int    `json:"signatures"` // how many the file carries
+	Error      string `json:"error,omitempty"`
 }
 
 func newMarVerifyCmd() *cobra.Command {
 	var keyFiles []string
+	var asJSON bool
 	cmd := &cobra.Command{
-		Use:     "verify --key PEM [--key PEM...] FILE",
-		Short:   "Succeed only if FILE is signed and every signature verifies with one of the keys",
-		Example: `  chainiac mar verify --key release-key.pub.pem demo-browser-2.0.mar`,
-		Args:    cobra.ExactArgs(1),
+		Use:   "verify --key PEM [--key PEM...] [--json] FILE",
+		Short: "Succeed only if FILE is signed and every signature verifies with one of the keys",
+		Long: `Succeed only if FILE carries at least one signature and every signature verifies
+with one of the keys. Exit status 3 when it does not.`,
+		Example: `  chainiac mar verify --key release-key.pub.pem demo-browser-2.0.mar
+  chainiac mar verify --key release-key.pub.pem --json demo-browser-2.0.mar`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			keys, err := readKeys(keyFiles, mar.ParsePublicKeyPEM)
 			if err != nil {
-				return err
+				return fmt.Errorf("mar verify: --key: %w", err)
 			}
 			a, f, err := openArchive(args[0])
 			if err != nil {
-				return err
+				return fmt.Errorf("mar verify: %w", err)
 			}
 			defer f.Close()
-			if err := mar.Verify(a, keys...); err != nil {
-				return fmt.Errorf("%s: %w", args[0], err)
+			o := marVerifyOutput{File: args[0], Signatures: len(a.Signatures())}
+			if verr := mar.Verify(a, keys...); verr != nil {
+				err = fmt.Errorf("mar verify: %s: %w: %w", args[0], errRefused, verr)
+				o.Error = err.Error()
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d signature(s) verified\n", args[0], len(a.Signatures()))
-			return nil
+			o.OK = err == nil
+			if asJSON {
+				if werr := writeJSON(cmd.OutOrStdout(), &o); werr != nil {
+					return werr
+				}
+			} else if o.OK {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: %d signature(s) verified\n", args[0], o.Signatures)
+			}
+			return err
 		},
 	}
 	cmd.Flags().StringArrayVar(&keyFiles, "key", nil, "PEM RSA public key (PKIX or PKCS#1); repeatable")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 	_ = cmd.MarkFlagRequired("key")
 	return cmd
 }
