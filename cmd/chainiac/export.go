@@ -38,14 +38,14 @@ atomically replaces those whose content changed (blocks gain forward links).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := nodeclient.New(nodeURL, timeout)
 			if err != nil {
-				return fmt.Errorf("export: %w", err)
+				return usageError{fmt.Errorf("export: %w", err)}
 			}
 			ctx := contextOf(cmd)
 			var chains []skipchain.ID
 			if genesisHex != "" {
 				var g skipchain.ID
 				if err := g.UnmarshalText([]byte(genesisHex)); err != nil {
-					return fmt.Errorf("export: --genesis: %w", err)
+					return usageError{fmt.Errorf("export: --genesis: %w", err)}
 				}
 				chains = append(chains, g)
 			} else {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -14,6 +16,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/chainiac/chainiac/internal/atomicfile"
+	"github.com/chainiac/chainiac/internal/nodeclient"
+	"github.com/chainiac/chainiac/release"
 	"github.com/chainiac/chainiac/release/mar"
 )
 
@@ -146,21 +150,30 @@ with one of the keys. Exit status 3 when it does not.`,
 
 func newMarStripCmd() *cobra.Command {
 	var out string
+	var force bool
 	cmd := &cobra.Command{
-		Use:     "strip FILE -o OUT",
-		Short:   "Write FILE without its signatures",
-		Example: `  chainiac mar strip signed.mar -o unsigned.mar`,
-		Args:    cobra.ExactArgs(1),
+		Use:   "strip FILE -o OUT",
+		Short: "Write FILE without its signatures",
+		Example: `  chainiac mar strip signed.mar -o unsigned.mar
+  chainiac mar strip - -o - < signed.mar | sha256sum`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := guardOutput(out, force, nil, args[0]); err != nil {
+				return fmt.Errorf("mar strip: %w", err)
+			}
 			a, f, err := openArchive(args[0])
 			if err != nil {
-				return err
+				return fmt.Errorf("mar strip: %w", err)
 			}
 			defer f.Close()
-			return writeOutput(out, func(w *os.File) error { return mar.Strip(w, a) })
+			if err := writeStream(cmd, out, func(w *os.File) error { return mar.Strip(w, a) }); err != nil {
+				return fmt.Errorf("mar strip: %w", err)
+			}
+			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&out, "output", "o", "", "output MAR file")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "output MAR file, - for standard output")
+	cmd.Flags().BoolVar(&force, "force", false, "replace an existing output file")
 	_ = cmd.MarkFlagRequired("output")
 	return cmd
 }
@@ -168,6 +181,7 @@ func newMarStripCmd() *cobra.Command {
 func newMarSignCmd() *cobra.Command {
 	var out string
 	var keyFiles []string
+	var force bool
 	cmd := &cobra.Command{
 		Use:     "sign --key PEM [--key PEM...] FILE -o OUT",
 		Short:   "Sign an unsigned MAR with RSA PKCS#1 v1.5 SHA-384 (algorithm 2), one signature per key",
@@ -176,18 +190,25 @@ func newMarSignCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			keys, err := readKeys(keyFiles, mar.ParsePrivateKeyPEM)
 			if err != nil {
-				return err
+				return fmt.Errorf("mar sign: --key: %w", err)
+			}
+			if err := guardOutput(out, force, keyFiles, args[0]); err != nil {
+				return fmt.Errorf("mar sign: %w", err)
 			}
 			a, f, err := openArchive(args[0])
 			if err != nil {
-				return err
+				return fmt.Errorf("mar sign: %w", err)
 			}
 			defer f.Close()
-			return writeOutput(out, func(w *os.File) error { return mar.Sign(w, a, keys...) })
+			if err := writeStream(cmd, out, func(w *os.File) error { return mar.Sign(w, a, keys...) }); err != nil {
+				return fmt.Errorf("mar sign: %w", err)
+			}
+			return nil
 		},
 	}
 	cmd.Flags().StringArrayVar(&keyFiles, "key", nil, "PEM RSA private key (PKCS#1 or PKCS#8, unencrypted); repeatable")
-	cmd.Flags().StringVarP(&out, "output", "o", "", "output MAR file")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "output MAR file, - for standard output")
+	cmd.Flags().BoolVar(&force, "force", false, "replace an existing output file")
 	_ = cmd.MarkFlagRequired("key")
 	_ = cmd.MarkFlagRequired("output")
 	return cmd
@@ -195,6 +216,7 @@ func newMarSignCmd() *cobra.Command {
 
 func newMarCreateCmd() *cobra.Command {
 	var out, dir, channel, version, compression string
+	var force bool
 	cmd := &cobra.Command{
 		Use:     "create --channel C --version V [--compression xz|bzip2] -C DIR -o OUT FILES...",
 		Short:   "Create an unsigned MAR from FILES (relative to DIR; directories are added recursively)",
@@ -211,28 +233,36 @@ may execute, else 0644), so the same tree gives the same bytes on any machine.`,
 			case "bzip2":
 				c = mar.BZip2
 			default:
-				return fmt.Errorf("--compression must be xz or bzip2, not %q", compression)
+				return usageError{fmt.Errorf("mar create: --compression must be xz or bzip2, not %q", compression)}
+			}
+			if err := guardOutput(out, force, nil); err != nil {
+				return fmt.Errorf("mar create: %w", err)
 			}
 			root, err := os.OpenRoot(dir)
 			if err != nil {
-				return err
+				return fmt.Errorf("mar create: -C: %w", err)
 			}
 			defer root.Close()
 			files, err := collectFiles(root, args)
 			if err != nil {
-				return err
+				return fmt.Errorf("mar create: %s: %w", dir, err)
 			}
 			info := mar.ProductInfo{Channel: channel, Version: version}
-			return writeOutput(out, func(w *os.File) error {
+			err = writeStream(cmd, out, func(w *os.File) error {
 				return mar.Write(w, info, files, mar.WriteOptions{Compression: c})
 			})
+			if err != nil {
+				return fmt.Errorf("mar create: %w", err)
+			}
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&channel, "channel", "", "update channel (MAR channel ID)")
 	cmd.Flags().StringVar(&version, "version", "", "product version")
 	cmd.Flags().StringVar(&compression, "compression", "xz", "entry compression: xz or bzip2")
 	cmd.Flags().StringVarP(&dir, "directory", "C", ".", "directory FILES are relative to")
-	cmd.Flags().StringVarP(&out, "output", "o", "", "output MAR file")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "output MAR file, - for standard output")
+	cmd.Flags().BoolVar(&force, "force", false, "replace an existing output file")
 	for _, f := range []string{"channel", "version", "output"} {
 		_ = cmd.MarkFlagRequired(f)
 	}
@@ -250,15 +280,22 @@ func newMarExtractCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			a, f, err := openArchive(args[0])
 			if err != nil {
-				return err
+				return fmt.Errorf("mar extract: %w", err)
 			}
 			defer f.Close()
-			return atomicfile.WriteDir(dir, func(tmp string) error {
+			if err := checkNewDir(dir); err != nil {
+				return fmt.Errorf("mar extract: -C: %w", err)
+			}
+			err = atomicfile.WriteDir(dir, func(tmp string) error {
 				if err := mar.Extract(a, tmp, lim); err != nil {
-					return fmt.Errorf("%s: %w", args[0], err)
+					return fmt.Errorf("%s: %w", inputName(args[0]), err)
 				}
 				return nil
 			})
+			if err != nil {
+				return fmt.Errorf("mar extract: %w", err)
+			}
+			return nil
 		},
 	}
 	cmd.Flags().StringVarP(&dir, "directory", "C", "", "directory to create")
@@ -268,8 +305,20 @@ func newMarExtractCmd() *cobra.Command {
 	return cmd
 }
 
-// openArchive opens and parses a MAR file; the caller closes the file.
-func openArchive(name string) (*mar.Archive, *os.File, error) {
+// openArchive opens and parses a MAR file, or standard input for "-" (read into
+// memory, at most release.MaxMARSize bytes); the caller closes the file.
+func openArchive(name string) (*mar.Archive, io.Closer, error) {
+	if name == "-" {
+		b, err := nodeclient.ReadAtMost(os.Stdin, release.MaxMARSize)
+		if err != nil {
+			return nil, nil, fmt.Errorf("standard input: %w", err)
+		}
+		a, err := mar.Open(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			return nil, nil, notValid(name, "MAR file", err)
+		}
+		return a, io.NopCloser(nil), nil
+	}
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, nil, err
@@ -285,24 +334,34 @@ func openArchive(name string) (*mar.Archive, *os.File, error) {
 	a, err := mar.Open(f, st.Size())
 	if err != nil {
 		f.Close()
-		return nil, nil, fmt.Errorf("%s: %w", name, err)
+		return nil, nil, notValid(name, "MAR file", err)
 	}
 	return a, f, nil
 }
 
-// writeOutput writes out all at once or not at all.
-func writeOutput(out string, fill func(*os.File) error) error {
-	if out == "" {
-		return fmt.Errorf("empty output file name")
+// checkNewDir applies the rule for an output directory: it may exist only empty, and
+// its parent must exist.
+func checkNewDir(dir string) error {
+	if dir == "" {
+		return usageError{errors.New("empty directory name")}
 	}
-	return atomicfile.Write(out, 0o644, fill)
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return checkOutputDir(dir)
+	case err != nil:
+		return err
+	case len(entries) > 0:
+		return fmt.Errorf("%s is not empty: give a new or empty directory", dir)
+	}
+	return nil
 }
 
 // readKeys reads and parses one key per file, naming the file that fails.
 func readKeys[K any](names []string, parse func([]byte) (K, error)) ([]K, error) {
 	keys := make([]K, 0, len(names))
 	for _, name := range names {
-		data, err := os.ReadFile(name)
+		data, err := readBounded(name, release.MaxTextFileSize)
 		if err != nil {
 			return nil, err
 		}

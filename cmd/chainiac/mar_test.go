@@ -192,7 +192,7 @@ func TestMarFailuresLeaveNoPartialOutput(t *testing.T) {
 	// A failed strip does not clobber an existing output file.
 	existing := filepath.Join(t.TempDir(), "existing.mar")
 	require.NoError(t, os.WriteFile(existing, []byte("old"), 0o644))
-	_, err = runCLI(t, "mar", "strip", truncated, "-o", existing)
+	_, err = runCLI(t, "mar", "strip", truncated, "-o", existing, "--force")
 	require.Error(t, err)
 	assert.Equal(t, "old", string(readFile(t, existing)))
 	assert.Len(t, dirEntries(t, filepath.Dir(existing)), 1)

@@ -107,11 +107,7 @@ func optionalPolicy(path string) (*release.Policy, error) {
 	if path == "" {
 		return nil, nil
 	}
-	p, err := readPolicy(path)
-	if err != nil {
-		return nil, fmt.Errorf("--policy %s: %w", path, err)
-	}
-	return p, nil
+	return readPolicy(path)
 }
 
 // checkSignatures checks the manifest's developer signatures under policy, if any,

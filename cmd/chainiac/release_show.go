@@ -157,11 +157,11 @@ func showManifest(w io.Writer, path string, b []byte) (*showOutput, error) {
 func showRosterChange(w io.Writer, path string, b []byte, rosterFiles []string) (*showOutput, error) {
 	rc, err := release.ParseRosterChange(b)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, notValid(path, "roster change", err)
 	}
 	c, err := rc.Contents()
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, notValid(path, "roster change", err)
 	}
 	rosters := map[release.RosterID]*skipchain.Roster{}
 	for _, f := range rosterFiles {
@@ -210,11 +210,11 @@ func writeRoster(w io.Writer, label string, r rosterJSON) {
 func showPolicyChange(w io.Writer, path string, b []byte, policyFile string) (*showOutput, error) {
 	pc, err := release.ParsePolicyChange(b)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, notValid(path, "policy change", err)
 	}
 	c, err := pc.Contents()
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, notValid(path, "policy change", err)
 	}
 	pj := &policyChangeJSON{Genesis: c.Chain, Sequence: c.Sequence,
 		Previous: policyJSON{Hash: c.Previous},

@@ -157,7 +157,7 @@ func TestReleaseErrors(t *testing.T) {
 		{"invalid locale", f.manifestArgs("linux,en US," + f.unsigned + "," + f.signed + ",https://x.org/a"), "locale"},
 		{"sign garbage", []string{"release", "sign", "--key", f.keys[0], garbage, "-o", out}, "neither a manifest nor a signed manifest"},
 		{"sign with missing key", []string{"release", "sign", "--key", garbage + "x", f.manifest, "-o", out}, "no such file"},
-		{"verify unsigned", []string{"release", "verify", "--policy", f.writePolicy(t, 1), f.manifest}, "domain tag"},
+		{"verify unsigned", []string{"release", "verify", "--policy", f.writePolicy(t, 1), f.manifest}, "0 valid developer signatures of 1 needed"},
 		{"show garbage", []string{"release", "show", garbage}, "neither"},
 	}
 	for _, c := range cases {

@@ -38,15 +38,21 @@ public key is used) or a public key in hex as keygen prints it.`,
 			if err != nil {
 				return fmt.Errorf("release policy: %w", err)
 			}
-			if err := writeNew(out, p.MarshalPolicyFile(), 0o644); err != nil {
+			msg := cmd.OutOrStdout()
+			if out == "-" {
+				if _, err := msg.Write(p.MarshalPolicyFile()); err != nil {
+					return err
+				}
+				msg = cmd.ErrOrStderr()
+			} else if err := writeNew(out, p.MarshalPolicyFile(), 0o644); err != nil {
 				return fmt.Errorf("release policy: %w", err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "policy %s: %d of %d keys, written to %s\n", p.Hash(), threshold, len(keys), out)
+			fmt.Fprintf(msg, "policy %s: %d of %d keys, written to %s\n", p.Hash(), threshold, len(keys), out)
 			return nil
 		},
 	}
 	cmd.Flags().IntVar(&threshold, "threshold", 0, "how many of the keys must sign")
-	cmd.Flags().StringVarP(&out, "output", "o", "", "policy file to create (never overwritten)")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "policy file to create (never overwritten), - for standard output")
 	_ = cmd.MarkFlagRequired("threshold")
 	_ = cmd.MarkFlagRequired("output")
 	return cmd
@@ -84,6 +90,9 @@ archive (for an archive, its file's SHA-256: sha256sum).`,
 		Example: `  chainiac release tree-digest ./demo-browser-2.0`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if st, err := os.Stat(args[0]); err != nil || !st.IsDir() {
+				return fmt.Errorf("release tree-digest: %s is not a directory: give the source tree", args[0])
+			}
 			d, err := build.TreeDigest(args[0], build.DefaultLimits())
 			if err != nil {
 				return fmt.Errorf("release tree-digest: %w", err)
