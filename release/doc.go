@@ -24,6 +24,9 @@
 //	chainiac/v1/policy-change       chain ID, sequence number, previous policy hash,
 //	                                next policy encoding
 //	chainiac/v1/signed-policy-change statement, signatures ascending by key
+//	chainiac/v1/roster-change       chain ID, sequence number, previous and next
+//	                                roster IDs
+//	chainiac/v1/signed-roster-change statement, signatures ascending by key
 //
 // A developer signs, with Ed25519, exactly the manifest encoding (or the policy-change
 // statement). Those bytes begin with their own domain tag, so a signature over one can
@@ -39,7 +42,9 @@
 // one that verifies forged signatures. Developer signatures say what the team
 // proposes; whether the MAR files really come from the named source is what the
 // cothority's rebuilds check (release/build). JSON and String are display forms, never
-// signed and never parsed back.
+// signed and never parsed back. RosterChange.Contents and PolicyChange.Contents read a
+// statement's fields without checking signatures, so that a developer sees what they
+// sign; only the Verify functions say what a change may do.
 //
 // This package does no I/O beyond what it is handed: no network, no files, no clock.
 package release

@@ -99,6 +99,11 @@ func FuzzParsePolicyChange(f *testing.F) {
 		}
 		// Verification of any decoded envelope returns, without panicking, and
 		// accepts only a change for the chain and position asked for.
+		if got, err := c.Contents(); err == nil {
+			if next, err := old.VerifyChange(c, got.Chain, got.Sequence); err == nil && (got.Previous != old.Hash() || !next.Equal(got.Next)) {
+				t.Fatal("the contents shown differ from what verified")
+			}
+		}
 		if _, err := old.VerifyChange(c, ChainID(fill256(0xa0)), 1); err == nil {
 			if _, err := old.VerifyChange(c, ChainID(fill256(0xb0)), 1); err == nil {
 				t.Fatal("change verified for two chains")

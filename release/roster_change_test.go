@@ -160,5 +160,11 @@ func FuzzParseRosterChange(f *testing.F) {
 		if p.VerifyRosterChange(rc, chain, 1, a, b) == nil && !bytes.Equal(rc.Statement, c.Statement) {
 			t.Fatalf("a different statement verified")
 		}
+		// What is displayed to a signer is what would be verified.
+		if got, err := rc.Contents(); err == nil {
+			if p.VerifyRosterChange(rc, got.Chain, got.Sequence, got.Previous, got.Next) != nil && p.VerifyRosterChange(rc, chain, 1, a, b) == nil {
+				t.Fatalf("the contents shown are not the position the change verifies at")
+			}
+		}
 	})
 }

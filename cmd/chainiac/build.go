@@ -35,9 +35,9 @@ func newBuildReferenceCmd() *cobra.Command {
 	}
 	values := make([]string, len(referenceFlagEnv))
 	cmd := &cobra.Command{
-		Use:     "reference [--src DIR] [--output DIR] [--product P --version V --channel C --targets platform/locale,... --source-date-epoch N]",
+		Use:     "reference [--source DIR] [--output DIR] [--product P --version V --channel C --targets platform/locale,... --source-date-epoch N]",
 		Short:   "Build one unsigned MAR per target with the deterministic reference builder (recipe reference/v2)",
-		Example: `  chainiac build reference --src demo-browser-2.0 --output out   # as a node's recipe runs it`,
+		Example: `  chainiac build reference --source demo-browser-2.0 --output out   # as a node's recipe runs it`,
 		Long: `Build one unsigned MAR per target from a source tree with chainiac's deterministic
 reference builder, as OUT/<platform>/<locale>.mar. OUT must not exist or be empty.
 
@@ -56,16 +56,16 @@ SOURCE_DATE_EPOCH), so that the recipe runs this command without arguments.`,
 				case os.Getenv(fe.env) != "":
 					given[fe.env] = os.Getenv(fe.env)
 				default:
-					return fmt.Errorf("build reference: give --%s or set %s", fe.flag, fe.env)
+					return usageError{fmt.Errorf("build reference: give --%s or set %s", fe.flag, fe.env)}
 				}
 			}
 			p, err := build.ReferenceParamsFromEnv(func(name string) string { return given[name] })
 			if err != nil {
-				return err
+				return usageError{fmt.Errorf("build reference: %w", err)}
 			}
 			paths, err := build.BuildReference(cmd.Context(), src, out, p)
 			if err != nil {
-				return err
+				return fmt.Errorf("build reference: %w", err)
 			}
 			keys := make([]release.TargetKey, 0, len(paths))
 			for k := range paths {
@@ -84,7 +84,10 @@ SOURCE_DATE_EPOCH), so that the recipe runs this command without arguments.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&src, "src", ".", "source tree")
+	f.StringVar(&src, "source", ".", "source tree")
+	// --src was this flag's first name; every other command says --source.
+	f.StringVar(&src, "src", ".", "source tree (old name of --source)")
+	_ = f.MarkHidden("src")
 	f.StringVarP(&out, "output", "o", "out", "output directory (must not exist or be empty)")
 	f.StringVar(&values[0], "product", "", "product; must match the tree's chainiac-build.toml (default $CHAINIAC_PRODUCT)")
 	f.StringVar(&values[1], "version", "", "version written into every MAR (default $CHAINIAC_VERSION)")

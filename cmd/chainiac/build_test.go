@@ -35,7 +35,7 @@ func goldenLines(t *testing.T) map[string]string {
 func TestBuildReferenceWithFlags(t *testing.T) {
 	clearReferenceEnv(t)
 	out := filepath.Join(t.TempDir(), "out")
-	stdout, err := runCLI(t, "build", "reference", "--src", referenceSrc, "--output", out,
+	stdout, err := runCLI(t, "build", "reference", "--source", referenceSrc, "--output", out,
 		"--product", "demo-browser", "--version", "1.0", "--channel", "release",
 		"--targets", "windows-x86_64/en-US,linux-x86_64/de", "--source-date-epoch", "1730419200")
 	require.NoError(t, err)

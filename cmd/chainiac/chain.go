@@ -52,7 +52,7 @@ standard error and the exit status is 1.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := nodeclient.New(nodeURL, timeout)
 			if err != nil {
-				return fmt.Errorf("chain create: %w", err)
+				return usageError{fmt.Errorf("chain create: %w", err)}
 			}
 			roster, err := readRoster(rosterFile)
 			if err != nil {

@@ -146,7 +146,7 @@ func newRosterProposeCmd() *cobra.Command {
 			}
 			rc, err := release.ParseRosterChange(b)
 			if err != nil {
-				return fmt.Errorf("roster propose: %s: %w", args[0], err)
+				return fmt.Errorf("roster propose: %w", notValid(args[0], "roster change", err))
 			}
 			_, g, st, err := f.state(contextOf(cmd))
 			if err != nil {
@@ -230,7 +230,7 @@ func newPolicyProposeCmd() *cobra.Command {
 			}
 			pc, err := release.ParsePolicyChange(b)
 			if err != nil {
-				return fmt.Errorf("policy propose: %s: %w", args[0], err)
+				return fmt.Errorf("policy propose: %w", notValid(args[0], "policy change", err))
 			}
 			_, g, st, err := f.state(contextOf(cmd))
 			if err != nil {

@@ -20,8 +20,9 @@ import (
 func newExportCmd() *cobra.Command {
 	var nodeURL, out, genesisHex string
 	var timeout time.Duration
+	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "export --node URL --output DIR [--genesis ID]",
+		Use:   "export --node URL --output DIR [--genesis ID] [--json]",
 		Short: "Copy chains from a node into a directory any web server can serve",
 		Long: `Fetch the latest record, every block and the newest timestamp of each chain a
 node holds (or only of --genesis) and write them under DIR at the paths the node
@@ -32,19 +33,19 @@ forward link must be signed by its block's roster, and the timestamp must be
 signed by the roster of the block it names. Running it again only adds files or
 atomically replaces those whose content changed (blocks gain forward links).`,
 		Example: `  chainiac export --node http://127.0.0.1:7771 --output /srv/www/chainiac
-  chainiac export --node 127.0.0.1:7771 --output site --genesis 3f1c...e2`,
+  chainiac export --node 127.0.0.1:7771 --output site --genesis 3f1c...e2 --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := nodeclient.New(nodeURL, timeout)
 			if err != nil {
-				return fmt.Errorf("export: %w", err)
+				return usageError{fmt.Errorf("export: %w", err)}
 			}
 			ctx := contextOf(cmd)
 			var chains []skipchain.ID
 			if genesisHex != "" {
 				var g skipchain.ID
 				if err := g.UnmarshalText([]byte(genesisHex)); err != nil {
-					return fmt.Errorf("export: --genesis: %w", err)
+					return usageError{fmt.Errorf("export: --genesis: %w", err)}
 				}
 				chains = append(chains, g)
 			} else {
@@ -63,6 +64,7 @@ atomically replaces those whose content changed (blocks gain forward links).`,
 					return errors.New("export: the node holds no chain")
 				}
 			}
+			report := exportOutput{Output: out, Chains: []exportedChain{}}
 			for _, g := range chains {
 				snap, err := fetchChain(ctx, c, g)
 				if err != nil {
@@ -72,7 +74,17 @@ atomically replaces those whose content changed (blocks gain forward links).`,
 				if err != nil {
 					return fmt.Errorf("export: chain %s: %w", g.Short(), err)
 				}
-				reportExport(cmd.OutOrStdout(), g, snap, wrote)
+				e := exportedChain{Genesis: g.String(), HeadIndex: uint64(len(snap.blocks) - 1), FilesWritten: wrote}
+				if snap.timestamp != nil {
+					e.TimestampIndex = &snap.tsIndex
+				}
+				report.Chains = append(report.Chains, e)
+				if !asJSON {
+					reportExport(cmd.OutOrStdout(), e)
+				}
+			}
+			if asJSON {
+				return writeJSON(cmd.OutOrStdout(), &report)
 			}
 			return nil
 		},
@@ -82,6 +94,7 @@ atomically replaces those whose content changed (blocks gain forward links).`,
 	f.StringVarP(&out, "output", "o", "", "directory to write the static copy into")
 	f.StringVar(&genesisHex, "genesis", "", "export only this chain (genesis ID, 64 hex digits)")
 	f.DurationVar(&timeout, "timeout", time.Minute, "give up on each request after this long")
+	f.BoolVar(&asJSON, "json", false, "print one JSON object once every chain is written")
 	for _, name := range []string{"node", "output"} {
 		_ = cmd.MarkFlagRequired(name)
 	}
@@ -252,10 +265,23 @@ func (s *chainSnapshot) write(dir string) (int, error) {
 	return wrote, nil
 }
 
-func reportExport(w io.Writer, g skipchain.ID, s *chainSnapshot, wrote int) {
+// exportOutput is what `export --json` prints.
+type exportOutput struct {
+	Output string          `json:"output"`
+	Chains []exportedChain `json:"chains"`
+}
+
+type exportedChain struct {
+	Genesis        string  `json:"genesis"`
+	HeadIndex      uint64  `json:"head_index"`
+	TimestampIndex *uint64 `json:"timestamp_index"` // null when the node has no timestamp yet
+	FilesWritten   int     `json:"files_written"`   // new or changed files; 0 when the copy was current
+}
+
+func reportExport(w io.Writer, e exportedChain) {
 	ts := "no timestamp"
-	if s.timestamp != nil {
-		ts = fmt.Sprintf("timestamp of block %d", s.tsIndex)
+	if e.TimestampIndex != nil {
+		ts = fmt.Sprintf("timestamp of block %d", *e.TimestampIndex)
 	}
-	fmt.Fprintf(w, "chain %s: blocks 0..%d, %s; %d files written\n", g, len(s.blocks)-1, ts, wrote)
+	fmt.Fprintf(w, "chain %s: blocks 0..%d, %s; %d files written\n", e.Genesis, e.HeadIndex, ts, e.FilesWritten)
 }

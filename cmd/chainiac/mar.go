@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -14,6 +16,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/chainiac/chainiac/internal/atomicfile"
+	"github.com/chainiac/chainiac/internal/nodeclient"
+	"github.com/chainiac/chainiac/release"
 	"github.com/chainiac/chainiac/release/mar"
 )
 
@@ -30,81 +34,146 @@ func newMarCmd() *cobra.Command {
 	return cmd
 }
 
+// marInfoOutput is what `mar info --json` prints.
+type marInfoOutput struct {
+	File       string             `json:"file"`
+	Channel    string             `json:"channel"`
+	Version    string             `json:"version"`
+	Signatures []marSignatureJSON `json:"signatures"`
+	Entries    []marEntryJSON     `json:"entries"`
+}
+
+type marSignatureJSON struct {
+	Algorithm     uint32 `json:"algorithm"`      // Mozilla's algorithm ID: 1 RSA-PKCS1-SHA1, 2 RSA-PKCS1-SHA384
+	AlgorithmName string `json:"algorithm_name"` // e.g. RSA-PKCS1-SHA384
+	Size          int    `json:"size"`           // bytes of signature
+}
+
+type marEntryJSON struct {
+	Name           string `json:"name"`
+	Mode           string `json:"mode"`            // Unix permission bits in octal, e.g. "0644"
+	CompressedSize uint32 `json:"compressed_size"` // bytes in the archive
+}
+
 func newMarInfoCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:     "info FILE",
-		Short:   "Print a MAR's channel, version, signatures and entries",
-		Example: `  chainiac mar info firefox-128.0.en-US.linux-x86_64.complete.mar`,
-		Args:    cobra.ExactArgs(1),
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "info [--json] FILE",
+		Short: "Print a MAR's channel, version, signatures and entries",
+		Example: `  chainiac mar info firefox-128.0.en-US.linux-x86_64.complete.mar
+  chainiac mar info --json update.mar | jq -r .version`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			a, f, err := openArchive(args[0])
 			if err != nil {
-				return err
+				return fmt.Errorf("mar info: %w", err)
 			}
 			defer f.Close()
-			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "channel: %s\nversion: %s\n", a.Channel(), a.Version())
-			sigs := a.Signatures()
-			fmt.Fprintf(w, "signatures: %d\n", len(sigs))
-			for i, s := range sigs {
-				fmt.Fprintf(w, "  %d: algorithm %d (%s), %d bytes\n", i, uint32(s.Algorithm), s.Algorithm, len(s.Data))
+			o := marInfoOutput{File: args[0], Channel: a.Channel(), Version: a.Version(),
+				Signatures: []marSignatureJSON{}, Entries: []marEntryJSON{}}
+			for _, s := range a.Signatures() {
+				o.Signatures = append(o.Signatures, marSignatureJSON{Algorithm: uint32(s.Algorithm), AlgorithmName: s.Algorithm.String(), Size: len(s.Data)})
 			}
-			entries := a.Entries()
-			fmt.Fprintf(w, "entries: %d\n", len(entries))
-			for _, e := range entries {
-				fmt.Fprintf(w, "  %04o %10d %s\n", e.Mode, e.Size, displayName(e.Name))
+			for _, e := range a.Entries() {
+				o.Entries = append(o.Entries, marEntryJSON{Name: e.Name, Mode: fmt.Sprintf("%04o", e.Mode), CompressedSize: e.Size})
+			}
+			w := cmd.OutOrStdout()
+			if asJSON {
+				return writeJSON(w, &o)
+			}
+			fmt.Fprintf(w, "channel: %s\nversion: %s\n", displayName(o.Channel), displayName(o.Version))
+			fmt.Fprintf(w, "signatures: %d\n", len(o.Signatures))
+			for i, s := range o.Signatures {
+				fmt.Fprintf(w, "  %d: algorithm %d (%s), %d bytes\n", i, s.Algorithm, s.AlgorithmName, s.Size)
+			}
+			fmt.Fprintf(w, "entries: %d\n", len(o.Entries))
+			for _, e := range o.Entries {
+				fmt.Fprintf(w, "  %s %10d %s\n", e.Mode, e.CompressedSize, displayName(e.Name))
 			}
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
+	return cmd
+}
+
+// marVerifyOutput is what `mar verify --json` prints.
+type marVerifyOutput struct {
+	OK         bool   `json:"ok"`
+	File       string `json:"file"`
+	Signatures int    `json:"signatures"` // how many the file carries
+	Error      string `json:"error,omitempty"`
 }
 
 func newMarVerifyCmd() *cobra.Command {
 	var keyFiles []string
+	var asJSON bool
 	cmd := &cobra.Command{
-		Use:     "verify --key PEM [--key PEM...] FILE",
-		Short:   "Succeed only if FILE is signed and every signature verifies with one of the keys",
-		Example: `  chainiac mar verify --key release-key.pub.pem demo-browser-2.0.mar`,
-		Args:    cobra.ExactArgs(1),
+		Use:   "verify --key PEM [--key PEM...] [--json] FILE",
+		Short: "Succeed only if FILE is signed and every signature verifies with one of the keys",
+		Long: `Succeed only if FILE carries at least one signature and every signature verifies
+with one of the keys. Exit status 3 when it does not.`,
+		Example: `  chainiac mar verify --key release-key.pub.pem demo-browser-2.0.mar
+  chainiac mar verify --key release-key.pub.pem --json demo-browser-2.0.mar`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			keys, err := readKeys(keyFiles, mar.ParsePublicKeyPEM)
 			if err != nil {
-				return err
+				return fmt.Errorf("mar verify: --key: %w", err)
 			}
 			a, f, err := openArchive(args[0])
 			if err != nil {
-				return err
+				return fmt.Errorf("mar verify: %w", err)
 			}
 			defer f.Close()
-			if err := mar.Verify(a, keys...); err != nil {
-				return fmt.Errorf("%s: %w", args[0], err)
+			o := marVerifyOutput{File: args[0], Signatures: len(a.Signatures())}
+			if verr := mar.Verify(a, keys...); verr != nil {
+				err = fmt.Errorf("mar verify: %s: %w: %w", args[0], errRefused, verr)
+				o.Error = err.Error()
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d signature(s) verified\n", args[0], len(a.Signatures()))
-			return nil
+			o.OK = err == nil
+			if asJSON {
+				if werr := writeJSON(cmd.OutOrStdout(), &o); werr != nil {
+					return werr
+				}
+			} else if o.OK {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: %d signature(s) verified\n", args[0], o.Signatures)
+			}
+			return err
 		},
 	}
 	cmd.Flags().StringArrayVar(&keyFiles, "key", nil, "PEM RSA public key (PKIX or PKCS#1); repeatable")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 	_ = cmd.MarkFlagRequired("key")
 	return cmd
 }
 
 func newMarStripCmd() *cobra.Command {
 	var out string
+	var force bool
 	cmd := &cobra.Command{
-		Use:     "strip FILE -o OUT",
-		Short:   "Write FILE without its signatures",
-		Example: `  chainiac mar strip signed.mar -o unsigned.mar`,
-		Args:    cobra.ExactArgs(1),
+		Use:   "strip FILE -o OUT",
+		Short: "Write FILE without its signatures",
+		Example: `  chainiac mar strip signed.mar -o unsigned.mar
+  chainiac mar strip - -o - < signed.mar | sha256sum`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := guardOutput(out, force, nil, args[0]); err != nil {
+				return fmt.Errorf("mar strip: %w", err)
+			}
 			a, f, err := openArchive(args[0])
 			if err != nil {
-				return err
+				return fmt.Errorf("mar strip: %w", err)
 			}
 			defer f.Close()
-			return writeOutput(out, func(w *os.File) error { return mar.Strip(w, a) })
+			if err := writeStream(cmd, out, func(w *os.File) error { return mar.Strip(w, a) }); err != nil {
+				return fmt.Errorf("mar strip: %w", err)
+			}
+			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&out, "output", "o", "", "output MAR file")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "output MAR file, - for standard output")
+	cmd.Flags().BoolVar(&force, "force", false, "replace an existing output file")
 	_ = cmd.MarkFlagRequired("output")
 	return cmd
 }
@@ -112,6 +181,7 @@ func newMarStripCmd() *cobra.Command {
 func newMarSignCmd() *cobra.Command {
 	var out string
 	var keyFiles []string
+	var force bool
 	cmd := &cobra.Command{
 		Use:     "sign --key PEM [--key PEM...] FILE -o OUT",
 		Short:   "Sign an unsigned MAR with RSA PKCS#1 v1.5 SHA-384 (algorithm 2), one signature per key",
@@ -120,18 +190,25 @@ func newMarSignCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			keys, err := readKeys(keyFiles, mar.ParsePrivateKeyPEM)
 			if err != nil {
-				return err
+				return fmt.Errorf("mar sign: --key: %w", err)
+			}
+			if err := guardOutput(out, force, keyFiles, args[0]); err != nil {
+				return fmt.Errorf("mar sign: %w", err)
 			}
 			a, f, err := openArchive(args[0])
 			if err != nil {
-				return err
+				return fmt.Errorf("mar sign: %w", err)
 			}
 			defer f.Close()
-			return writeOutput(out, func(w *os.File) error { return mar.Sign(w, a, keys...) })
+			if err := writeStream(cmd, out, func(w *os.File) error { return mar.Sign(w, a, keys...) }); err != nil {
+				return fmt.Errorf("mar sign: %w", err)
+			}
+			return nil
 		},
 	}
 	cmd.Flags().StringArrayVar(&keyFiles, "key", nil, "PEM RSA private key (PKCS#1 or PKCS#8, unencrypted); repeatable")
-	cmd.Flags().StringVarP(&out, "output", "o", "", "output MAR file")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "output MAR file, - for standard output")
+	cmd.Flags().BoolVar(&force, "force", false, "replace an existing output file")
 	_ = cmd.MarkFlagRequired("key")
 	_ = cmd.MarkFlagRequired("output")
 	return cmd
@@ -139,6 +216,7 @@ func newMarSignCmd() *cobra.Command {
 
 func newMarCreateCmd() *cobra.Command {
 	var out, dir, channel, version, compression string
+	var force bool
 	cmd := &cobra.Command{
 		Use:     "create --channel C --version V [--compression xz|bzip2] -C DIR -o OUT FILES...",
 		Short:   "Create an unsigned MAR from FILES (relative to DIR; directories are added recursively)",
@@ -155,28 +233,36 @@ may execute, else 0644), so the same tree gives the same bytes on any machine.`,
 			case "bzip2":
 				c = mar.BZip2
 			default:
-				return fmt.Errorf("--compression must be xz or bzip2, not %q", compression)
+				return usageError{fmt.Errorf("mar create: --compression must be xz or bzip2, not %q", compression)}
+			}
+			if err := guardOutput(out, force, nil); err != nil {
+				return fmt.Errorf("mar create: %w", err)
 			}
 			root, err := os.OpenRoot(dir)
 			if err != nil {
-				return err
+				return fmt.Errorf("mar create: -C: %w", err)
 			}
 			defer root.Close()
 			files, err := collectFiles(root, args)
 			if err != nil {
-				return err
+				return fmt.Errorf("mar create: %s: %w", dir, err)
 			}
 			info := mar.ProductInfo{Channel: channel, Version: version}
-			return writeOutput(out, func(w *os.File) error {
+			err = writeStream(cmd, out, func(w *os.File) error {
 				return mar.Write(w, info, files, mar.WriteOptions{Compression: c})
 			})
+			if err != nil {
+				return fmt.Errorf("mar create: %w", err)
+			}
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&channel, "channel", "", "update channel (MAR channel ID)")
 	cmd.Flags().StringVar(&version, "version", "", "product version")
 	cmd.Flags().StringVar(&compression, "compression", "xz", "entry compression: xz or bzip2")
 	cmd.Flags().StringVarP(&dir, "directory", "C", ".", "directory FILES are relative to")
-	cmd.Flags().StringVarP(&out, "output", "o", "", "output MAR file")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "output MAR file, - for standard output")
+	cmd.Flags().BoolVar(&force, "force", false, "replace an existing output file")
 	for _, f := range []string{"channel", "version", "output"} {
 		_ = cmd.MarkFlagRequired(f)
 	}
@@ -194,15 +280,22 @@ func newMarExtractCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			a, f, err := openArchive(args[0])
 			if err != nil {
-				return err
+				return fmt.Errorf("mar extract: %w", err)
 			}
 			defer f.Close()
-			return atomicfile.WriteDir(dir, func(tmp string) error {
+			if err := checkNewDir(dir); err != nil {
+				return fmt.Errorf("mar extract: -C: %w", err)
+			}
+			err = atomicfile.WriteDir(dir, func(tmp string) error {
 				if err := mar.Extract(a, tmp, lim); err != nil {
-					return fmt.Errorf("%s: %w", args[0], err)
+					return fmt.Errorf("%s: %w", inputName(args[0]), err)
 				}
 				return nil
 			})
+			if err != nil {
+				return fmt.Errorf("mar extract: %w", err)
+			}
+			return nil
 		},
 	}
 	cmd.Flags().StringVarP(&dir, "directory", "C", "", "directory to create")
@@ -212,8 +305,20 @@ func newMarExtractCmd() *cobra.Command {
 	return cmd
 }
 
-// openArchive opens and parses a MAR file; the caller closes the file.
-func openArchive(name string) (*mar.Archive, *os.File, error) {
+// openArchive opens and parses a MAR file, or standard input for "-" (read into
+// memory, at most release.MaxMARSize bytes); the caller closes the file.
+func openArchive(name string) (*mar.Archive, io.Closer, error) {
+	if name == "-" {
+		b, err := nodeclient.ReadAtMost(os.Stdin, release.MaxMARSize)
+		if err != nil {
+			return nil, nil, fmt.Errorf("standard input: %w", err)
+		}
+		a, err := mar.Open(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			return nil, nil, notValid(name, "MAR file", err)
+		}
+		return a, io.NopCloser(nil), nil
+	}
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, nil, err
@@ -229,24 +334,34 @@ func openArchive(name string) (*mar.Archive, *os.File, error) {
 	a, err := mar.Open(f, st.Size())
 	if err != nil {
 		f.Close()
-		return nil, nil, fmt.Errorf("%s: %w", name, err)
+		return nil, nil, notValid(name, "MAR file", err)
 	}
 	return a, f, nil
 }
 
-// writeOutput writes out all at once or not at all.
-func writeOutput(out string, fill func(*os.File) error) error {
-	if out == "" {
-		return fmt.Errorf("empty output file name")
+// checkNewDir applies the rule for an output directory: it may exist only empty, and
+// its parent must exist.
+func checkNewDir(dir string) error {
+	if dir == "" {
+		return usageError{errors.New("empty directory name")}
 	}
-	return atomicfile.Write(out, 0o644, fill)
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return checkOutputDir(dir)
+	case err != nil:
+		return err
+	case len(entries) > 0:
+		return fmt.Errorf("%s is not empty: give a new or empty directory", dir)
+	}
+	return nil
 }
 
 // readKeys reads and parses one key per file, naming the file that fails.
 func readKeys[K any](names []string, parse func([]byte) (K, error)) ([]K, error) {
 	keys := make([]K, 0, len(names))
 	for _, name := range names {
-		data, err := os.ReadFile(name)
+		data, err := readBounded(name, release.MaxTextFileSize)
 		if err != nil {
 			return nil, err
 		}

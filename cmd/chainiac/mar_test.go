@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -191,8 +192,52 @@ func TestMarFailuresLeaveNoPartialOutput(t *testing.T) {
 	// A failed strip does not clobber an existing output file.
 	existing := filepath.Join(t.TempDir(), "existing.mar")
 	require.NoError(t, os.WriteFile(existing, []byte("old"), 0o644))
-	_, err = runCLI(t, "mar", "strip", truncated, "-o", existing)
+	_, err = runCLI(t, "mar", "strip", truncated, "-o", existing, "--force")
 	require.Error(t, err)
 	assert.Equal(t, "old", string(readFile(t, existing)))
 	assert.Len(t, dirEntries(t, filepath.Dir(existing)), 1)
+}
+
+func TestMarInfoAndVerifyJSON(t *testing.T) {
+	file := marTestdata + "test-bz2.mar"
+	out, err := runCLI(t, "mar", "info", "--json", file)
+	require.NoError(t, err)
+	var info marInfoOutput
+	require.NoError(t, json.Unmarshal([]byte(out), &info))
+	assert.Equal(t, file, info.File)
+	assert.Equal(t, "thunderbird-comm-esr", info.Channel)
+	assert.Equal(t, "100.0", info.Version)
+	assert.Equal(t, []marSignatureJSON{{Algorithm: 1, AlgorithmName: "RSA-PKCS1-SHA1", Size: 256}}, info.Signatures)
+	require.Len(t, info.Entries, 5)
+	names := []string{}
+	for _, e := range info.Entries {
+		names = append(names, e.Name)
+		assert.Regexp(t, `^0[0-7]{3}$`, e.Mode)
+		assert.NotZero(t, e.CompressedSize)
+	}
+	assert.Contains(t, names, "Contents/MacOS/update-settings.ini")
+
+	out, err = runCLI(t, "mar", "info", "--json", marTestdata+"test-xz.mar")
+	require.NoError(t, err)
+	assert.Contains(t, out, `"signatures": []`, "an unsigned MAR lists no signature, not null")
+
+	out, err = runCLI(t, "mar", "verify", "--json", "--key", marTestdata+"test.pubkey", file)
+	require.NoError(t, err)
+	var v marVerifyOutput
+	require.NoError(t, json.Unmarshal([]byte(out), &v))
+	assert.Equal(t, marVerifyOutput{OK: true, File: file, Signatures: 1}, v)
+
+	out, err = runCLI(t, "mar", "verify", "--json", "--key", marTestdata+"key2048.pub.pem", file)
+	require.Error(t, err)
+	assert.Equal(t, exitRejected, exitCode(err), "a signature that does not verify is a rejection")
+	v = marVerifyOutput{}
+	require.NoError(t, json.Unmarshal([]byte(out), &v))
+	assert.False(t, v.OK)
+	assert.Equal(t, 1, v.Signatures)
+	assert.Contains(t, v.Error, "signature does not verify")
+
+	_, err = runCLI(t, "mar", "verify", "--key", marTestdata+"test.pubkey", marTestdata+"test-xz.mar")
+	assert.Equal(t, exitRejected, exitCode(err), "an unsigned MAR does not verify")
+	_, err = runCLI(t, "mar", "verify", "--key", marTestdata+"test.pubkey", "does-not-exist.mar")
+	assert.Equal(t, exitFailure, exitCode(err))
 }

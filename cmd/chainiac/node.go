@@ -194,7 +194,7 @@ func newNodeStatusCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := nodeclient.New(nodeURL, timeout)
 			if err != nil {
-				return fmt.Errorf("node status: %w", err)
+				return usageError{fmt.Errorf("node status: %w", err)}
 			}
 			st, raw, err := c.Status(contextOf(cmd))
 			if err != nil {

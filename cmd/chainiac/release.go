@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/sha512"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -327,7 +325,7 @@ func signFile(path string, signer *release.Signer) ([]byte, int, error) {
 	case hasTag(b, release.TagSignedRosterChange):
 		rc, err := release.ParseRosterChange(b)
 		if err != nil {
-			return nil, 0, fmt.Errorf("%s: %w", path, err)
+			return nil, 0, notValid(path, "roster change", err)
 		}
 		if err := already(rc.Statement, &rc.Signatures); err != nil {
 			return nil, 0, err
@@ -339,7 +337,7 @@ func signFile(path string, signer *release.Signer) ([]byte, int, error) {
 	case hasTag(b, release.TagSignedPolicyChange):
 		pc, err := release.ParsePolicyChange(b)
 		if err != nil {
-			return nil, 0, fmt.Errorf("%s: %w", path, err)
+			return nil, 0, notValid(path, "policy change", err)
 		}
 		if err := already(pc.Statement, &pc.Signatures); err != nil {
 			return nil, 0, err
@@ -360,52 +358,6 @@ func signFile(path string, signer *release.Signer) ([]byte, int, error) {
 		return nil, 0, err
 	}
 	return sm.Encode(), len(sm.Signatures), nil
-}
-
-func newReleaseShowCmd() *cobra.Command {
-	var asJSON bool
-	cmd := &cobra.Command{
-		Use:   "show FILE",
-		Short: "Print a manifest or signed manifest (signatures are listed, not verified)",
-		Example: `  chainiac release show signed.bin
-  chainiac release show --json signed.bin`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			sm, signed, err := readManifestFile(args[0])
-			if err != nil {
-				return err
-			}
-			m, err := release.ParseManifest(sm.Manifest)
-			if err != nil {
-				return err
-			}
-			var out bytes.Buffer
-			switch {
-			case asJSON:
-				// One shape for both kinds of file: signed says which it was.
-				err = json.NewEncoder(&out).Encode(struct {
-					Manifest   *release.Manifest   `json:"manifest"`
-					Signed     bool                `json:"signed"`
-					Signatures []release.Signature `json:"signatures"`
-				}{m, signed, append([]release.Signature{}, sm.Signatures...)})
-			default:
-				out.WriteString(m.String())
-				if signed {
-					fmt.Fprintf(&out, "signatures (not verified; use release verify): %d\n", len(sm.Signatures))
-					for _, s := range sm.Signatures {
-						fmt.Fprintf(&out, "  %s\n", s.Key)
-					}
-				}
-			}
-			if err != nil {
-				return fmt.Errorf("release show: %w", err)
-			}
-			_, err = cmd.OutOrStdout().Write(out.Bytes())
-			return err
-		},
-	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of text")
-	return cmd
 }
 
 // verifyOutput is what `release verify --json` prints.
@@ -431,15 +383,11 @@ func newReleaseVerifyCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			policy, err := readPolicy(policyFile)
 			if err != nil {
-				return err
-			}
-			b, err := readBounded(args[0], maxReleaseInput)
-			if err != nil {
 				return fmt.Errorf("release verify: %w", err)
 			}
-			sm, err := release.ParseSignedManifest(b)
+			sm, _, err := readManifestFile(args[0])
 			if err != nil {
-				return fmt.Errorf("release verify: %s: %w", args[0], err)
+				return fmt.Errorf("release verify: %w", err)
 			}
 			check := policy.CheckSignatures(sm.Manifest, sm.Signatures)
 			m, verr := policy.VerifyManifest(sm)
@@ -481,12 +429,15 @@ func newReleaseVerifyCmd() *cobra.Command {
 func readPolicy(path string) (*release.Policy, error) {
 	b, err := readBounded(path, release.MaxTextFileSize)
 	if err != nil {
-		return nil, fmt.Errorf("release: policy: %w", err)
+		return nil, fmt.Errorf("policy: %w", err)
 	}
+	var p *release.Policy
 	if hasTag(b, release.TagPolicy) {
-		return release.ParsePolicy(b)
+		p, err = release.ParsePolicy(b)
+	} else {
+		p, err = release.ParsePolicyFile(b)
 	}
-	return release.ParsePolicyFile(b)
+	return p, notValid(path, "developer policy", err)
 }
 
 // readManifestFile reads a manifest or a signed manifest, telling them apart by their
@@ -494,7 +445,7 @@ func readPolicy(path string) (*release.Policy, error) {
 func readManifestFile(path string) (*release.SignedManifest, bool, error) {
 	b, err := readBounded(path, maxReleaseInput)
 	if err != nil {
-		return nil, false, fmt.Errorf("release: %w", err)
+		return nil, false, err
 	}
 	return parseManifestFile(path, b)
 }
@@ -504,16 +455,16 @@ func parseManifestFile(path string, b []byte) (*release.SignedManifest, bool, er
 	switch {
 	case hasTag(b, release.TagSignedManifest):
 		sm, err := release.ParseSignedManifest(b)
-		return sm, true, err
+		return sm, true, notValid(path, "signed manifest", err)
 	case hasTag(b, release.TagManifest):
 		m, err := release.ParseManifest(b)
 		if err != nil {
-			return nil, false, err
+			return nil, false, notValid(path, "manifest", err)
 		}
 		sm, err := release.NewSignedManifest(m)
 		return sm, false, err
 	}
-	return nil, false, fmt.Errorf("release: %s is neither a manifest nor a signed manifest", path)
+	return nil, false, fmt.Errorf("%s is neither a manifest nor a signed manifest", inputName(path))
 }
 
 func hasTag(b []byte, tag string) bool {

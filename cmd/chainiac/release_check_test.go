@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/sha512"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -225,4 +227,124 @@ func TestReleaseRebuild(t *testing.T) {
 
 	_, err = runCLI(t, "release", "rebuild", "--manifest", r.manifest, "--source", t.TempDir(), "--signed", r.signed)
 	require.Error(t, err, "another source tree does not hash to the manifest's digest")
+}
+
+// With --policy, release rebuild checks the developer signatures as every node does:
+// "ok" only when the release rebuilds and a threshold of policy keys signed; each
+// signature that does not count is named. Without it, it says they were not checked.
+func TestReleaseRebuildChecksSignatures(t *testing.T) {
+	r := newTeamRelease(t, "release")
+	var keys, pubs []string
+	for i := range 4 {
+		k := filepath.Join(r.dir, fmt.Sprintf("dev%d.key", i))
+		out, err := runCLI(t, "release", "keygen", "-o", k)
+		require.NoError(t, err)
+		keys, pubs = append(keys, k), append(pubs, strings.TrimSpace(out))
+	}
+	policy := filepath.Join(r.dir, "policy.toml")
+	_, err := runCLI(t, "release", "policy", "--threshold", "2", "-o", policy, keys[0], keys[1], keys[2])
+	require.NoError(t, err)
+	signed := filepath.Join(r.dir, "signed.bin")
+	for _, k := range []string{keys[0], keys[3]} { // one policy key and an outsider
+		from := r.manifest
+		if k != keys[0] {
+			from = signed
+		}
+		_, err = runCLI(t, "release", "sign", "--key", k, from, "-o", signed)
+		require.NoError(t, err)
+	}
+	rebuild := func(extra ...string) (string, error) {
+		return runCLI(t, append([]string{"release", "rebuild", "--manifest", signed, "--source", referenceSrc, "--signed", r.signed}, extra...)...)
+	}
+
+	out, err := rebuild()
+	require.NoError(t, err)
+	assert.Contains(t, out, "ok: demo-browser 1.0 rebuilt")
+	assert.Contains(t, out, "developer signatures not checked: give --policy")
+
+	out, err = rebuild("--policy", policy)
+	require.ErrorIs(t, err, release.ErrThreshold)
+	assert.Equal(t, exitRejected, exitCode(err))
+	assert.Contains(t, err.Error(), "1 valid developer signatures of 2 needed")
+	assert.Contains(t, out, "rebuilt: demo-browser 1.0 rebuilt", "the rebuild passed")
+	assert.NotContains(t, out, "ok:")
+	assert.Contains(t, out, "developer signatures: 1 of the 3 policy keys signed validly, 2 needed\n")
+	assert.Contains(t, out, "does not count: "+pubs[3]+" is not a key of the policy")
+
+	out, err = rebuild("--policy", policy, "--json")
+	require.Error(t, err)
+	var rep rebuildReport
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	assert.False(t, rep.OK)
+	assert.True(t, rep.Rebuilt)
+	assert.True(t, rep.SignaturesChecked)
+	assert.Equal(t, 2, rep.Threshold)
+	require.NotNil(t, rep.Signatures)
+	require.Len(t, rep.Signatures.Valid, 1)
+	assert.Equal(t, pubs[0], rep.Signatures.Valid[0].String())
+	require.Len(t, rep.Signatures.Unknown, 1)
+	assert.Equal(t, pubs[3], rep.Signatures.Unknown[0].String())
+	assert.Empty(t, rep.Signatures.Invalid)
+	assert.Contains(t, rep.Error, "1 valid developer signatures of 2 needed")
+
+	_, err = runCLI(t, "release", "sign", "--key", keys[1], signed, "-o", signed)
+	require.NoError(t, err)
+	m, err := release.ParseManifest(mustRead(t, r.manifest))
+	require.NoError(t, err)
+	out, err = rebuild("--policy", policy)
+	require.NoError(t, err)
+	assert.Contains(t, out, "ok: demo-browser 1.0 rebuilt")
+	assert.Contains(t, out, "developer signatures: 2 of the 3 policy keys signed validly, 2 needed: every node with this policy accepts them")
+
+	out, err = rebuild("--policy", policy, "--json")
+	require.NoError(t, err)
+	rep = rebuildReport{}
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	assert.True(t, rep.OK)
+	assert.Equal(t, m.Hash().String(), rep.ManifestHash)
+	assert.Equal(t, []string{"linux-x86_64/de", "windows-x86_64/en-US"}, rep.Targets)
+	assert.Equal(t, "release", rep.Channel)
+	assert.True(t, rep.LocalFiles)
+	assert.Len(t, rep.Signatures.Valid, 2)
+	assert.Empty(t, rep.Error)
+	var raw map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &raw))
+	assert.Equal(t, []any{}, raw["signatures"].(map[string]any)["invalid"], "empty lists, not null")
+
+	// An unsigned manifest under --policy: nothing signed it.
+	_, err = runCLI(t, "release", "rebuild", "--manifest", r.manifest, "--source", referenceSrc, "--signed", r.signed, "--policy", policy)
+	require.ErrorContains(t, err, "an unsigned manifest: have developers sign it")
+	assert.Equal(t, exitRejected, exitCode(err))
+}
+
+// release check --json reports the same shape; a failed check is ok=false with its
+// reason, and exit status 3.
+func TestReleaseCheckJSON(t *testing.T) {
+	r := newTeamRelease(t, "release")
+	rebuilt := rebuildAsNode(t, r.manifest)
+	out, err := runCLI(t, "release", "check", "--manifest", r.manifest, "--rebuilt", rebuilt, "--signed", r.signed, "--json")
+	require.NoError(t, err)
+	var rep rebuildReport
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	m, err := release.ParseManifest(mustRead(t, r.manifest))
+	require.NoError(t, err)
+	assert.True(t, rep.OK)
+	assert.True(t, rep.Rebuilt)
+	assert.Equal(t, m.Hash().String(), rep.ManifestHash)
+	assert.Equal(t, "demo-browser", rep.Product)
+	assert.Equal(t, "1.0", rep.Version)
+	assert.Len(t, rep.Targets, 2)
+	assert.False(t, rep.SignaturesChecked)
+	assert.Nil(t, rep.Signatures)
+
+	// The unsigned MARs given as the rebuild of the signed ones' directory: refused.
+	out, err = runCLI(t, "release", "check", "--manifest", r.manifest, "--rebuilt", r.signed, "--signed", r.signed, "--json")
+	require.Error(t, err)
+	assert.Equal(t, exitRejected, exitCode(err))
+	rep = rebuildReport{}
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	assert.False(t, rep.OK)
+	assert.False(t, rep.Rebuilt)
+	assert.NotEmpty(t, rep.Error)
+	assert.Equal(t, m.Hash().String(), rep.ManifestHash)
 }

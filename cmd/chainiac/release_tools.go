@@ -38,15 +38,21 @@ public key is used) or a public key in hex as keygen prints it.`,
 			if err != nil {
 				return fmt.Errorf("release policy: %w", err)
 			}
-			if err := writeNew(out, p.MarshalPolicyFile(), 0o644); err != nil {
+			msg := cmd.OutOrStdout()
+			if out == "-" {
+				if _, err := msg.Write(p.MarshalPolicyFile()); err != nil {
+					return err
+				}
+				msg = cmd.ErrOrStderr()
+			} else if err := writeNew(out, p.MarshalPolicyFile(), 0o644); err != nil {
 				return fmt.Errorf("release policy: %w", err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "policy %s: %d of %d keys, written to %s\n", p.Hash(), threshold, len(keys), out)
+			fmt.Fprintf(msg, "policy %s: %d of %d keys, written to %s\n", p.Hash(), threshold, len(keys), out)
 			return nil
 		},
 	}
 	cmd.Flags().IntVar(&threshold, "threshold", 0, "how many of the keys must sign")
-	cmd.Flags().StringVarP(&out, "output", "o", "", "policy file to create (never overwritten)")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "policy file to create (never overwritten), - for standard output")
 	_ = cmd.MarkFlagRequired("threshold")
 	_ = cmd.MarkFlagRequired("output")
 	return cmd
@@ -84,6 +90,9 @@ archive (for an archive, its file's SHA-256: sha256sum).`,
 		Example: `  chainiac release tree-digest ./demo-browser-2.0`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if st, err := os.Stat(args[0]); err != nil || !st.IsDir() {
+				return fmt.Errorf("release tree-digest: %s is not a directory: give the source tree", args[0])
+			}
 			d, err := build.TreeDigest(args[0], build.DefaultLimits())
 			if err != nil {
 				return fmt.Errorf("release tree-digest: %w", err)
@@ -96,11 +105,12 @@ archive (for an archive, its file's SHA-256: sha256sum).`,
 }
 
 func newReleaseRebuildCmd() *cobra.Command {
-	var manifestFile, source, signedDir string
+	var manifestFile, source, signedDir, policyFile string
 	var recipeArgs []string
+	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "rebuild --manifest MANIFEST --source FILE|DIR|URL [--signed DIR] [--recipe NAME=COMMAND…]",
-		Short: "Run the whole check a node runs before it signs: fetch, hash, rebuild, compare",
+		Use:   "rebuild --manifest MANIFEST --source FILE|DIR|URL [--signed DIR] [--policy POLICY] [--recipe NAME=COMMAND…] [--json]",
+		Short: "Run the whole check a node runs before it signs: signatures, fetch, hash, rebuild, compare",
 		Long: `Rebuild a release the way every node will before it signs: fetch the source
 (a local archive or directory, or an http(s) URL), check its SHA-256 against the
 manifest, run the manifest's recipe in a fresh workspace, fetch each signed MAR
@@ -108,18 +118,27 @@ from its URL (or take it from --signed DIR/<platform>/<locale>.mar), and check t
 every rebuilt MAR is the manifest's unsigned MAR and every signed MAR that MAR plus
 signatures. The recipe reference/v2 is this binary's reference builder; other
 recipes are given as --recipe NAME=COMMAND (run with /bin/sh -c in the source).
-Exit status 3 when the release does not rebuild.`,
-		Example: `  chainiac release rebuild --manifest signed-2.0.bin --source demo-browser-2.0.tar.gz
-  chainiac release rebuild --manifest manifest.bin --source ./src --signed signed`,
+
+With --policy (the chain's developer policy in force) the manifest's developer
+signatures are checked as every node checks them, and each one that does not count
+is named: "ok" then means every node with the recipe will sign. Without --policy
+the signatures are not checked, and the output says so.
+Exit status 3 when the release does not rebuild or its signatures do not suffice.`,
+		Example: `  chainiac release rebuild --manifest signed-2.0.bin --source demo-browser-2.0.tar.gz --policy policy.toml
+  chainiac release rebuild --manifest manifest.bin --source ./src --signed signed --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			sm, _, err := readManifestFile(manifestFile)
+			sm, signedFile, err := readManifestFile(manifestFile)
 			if err != nil {
 				return fmt.Errorf("release rebuild: %w", err)
 			}
 			m, err := release.ParseManifest(sm.Manifest)
 			if err != nil {
 				return fmt.Errorf("release rebuild: %s: %w", manifestFile, err)
+			}
+			policy, err := optionalPolicy(policyFile)
+			if err != nil {
+				return fmt.Errorf("release rebuild: %w", err)
 			}
 			recipes := map[string]build.Recipe{}
 			exe, err := os.Executable()
@@ -152,38 +171,42 @@ Exit status 3 when the release does not rebuild.`,
 			if err != nil {
 				return fmt.Errorf("release rebuild: %w", err)
 			}
+			r := newRebuildReport(m)
+			r.LocalFiles = !isURL(source) || signedDir != ""
+			sigErr := r.checkSignatures(policy, sm, signedFile)
 			ctx := contextOf(cmd)
 			start := time.Now()
-			res, err := runner.Run(ctx, recipe, m, source)
-			if err != nil {
-				return fmt.Errorf("release rebuild: %w: %w", errRefused, err)
+			res, rebuildErr := runner.Run(ctx, recipe, m, source)
+			r.Seconds = time.Since(start).Seconds()
+			if rebuildErr == nil {
+				defer res.Close()
+				var signed map[release.TargetKey]string
+				if signedDir != "" {
+					signed, err = build.FindMARs(signedDir)
+				} else {
+					signed, err = build.FetchSignedMARs(ctx, http.DefaultClient, m, filepath.Join(work, "signed"), build.DefaultLimits().FetchTimeout)
+				}
+				if err != nil {
+					return fmt.Errorf("release rebuild: %w", err)
+				}
+				rebuildErr = build.CheckRebuild(m, res.Paths(), signed)
 			}
-			defer res.Close()
-			var signed map[release.TargetKey]string
-			if signedDir != "" {
-				signed, err = build.FindMARs(signedDir)
-			} else {
-				signed, err = build.FetchSignedMARs(ctx, http.DefaultClient, m, filepath.Join(work, "signed"), build.DefaultLimits().FetchTimeout)
+			r.Rebuilt = rebuildErr == nil
+			var notes []string
+			if r.LocalFiles {
+				notes = append(notes, "note: from local files; nodes fetch the source and the signed MARs from their http(s) URLs")
 			}
-			if err != nil {
-				return fmt.Errorf("release rebuild: %w", err)
-			}
-			if err := build.CheckRebuild(m, res.Paths(), signed); err != nil {
-				return fmt.Errorf("release rebuild: %w: %w", errRefused, err)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "ok: %s %s rebuilt in %.1f s: %d targets match the manifest; each signed MAR is its rebuild plus signatures\n",
-				m.Product, m.Version, time.Since(start).Seconds(), len(m.Targets))
-			if !isURL(source) || signedDir != "" {
-				fmt.Fprintln(cmd.OutOrStdout(), "note: from local files; nodes fetch the source and the signed MARs from their http(s) URLs")
-			}
-			fmt.Fprintln(cmd.OutOrStdout(), "the developer signatures are not checked here: release verify --policy")
-			return nil
+			return r.finish(cmd.OutOrStdout(), "release rebuild", manifestFile, asJSON, policy, rebuildErr, sigErr,
+				fmt.Sprintf("%s %s rebuilt in %.1f s: %d targets match the manifest; each signed MAR is its rebuild plus signatures",
+					m.Product, m.Version, r.Seconds, len(m.Targets)), notes...)
 		},
 	}
 	cmd.Flags().StringVar(&manifestFile, "manifest", "", "manifest or signed manifest")
 	cmd.Flags().StringVar(&source, "source", "", "source archive, directory or http(s) URL")
 	cmd.Flags().StringVar(&signedDir, "signed", "", "directory of signed MARs (default: fetch each from its URL)")
+	cmd.Flags().StringVar(&policyFile, "policy", "", "developer policy in force: also check the manifest's developer signatures")
 	cmd.Flags().StringArrayVar(&recipeArgs, "recipe", nil, "a recipe other than reference/v2: NAME=COMMAND")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 	_ = cmd.MarkFlagRequired("manifest")
 	_ = cmd.MarkFlagRequired("source")
 	return cmd

@@ -289,19 +289,11 @@ func newUpdateFetchCmd(stateDir *string) *cobra.Command {
 	return cmd
 }
 
-// writeOutput writes data to path atomically, or to stdout for "-".
-func writeBytesOrStdout(cmd *cobra.Command, path string, data []byte) error {
-	if path == "-" {
-		_, err := cmd.OutOrStdout().Write(data)
-		return err
-	}
-	return atomicfile.WriteBytes(path, data, 0o644)
-}
-
 func newUpdateXMLCmd(stateDir *string) *cobra.Command {
 	var target, channel, installed, out string
+	var force bool
 	cmd := &cobra.Command{
-		Use:   "xml --target PLATFORM/LOCALE --channel C --installed VERSION [-o FILE]",
+		Use:   "xml --target PLATFORM/LOCALE --channel C --installed VERSION [-o FILE [--force]]",
 		Short: "Write the update.xml a Firefox-family updater reads, for the verified release",
 		Long: `Verify the newest release and write an update.xml (Firefox, Tor Browser) offering
 the target's complete MAR with its witnessed size and SHA-512 when the release is
@@ -313,6 +305,9 @@ newer than --installed on --channel, and <updates></updates> otherwise.`,
 			if err != nil {
 				return fmt.Errorf("update xml: %w", err)
 			}
+			if err := guardOutput(out, force, nil); err != nil {
+				return fmt.Errorf("update xml: %w", err)
+			}
 			c, err := openClient(cmd, *stateDir)
 			if err != nil {
 				return fmt.Errorf("update xml: %w", err)
@@ -321,13 +316,17 @@ newer than --installed on --channel, and <updates></updates> otherwise.`,
 			if err != nil {
 				return fmt.Errorf("update xml: %w", err)
 			}
-			return writeBytesOrStdout(cmd, out, client.UpdateXML(u, channel, platform, locale, installed))
+			if err := writeBytes(cmd, out, client.UpdateXML(u, channel, platform, locale, installed)); err != nil {
+				return fmt.Errorf("update xml: %w", err)
+			}
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&target, "target", "", "PLATFORM/LOCALE")
 	cmd.Flags().StringVar(&channel, "channel", "release", "the installation's update channel")
 	cmd.Flags().StringVar(&installed, "installed", "", "the installed version (empty: offer any release)")
 	cmd.Flags().StringVarP(&out, "output", "o", "-", "file to write, - for standard output")
+	cmd.Flags().BoolVar(&force, "force", false, "replace an existing output file")
 	_ = cmd.MarkFlagRequired("target")
 	return cmd
 }
@@ -382,12 +381,16 @@ or 503 when no fresh state verifies. Stops cleanly on SIGINT or SIGTERM.`,
 
 func newUpdateBundleCmd(stateDir *string) *cobra.Command {
 	var target, out string
+	var force bool
 	cmd := &cobra.Command{
-		Use:     "bundle --target PLATFORM/LOCALE -o FILE",
+		Use:     "bundle --target PLATFORM/LOCALE -o FILE [--force]",
 		Short:   "Write an offline proof that the newest release was witnessed, to ship beside its MAR",
 		Example: `  chainiac update bundle --target linux-x86_64/en-US -o demo-browser-2.0.bundle`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := guardOutput(out, force, nil); err != nil {
+				return fmt.Errorf("update bundle: %w", err)
+			}
 			c, u, _, err := checkedTarget(cmd, *stateDir, target)
 			if err != nil {
 				return fmt.Errorf("update bundle: %w", err)
@@ -399,7 +402,7 @@ func newUpdateBundleCmd(stateDir *string) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("update bundle: %w", err)
 			}
-			if err := writeBytesOrStdout(cmd, out, b.Encode()); err != nil {
+			if err := writeBytes(cmd, out, b.Encode()); err != nil {
 				return fmt.Errorf("update bundle: %w", err)
 			}
 			return nil
@@ -407,6 +410,7 @@ func newUpdateBundleCmd(stateDir *string) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&target, "target", "", "PLATFORM/LOCALE the bundle is for (checked to exist)")
 	cmd.Flags().StringVarP(&out, "output", "o", "", "file to write, - for standard output")
+	cmd.Flags().BoolVar(&force, "force", false, "replace an existing output file")
 	_ = cmd.MarkFlagRequired("target")
 	_ = cmd.MarkFlagRequired("output")
 	return cmd
