@@ -94,6 +94,9 @@ func (c *procCluster) transcriptSetup(t *testing.T, env *testscript.Env) error {
 		}
 	}
 	env.Setenv("DEAD", "http://"+freePort(t))
+	// chainiac is this race-instrumented test binary, whose race runtime would sleep
+	// a second at every exit to let other goroutines report.
+	env.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	for from, to := range map[string]string{
 		"../../release/build/testdata/mar-signing-key.pem":     "release-key.pem",
 		"../../release/build/testdata/mar-signing-key.pub.pem": "release-key.pub.pem",
