@@ -264,9 +264,7 @@ func (m *Monitor) writeSite(dir string, rep *Report) error {
 	if d.Charts, err = m.charts(rows); err != nil {
 		return err
 	}
-	if err := renderTo(filepath.Join(dir, "index.html"), "index", d); err != nil {
-		return err
-	}
+	index := d
 	if d.Rosters, err = m.rosterHistory(); err != nil {
 		return err
 	}
@@ -287,6 +285,10 @@ func (m *Monitor) writeSite(dir string, rep *Report) error {
 		if err := writeQuick(filepath.Join(dir, "checkpoint"), m.checkpoint.Encode()); err != nil {
 			return err
 		}
+	}
+	// The index last: whoever waits for it (people, tests) finds the rest in place.
+	if err := renderTo(filepath.Join(dir, "index.html"), "index", index); err != nil {
+		return err
 	}
 	return writeQuick(filepath.Join(dir, siteMark), []byte(strconv.FormatUint(head, 10)+" "+mark+"\n"))
 }

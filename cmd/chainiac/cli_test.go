@@ -6,6 +6,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/spf13/cobra"
 
 	"github.com/chainiac/chainiac/internal/onettest"
@@ -15,8 +16,10 @@ import (
 
 // TestMain runs the tests, or, when the recipe runner starts this test binary as
 // `chainiac build reference` (see TestReleaseCheckAfterRebuild), acts as the chainiac
-// binary for that one command. The chainiac binary built for the multi-process tests
-// (chainiacBinary) is removed after the tests.
+// binary for that one command. The transcripts (transcript_test.go) run the same
+// binary as their `chainiac` command: testscript.Main puts a copy named chainiac on
+// PATH and runs main when it is started under that name. The chainiac binary built
+// for the multi-process tests (chainiacBinary) is removed after the tests.
 func TestMain(m *testing.M) {
 	if len(os.Args) == 3 && os.Args[1] == "build" && os.Args[2] == "reference" {
 		root := newRootCmd()
@@ -27,9 +30,17 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	code := onettest.Run(m)
+	testscript.Main(testRun{m}, map[string]func(){"chainiac": main})
+}
+
+// testRun is the test run that testscript.Main starts when this binary is not a
+// transcript's chainiac.
+type testRun struct{ m *testing.M }
+
+func (r testRun) Run() int {
+	code := onettest.Run(r.m)
 	removeBinary()
-	os.Exit(code)
+	return code
 }
 
 // runCLI runs the chainiac command tree in-process and returns what it printed.

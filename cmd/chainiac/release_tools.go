@@ -1,7 +1,11 @@
 package main
 
 import (
+	"crypto/sha256"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -82,18 +86,29 @@ func developerKey(arg string) (release.DeveloperKey, error) {
 
 func newReleaseTreeDigestCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "tree-digest DIR",
-		Short: "Print the SHA-256 a manifest names for a source directory",
-		Long: `Print the tree digest of a source directory: what --source-sha256 of
-'release manifest' names when the nodes build from a directory rather than an
-archive (for an archive, its file's SHA-256: sha256sum).`,
-		Example: `  chainiac release tree-digest ./demo-browser-2.0`,
-		Args:    cobra.ExactArgs(1),
+		Use:   "tree-digest DIR|ARCHIVE",
+		Short: "Print the SHA-256 a manifest names for a source directory or archive",
+		Long: `Print what --source-sha256 of 'release manifest' names for a source: for a
+directory (nodes building from a directory), its tree digest; for an archive
+file (what nodes fetch from the --source URL), the SHA-256 of the file, as
+sha256sum prints it.`,
+		Example: `  chainiac release tree-digest demo-browser-2.0.tar.gz
+  chainiac release tree-digest ./demo-browser-2.0`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if st, err := os.Stat(args[0]); err != nil || !st.IsDir() {
-				return fmt.Errorf("release tree-digest: %s is not a directory: give the source tree", args[0])
+			limits := build.DefaultLimits()
+			var d release.Hash256
+			st, err := os.Stat(args[0])
+			switch {
+			case errors.Is(err, fs.ErrNotExist):
+				return fmt.Errorf("release tree-digest: %s does not exist: give the source directory or archive", args[0])
+			case err != nil:
+				return fmt.Errorf("release tree-digest: %w", err)
+			case st.Mode().IsRegular():
+				_, err = hashSource(args[0], limits.MaxSourceBytes, d[:])
+			default:
+				d, err = build.TreeDigest(args[0], limits)
 			}
-			d, err := build.TreeDigest(args[0], build.DefaultLimits())
 			if err != nil {
 				return fmt.Errorf("release tree-digest: %w", err)
 			}
@@ -102,6 +117,25 @@ archive (for an archive, its file's SHA-256: sha256sum).`,
 		},
 	}
 	return cmd
+}
+
+// hashSource writes the SHA-256 of an archive of at most max bytes into dst.
+func hashSource(path string, max int64, dst []byte) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, io.LimitReader(f, max+1))
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", path, err)
+	}
+	if n > max {
+		return 0, fmt.Errorf("%s: larger than %d bytes, the most a node fetches", path, max)
+	}
+	copy(dst, h.Sum(nil))
+	return n, nil
 }
 
 func newReleaseRebuildCmd() *cobra.Command {

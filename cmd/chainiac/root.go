@@ -20,8 +20,17 @@ genesis block and install only what the cothority witnessed.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       version(),
-		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			ownSignals.Store(cmd.Annotations[signalsAnnotation] == "own")
+			// Cobra checks these after this hook, with errors of its own: a missing
+			// required flag is a usage error (exit status 2) like a bad one.
+			if err := cmd.ValidateRequiredFlags(); err != nil {
+				return usageError{err}
+			}
+			if err := cmd.ValidateFlagGroups(); err != nil {
+				return usageError{err}
+			}
+			return nil
 		},
 	}
 	root.AddCommand(newBuildCmd(), newMarCmd(), newReleaseCmd(), newSimulateCmd(),
@@ -31,7 +40,24 @@ genesis block and install only what the cothority witnessed.`,
 	for _, c := range root.Commands() {
 		requireSubcommand(c)
 	}
+	argsAreUsage(root)
 	return root
+}
+
+// argsAreUsage makes a wrong number of arguments a usage error (exit status 2) in
+// every command.
+func argsAreUsage(cmd *cobra.Command) {
+	for _, c := range cmd.Commands() {
+		argsAreUsage(c)
+	}
+	if check := cmd.Args; check != nil {
+		cmd.Args = func(c *cobra.Command, args []string) error {
+			if err := check(c, args); err != nil {
+				return usageError{err}
+			}
+			return nil
+		}
+	}
 }
 
 // signalsAnnotation marks a command that stops cleanly on SIGINT and SIGTERM itself.
