@@ -45,7 +45,7 @@ file: the joined entries of 'chainiac node setup') and the developer policy (a
 policy file or encoding), and post it to one member node, which has the whole
 roster cosign it. On success the genesis ID, the value updaters pin, is printed
 on standard output. Otherwise every round's error and refusal is printed on
-standard error and the exit status is 1.`,
+standard error and the exit status is 3.`,
 		Example: `  chainiac chain create --roster group.toml --policy policy.toml --product tor-browser \
       --node http://127.0.0.1:7771`,
 		Args: cobra.NoArgs,
@@ -86,7 +86,7 @@ standard error and the exit status is 1.`,
 				if msg == "" {
 					msg = "not accepted"
 				}
-				return fmt.Errorf("chain create: %s", oneLine(msg))
+				return fmt.Errorf("chain create: %w: %s", errRefused, oneLine(msg))
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "chain of %s created: %d members, threshold %d\n", product, roster.Len(), roster.Threshold())
 			return nil

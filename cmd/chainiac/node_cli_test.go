@@ -204,7 +204,8 @@ func TestChainCreatePrintsRefusals(t *testing.T) {
 	root.SetErr(&errOut)
 	root.SetArgs([]string{"chain", "create", "--roster", group, "--policy", policy, "--product", "p", "--node", srv.URL})
 	err = root.Execute()
-	require.EqualError(t, err, "chain create: the genesis roster did not cosign the genesis: protocol: 1 signed, 3 needed")
+	require.EqualError(t, err, "chain create: refused: the genesis roster did not cosign the genesis: protocol: 1 signed, 3 needed")
+	require.Equal(t, exitRejected, exitCode(err))
 	require.Empty(t, out.String(), "no genesis ID for a chain that was not created")
 	require.Equal(t, `round genesis: failed by 1 of 4 (threshold 3) in 0.00s
   error: protocol: 1 signed, 3 needed

@@ -485,7 +485,7 @@ func TestNodeProcesses(t *testing.T) {
 		mustRunBin(t, "policy", "change", "--node", c.url(0), "--policy", newPolicy, "-o", change)
 		mustRunBin(t, "release", "sign", "--key", keyFile(0), change, "-o", change)
 		_, errOut, code := runBin(t, "release", "sign", "--key", keyFile(0), change, "-o", change)
-		require.Equal(t, exitFailure, code)
+		require.Equal(t, exitRejected, code, "a key signs once")
 		require.Contains(t, errOut, "already carries the signature of")
 		_, errOut, code = runBin(t, "policy", "propose", "--node", c.url(0), change)
 		require.Equal(t, exitRejected, code, "one signature of two: refused before it is proposed")

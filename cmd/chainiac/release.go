@@ -195,6 +195,9 @@ func checkTargetFiles(m *release.Manifest, unsigned, signed map[release.TargetKe
 		}
 	}
 	if err := build.CheckRebuild(m, unsigned, signed); err != nil {
+		if errors.Is(err, build.ErrRebuildMismatch) {
+			return fmt.Errorf("%w: no node would sign this release: %w", errRefused, err)
+		}
 		return fmt.Errorf("no node would sign this release: %w", err)
 	}
 	return nil
@@ -309,7 +312,7 @@ func signFile(path string, signer *release.Signer) ([]byte, int, error) {
 				continue
 			}
 			if s.Key == signer.Public() {
-				return fmt.Errorf("%s already carries the signature of %s: each developer signs once", path, signer.Public())
+				return fmt.Errorf("%w: %s already carries the signature of %s: each developer signs once", errRefused, path, signer.Public())
 			}
 			kept = append(kept, s)
 		}
