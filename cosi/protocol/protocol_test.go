@@ -148,7 +148,6 @@ func TestImpossibleFromTheStart(t *testing.T) {
 	n := 16
 	deadOnes := spread(n, faulty(n)+1)
 	c := newCluster(t, n, rolesOf(dead, deadOnes...))
-	start := time.Now()
 	_, err := c.sign(t, []byte("cannot work"), cosi.DefaultPolicy(n), 20*time.Second)
 	require.ErrorIs(t, err, ErrUnreachable)
 	var re *RoundError
@@ -156,8 +155,11 @@ func TestImpossibleFromTheStart(t *testing.T) {
 	for _, d := range deadOnes {
 		require.Contains(t, failedMembers(re.Failures), d)
 	}
-	// Dead members are known at once: the round must not sit out its timeout.
-	require.Less(t, time.Since(start), 10*time.Second)
+	// Dead members are known at once: the round must not sit out its timeout, which
+	// would name them "no reply in time" (a wall-time bound would fail under load).
+	for _, f := range re.Failures {
+		require.NotContains(t, f.Reason, "no reply", "member %d", f.Member)
+	}
 }
 
 func TestBadRequest(t *testing.T) {
