@@ -43,6 +43,8 @@ const (
 	rogue                   // a leaf: announces to every node but the root and its ancestors, then signs
 	slowLookup              // honest, but its roster look-up waits until a rogue member has announced
 	lateRefuses             // its check says no, after the others have signed
+	panics                  // its roster look-up panics
+	overclaims              // asks nobody, and answers with its own share under its whole subtree's mask
 	numBehaviours           // not a behaviour: the number of them, for the test that each is implemented
 )
 
@@ -59,11 +61,11 @@ const (
 // test cannot list a misbehaviour that quietly runs the honest protocol.
 func kindOf(b behaviour) (behaviourKind, error) {
 	switch b {
-	case honest, refuses, stuck, slowLookup, lateRefuses:
+	case honest, refuses, stuck, slowLookup, lateRefuses, panics:
 		return byEnv, nil
 	case dead:
 		return byStopping, nil
-	case silent, garbage, wrongSign, liar, swallows, hurries, blames, forges, invents, forgets, rogue:
+	case silent, garbage, wrongSign, liar, swallows, hurries, blames, forges, invents, forgets, rogue, overclaims:
 		return byByzantine, nil
 	}
 	return 0, fmt.Errorf("behaviour %d is not implemented", b)
@@ -83,8 +85,9 @@ type cluster struct {
 	rogueSent     chan struct{}
 	rogueSentOnce sync.Once
 	rogueReplies  atomic.Int32
-	// linger is every round's Request.Linger.
+	// linger is every round's Request.Linger, and round its Request.Round.
 	linger time.Duration
+	round  cosi.RoundID
 }
 
 var testRef = []byte("test-roster")
@@ -142,6 +145,9 @@ func (c *cluster) env(i int, b behaviour) Env {
 			return c.keys[i], nil
 		},
 		Roster: func(ref []byte) (*cosi.Roster, error) {
+			if b == panics {
+				panic(fmt.Sprintf("member %d: roster look-up panics", i))
+			}
 			if b == slowLookup {
 				// Slow enough that a rogue's announcement reaches our children first.
 				select {
@@ -192,7 +198,7 @@ func (c *cluster) signOver(t *testing.T, tree *onet.Tree, msg []byte, policy cos
 	pi, err := c.net.CreateProtocol(0, testProtocol, tree)
 	require.NoError(t, err)
 	p := pi.(*Protocol)
-	p.Request = Request{RosterRef: testRef, Message: msg, Data: []byte("data"), Policy: policy, Timeout: timeout, Linger: c.linger}
+	p.Request = Request{RosterRef: testRef, Message: msg, Data: []byte("data"), Policy: policy, Timeout: timeout, Linger: c.linger, Round: c.round}
 	require.NoError(t, p.Start())
 	ctx, cancel := context.WithTimeout(context.Background(), timeout+5*time.Second)
 	defer cancel()
@@ -265,6 +271,17 @@ func (bz *byzantine) onAnnounce(m announceMsg) error {
 			return err
 		}
 		reply.Signature = s.Encode()
+	case overclaims:
+		// A real share, but its mask names the whole subtree: the partial does not verify.
+		s, err := bz.key.Sign(bz.roster, m.Message)
+		if err != nil {
+			return err
+		}
+		enc := s.Encode()
+		for mem := range subtreeMembers(bz.TreeNode()) {
+			enc[cosi.PointSize+2+mem/8] |= 1 << (mem % 8)
+		}
+		reply.Signature = enc
 	case invents:
 		for _, mem := range sortedKeys(subtreeMembers(bz.TreeNode())) {
 			reply.Refusals = append(reply.Refusals, RefusalMsg{Member: int32(mem),

@@ -9,6 +9,7 @@ import (
 	"github.com/chainiac/chainiac/internal/localnet"
 	"github.com/chainiac/chainiac/internal/testrand"
 	"github.com/stretchr/testify/require"
+	"go.dedis.ch/kyber/v3/pairing/bn256"
 	"go.dedis.ch/onet/v3"
 	"go.dedis.ch/onet/v3/network"
 )
@@ -177,4 +178,68 @@ func TestAcceptVerifiesRefusalsOnArrival(t *testing.T) {
 		{Member: 3, Reason: "refusal with an invalid signature"},
 		{Member: 4, Reason: "refusal with an invalid signature"},
 	}, r.g.failures())
+}
+
+// shifted returns sig with its point moved by k times the G1 base point: a share that
+// no longer verifies on its own.
+func shifted(t testing.TB, sig *cosi.Signature, k int64) *cosi.Signature {
+	t.Helper()
+	g1 := bn256.NewSuite().G1()
+	enc := sig.Encode()
+	p := g1.Point()
+	require.NoError(t, p.UnmarshalBinary(enc[:cosi.PointSize]))
+	p.Add(p, g1.Point().Mul(g1.Scalar().SetInt64(k), nil))
+	b, err := p.MarshalBinary()
+	require.NoError(t, err)
+	out, err := cosi.ParseSignature(append(b, enc[cosi.PointSize:]...))
+	require.NoError(t, err)
+	return out
+}
+
+// settle judges the sum first: shares that verify only together (two senders moving a
+// point between them) make a valid aggregate, which is all anyone later checks, and
+// are kept. Only a sum that fails sends settle to the shares one by one.
+func TestGatherJudgesTheSum(t *testing.T) {
+	keys, r := gatherKeys(t, 4)
+	msg := []byte("m")
+	g := newGather(r, testRound, msg)
+	require.NoError(t, g.addOwn(0, share(t, keys[0], r, msg)))
+	plus, minus := shifted(t, share(t, keys[1], r, msg), 7), shifted(t, share(t, keys[2], r, msg), -7)
+	require.Error(t, cosi.VerifyPartial(r, msg, plus))
+	require.Error(t, cosi.VerifyPartial(r, msg, minus))
+	require.NoError(t, g.addReply(1, set(1), plus, nil, nil))
+	require.NoError(t, g.addReply(2, set(2), minus, nil, nil))
+	require.Empty(t, g.settle())
+	require.Equal(t, 3, g.signed())
+	require.NoError(t, cosi.VerifyPartial(r, msg, g.agg))
+	require.Empty(t, g.failure)
+}
+
+// A refusal's signature of exactly cosi.MaxSignatureSize bytes is looked at (and here
+// found invalid for its member); one byte more discards the whole reply.
+func TestAcceptRefusalSignatureAtItsBound(t *testing.T) {
+	keys, roster := gatherKeys(t, 3)
+	msg := []byte("m")
+	sender := network.NewServerIdentity(localnet.Suite.Point().Base(), network.NewTCPAddress("127.0.0.1:1"))
+	for _, size := range []int{cosi.MaxSignatureSize, cosi.MaxSignatureSize + 1} {
+		r := &round{
+			roster:      roster,
+			g:           newGather(roster, testRound, msg),
+			replyAt:     time.Now().Add(-time.Second), // no time left: no asking again
+			pending:     map[onet.TreeNodeID]askedNode{},
+			byMember:    map[int]onet.TreeNodeID{},
+			provisional: map[int]string{},
+		}
+		err := r.accept(askedNode{node: onet.NewTreeNode(1, sender), allowed: set(1, 2)}, Reply{
+			Signature: share(t, keys[1], roster, msg).Encode(),
+			Refusals:  []RefusalMsg{{Member: 2, Reason: "refused", Signature: make([]byte, size)}},
+		})
+		if size > cosi.MaxSignatureSize {
+			require.ErrorContains(t, err, "oversized refusal from member 2")
+			continue
+		}
+		require.NoError(t, err, "%d bytes", size)
+		require.Empty(t, r.g.settle())
+		require.Equal(t, []Failure{{Member: 2, Reason: "refusal with an invalid signature"}}, r.g.failures())
+	}
 }

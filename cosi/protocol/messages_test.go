@@ -2,8 +2,11 @@ package protocol
 
 import (
 	"bytes"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 )
@@ -37,4 +40,40 @@ func TestAnnounceValidate(t *testing.T) {
 		mangle(&a)
 		require.Error(t, a.validate(), name)
 	}
+}
+
+// A reason of exactly MaxReasonSize bytes is kept whole; a longer one is cut, on a rune
+// boundary; invalid UTF-8 is replaced.
+func TestTruncateReason(t *testing.T) {
+	at := strings.Repeat("a", MaxReasonSize)
+	require.Equal(t, at, truncateReason(at))
+	require.Equal(t, at, truncateReason(at+"b"))
+	// "é" is two bytes: the one that would end at MaxReasonSize+1 is dropped whole.
+	straddling := strings.Repeat("a", MaxReasonSize-1) + "é"
+	require.Equal(t, strings.Repeat("a", MaxReasonSize-1), truncateReason(straddling))
+	require.Equal(t, "bad \uFFFD byte", truncateReason("bad \xff byte"))
+	require.True(t, utf8.ValidString(truncateReason(strings.Repeat("€", MaxReasonSize))))
+}
+
+// The error names at most maxListed refusals and, per reason, maxListed failed members.
+func TestRoundErrorMessage(t *testing.T) {
+	e := &RoundError{Signed: 3, Needed: 5}
+	want := "protocol: 3 signed, 5 needed"
+	for m := 1; m <= maxListed+2; m++ {
+		e.Refusals = append(e.Refusals, Refusal{Member: m, Reason: "differs"})
+		if m <= maxListed {
+			want += fmt.Sprintf("; member %d refused: differs", m)
+		}
+	}
+	want += "; and 2 more refusals"
+	e.Failures = append(e.Failures, Failure{Member: 13, Reason: "dead"})
+	for m := 20; m <= 20+maxListed; m++ {
+		e.Failures = append(e.Failures, Failure{Member: m, Reason: "silent"})
+	}
+	for m := 40; m < 40+maxListed; m++ {
+		e.Failures = append(e.Failures, Failure{Member: m, Reason: "late"})
+	}
+	want += "; member 13 failed: dead; 11 members failed (silent): [20 21 22 23 24 25 26 27 28 29 …]" +
+		"; 10 members failed (late): [40 41 42 43 44 45 46 47 48 49]"
+	require.Equal(t, want, e.Error())
 }

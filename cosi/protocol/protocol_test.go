@@ -305,6 +305,8 @@ func TestMisbehavingSubLeaderCannotSilenceItsLeaves(t *testing.T) {
 			"a reply must account for the sender's whole subtree, or it is discarded whole"},
 		{"invents: refusals for its whole subtree that do not verify", invents, 5 * time.Second, false,
 			"a refusal counts only once its signature verified; the others are asked directly"},
+		{"overclaims: its own share under its whole subtree's mask", overclaims, 5 * time.Second, false,
+			"a partial that does not verify is dropped, and the sender's subtree asked directly"},
 	}
 	n := 16
 	tree, err := NewTree(dummyRoster(t, n), DefaultSubtrees(n))
@@ -405,4 +407,39 @@ func TestInventedRefusalsDoNotSilenceHonestLeaves(t *testing.T) {
 			})
 		}
 	}
+}
+
+// A panic in the root's round (here in the application's roster look-up) becomes the
+// round's error: Wait returns instead of hanging until its context ends.
+func TestPanicBecomesTheRoundsError(t *testing.T) {
+	c := newCluster(t, 2, rolesOf(panics, 0))
+	_, err := c.sign(t, []byte("m"), cosi.Policy{Threshold: 2}, 2*time.Second)
+	require.ErrorContains(t, err, "protocol: internal error: member 0: roster look-up panics")
+}
+
+// The caller's round ID is the one every refusal signs; without one, the root draws a
+// fresh ID for each round.
+func TestRequestRoundNamesTheRefusals(t *testing.T) {
+	n := 4
+	c := newCluster(t, n, rolesOf(refuses, 2))
+	msg := []byte("round named by the caller")
+	c.round = cosi.RoundID{0x70, 0x72, 0x6f, 0x70}
+	res, err := c.sign(t, msg, cosi.Policy{Threshold: n - 1}, 10*time.Second)
+	require.NoError(t, err)
+	require.Equal(t, c.round, res.Round)
+	require.Len(t, res.Refusals, 1)
+	_, err = cosi.VerifyRefusal(c.roster, c.round, msg, res.Refusals[0].Reason, res.Refusals[0].Signature)
+	require.NoError(t, err)
+
+	c.round = cosi.RoundID{}
+	drawn := map[cosi.RoundID]bool{}
+	for range 2 {
+		res, err := c.sign(t, msg, cosi.Policy{Threshold: n - 1}, 10*time.Second)
+		require.NoError(t, err)
+		require.NotEqual(t, cosi.RoundID{}, res.Round, "a round without an ID from the caller")
+		_, err = cosi.VerifyRefusal(c.roster, res.Round, msg, res.Refusals[0].Reason, res.Refusals[0].Signature)
+		require.NoError(t, err)
+		drawn[res.Round] = true
+	}
+	require.Len(t, drawn, 2, "each round draws its own ID")
 }

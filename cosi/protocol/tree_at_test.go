@@ -49,6 +49,24 @@ func TestNewTreeAt(t *testing.T) {
 	require.Error(t, err)
 	_, err = NewTreeAt(r, 10, 0)
 	require.Error(t, err)
+	// Every number of subtrees from 1 (a chain) to n−1 (flat), at every root; with 9
+	// members to share out, the groups differ by at most one.
+	for subtrees := 1; subtrees < 10; subtrees++ {
+		for root := 0; root < 10; root++ {
+			tree, err := NewTreeAt(r, subtrees, root)
+			require.NoError(t, err, "subtrees=%d root=%d", subtrees, root)
+			assert.Equal(t, 10, tree.Size())
+			require.Len(t, tree.Root.Children, subtrees)
+			small, large := 9/subtrees, (9+subtrees-1)/subtrees
+			for g, leader := range tree.Root.Children {
+				size := 1 + len(leader.Children)
+				assert.Contains(t, []int{small, large}, size, "subtrees=%d group %d", subtrees, g)
+				if g < 9%subtrees {
+					assert.Equal(t, large, size, "the first groups take the remainder")
+				}
+			}
+		}
+	}
 	one, err := NewTreeAt(testOnetRoster(1), 0, 0)
 	require.NoError(t, err)
 	assert.Len(t, one.List(), 1)

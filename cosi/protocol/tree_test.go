@@ -40,6 +40,9 @@ func TestNewTree(t *testing.T) {
 	require.Error(t, err)
 	_, err = NewTree(dummyRoster(t, 5), 0)
 	require.Error(t, err)
+	require.Equal(t, 0, DefaultSubtrees(1))
+	require.Equal(t, 1, DefaultSubtrees(2))
+	require.Equal(t, 2, DefaultSubtrees(3))
 	require.Equal(t, 10, DefaultSubtrees(100))
 	require.Equal(t, 32, DefaultSubtrees(1000))
 }
