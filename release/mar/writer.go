@@ -19,6 +19,13 @@ type File struct {
 // WriteOptions tune Write. The zero value compresses with xz.
 type WriteOptions struct {
 	Compression Compression
+	// Workers bounds the xz blocks compressed at once; 0 means
+	// runtime.GOMAXPROCS(0). The output does not depend on it.
+	Workers int
+	// Progress, if set, is called from Write's goroutine with the number of
+	// content bytes (uncompressed) written so far, after each xz block and
+	// after each entry.
+	Progress func(done int64)
 }
 
 // contentStart is where Write puts the first entry: header (20 bytes),
@@ -52,15 +59,27 @@ func Write(w io.WriteSeeker, info ProductInfo, files []File, opts WriteOptions) 
 		return fmt.Errorf("mar: write: %w", err)
 	}
 
-	entries := make([]Entry, 0, len(files))
+	var entries []Entry
 	pos := int64(contentStart)
-	for _, f := range files {
-		cw := &countingWriter{w: bw, left: MaxFileSize - pos}
-		if err := writeEntry(cw, f, opts.Compression); err != nil {
+	if opts.Compression == XZ {
+		entries, pos, err = writeXZEntries(bw, pos, files, opts)
+		if err != nil {
 			return err
 		}
-		entries = append(entries, Entry{Name: f.Name, Offset: uint32(pos), Size: uint32(cw.n), Mode: f.Mode})
-		pos += cw.n
+	} else {
+		var done int64
+		for _, f := range files {
+			cw := &countingWriter{w: bw, left: MaxFileSize - pos}
+			n, err := writeEntry(cw, f, opts.Compression)
+			if err != nil {
+				return err
+			}
+			entries = append(entries, Entry{Name: f.Name, Offset: uint32(pos), Size: uint32(cw.n), Mode: f.Mode})
+			pos += cw.n
+			if done += n; opts.Progress != nil {
+				opts.Progress(done)
+			}
+		}
 	}
 	index := appendIndex(nil, entries, 0)
 	size := pos + int64(len(index))
@@ -125,19 +144,32 @@ func checkWriteInput(info ProductInfo, files []File, opts WriteOptions) error {
 	return nil
 }
 
-func writeEntry(w io.Writer, f File, c Compression) error {
+// writeEntry writes f compressed with c and returns its uncompressed size.
+func writeEntry(w io.Writer, f File, c Compression) (int64, error) {
 	rc, err := f.Open()
 	if err != nil {
-		return fmt.Errorf("mar: write: open %q: %w", f.Name, err)
+		return 0, fmt.Errorf("mar: write: open %q: %w", f.Name, err)
 	}
-	err = compress(w, rc, c)
+	cr := &countingReader{r: rc}
+	err = compress(w, cr, c)
 	if cerr := rc.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("mar: write: %q: %w", f.Name, err)
+		return 0, fmt.Errorf("mar: write: %q: %w", f.Name, err)
 	}
-	return nil
+	return cr.n, nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 var errArchiveTooLarge = errors.New("archive would exceed the maximum file size")
