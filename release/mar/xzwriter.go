@@ -44,10 +44,10 @@ const (
 	xzStoredChunk = 1 << 16
 )
 
-var (
-	xzStreamHeader     = []byte{0xfd, '7', 'z', 'X', 'Z', 0x00, 0x00, 0x04, 0xe6, 0xd6, 0xb4, 0x46}
-	xzFixedBlockHeader = []byte{0x02, 0x00, 0x21, 0x01, 0x16, 0x00, 0x00, 0x00, 0x74, 0x2f, 0xe5, 0xa3}
-	crc64Table         = crc64.MakeTable(crc64.ECMA)
+// The fixed parts of the container, spelled out above.
+const (
+	xzStreamHeader     = "\xfd7zXZ\x00\x00\x04\xe6\xd6\xb4\x46"
+	xzFixedBlockHeader = "\x02\x00\x21\x01\x16\x00\x00\x00\x74\x2f\xe5\xa3"
 )
 
 // xzEncodedBlock is one encoded block and what the index records of it.
@@ -62,7 +62,7 @@ type xzEncodedBlock struct {
 func encodeXZBlock(piece []byte) (xzEncodedBlock, error) {
 	var buf bytes.Buffer
 	buf.Grow(len(xzFixedBlockHeader) + len(piece) + len(piece)/xzStoredChunk*3 + 64)
-	buf.Write(xzFixedBlockHeader)
+	buf.WriteString(xzFixedBlockHeader)
 	if looksIncompressible(piece) {
 		appendStoredChunks(&buf, piece)
 	} else {
@@ -81,7 +81,7 @@ func encodeXZBlock(piece []byte) (xzEncodedBlock, error) {
 	for buf.Len()%4 != 0 {
 		buf.WriteByte(0)
 	}
-	buf.Write(binary.LittleEndian.AppendUint64(nil, crc64.Checksum(piece, crc64Table)))
+	buf.Write(binary.LittleEndian.AppendUint64(nil, crc64.Checksum(piece, crc64.MakeTable(crc64.ECMA))))
 	return xzEncodedBlock{data: buf.Bytes(), unpadded: unpadded, uncompressed: uint64(len(piece))}, nil
 }
 
@@ -176,7 +176,7 @@ type xzEntryWriter struct {
 }
 
 func (e *xzEntryWriter) start() error {
-	_, err := e.w.Write(xzStreamHeader)
+	_, err := io.WriteString(e.w, xzStreamHeader)
 	return err
 }
 

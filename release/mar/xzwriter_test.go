@@ -132,7 +132,7 @@ func mustEntry(t *testing.T, a *Archive, name string) Entry {
 // index, checking the container bytes the writer defines on the way.
 func xzBlockSizes(t *testing.T, raw []byte) []int64 {
 	t.Helper()
-	require.Equal(t, xzStreamHeader, raw[:12])
+	require.Equal(t, xzStreamHeader, string(raw[:12]))
 	footer := raw[len(raw)-12:]
 	require.Equal(t, []byte{0x00, 0x04, 'Y', 'Z'}, footer[8:])
 	indexSize := (int(binary.LittleEndian.Uint32(footer[4:])) + 1) * 4
@@ -148,7 +148,7 @@ func xzBlockSizes(t *testing.T, raw []byte) []int64 {
 		uncompressed, err2 := binary.ReadUvarint(index)
 		require.NoError(t, err1)
 		require.NoError(t, err2)
-		require.Equal(t, xzFixedBlockHeader, raw[pos:pos+12], "block at %d", pos)
+		require.Equal(t, xzFixedBlockHeader, string(raw[pos:pos+12]), "block at %d", pos)
 		pos += int(unpadded+3) / 4 * 4
 		sizes = append(sizes, int64(uncompressed))
 	}
@@ -159,7 +159,7 @@ func xzBlockSizes(t *testing.T, raw []byte) []int64 {
 // smallMultiBlockXZ builds a stream from the writer's own parts with pieces
 // far smaller than a real block, so that every byte of it can be mangled.
 func smallMultiBlockXZ(t testing.TB, pieces ...[]byte) []byte {
-	raw := bytes.Clone(xzStreamHeader)
+	raw := []byte(xzStreamHeader)
 	var records []xzRecord
 	for _, p := range pieces {
 		b, err := encodeXZBlock(p)
