@@ -150,3 +150,42 @@ func BenchmarkXZEmptyBlocks(b *testing.B) {
 		require.Zero(b, n)
 	}
 }
+
+// blocksXZ is the entry Write makes of data with the given workers.
+func blocksXZ(t testing.TB, data []byte, workers int) []byte {
+	out := writeBytes(t, sampleInfo, []File{bytesFile("f", 0o644, data)}, WriteOptions{Workers: workers})
+	return out[contentStart : len(out)-4-indexEntryFixed-2]
+}
+
+// BenchmarkXZEntry compresses one entry with the writer XZ entries used to
+// come from (one xz.Writer stream, "legacy") and with Write's blocks
+// ("blocks", as many workers as GOMAXPROCS, and "blocks-1worker"), on incompressible bytes and on
+// text that compresses like a source tree. B/s is uncompressed bytes; ratio
+// is compressed over uncompressed size.
+func BenchmarkXZEntry(b *testing.B) {
+	for _, in := range []struct {
+		name string
+		data []byte
+	}{
+		{"random-4MiB", chachaBytes(4<<20, 1)},
+		{"source-16MiB", sourceLike(16<<20, 1)},
+	} {
+		for _, w := range []struct {
+			name   string
+			encode func(testing.TB, []byte) []byte
+		}{
+			{"legacy", legacyXZ},
+			{"blocks-1worker", func(t testing.TB, data []byte) []byte { return blocksXZ(t, data, 1) }},
+			{"blocks", func(t testing.TB, data []byte) []byte { return blocksXZ(t, data, 0) }},
+		} {
+			b.Run(in.name+"/"+w.name, func(b *testing.B) {
+				b.SetBytes(int64(len(in.data)))
+				var out []byte
+				for b.Loop() {
+					out = w.encode(b, in.data)
+				}
+				b.ReportMetric(float64(len(out))/float64(len(in.data)), "ratio")
+			})
+		}
+	}
+}
