@@ -1,7 +1,6 @@
 package mar
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -114,18 +113,18 @@ func (p *xzPipeline) readPieces(f File, use func([]byte) error) error {
 	}
 	defer rc.Close()
 	for first := true; ; first = false {
-		piece := make([]byte, xzBlockSize)
-		n, err := io.ReadFull(rc, piece)
-		switch {
-		case err == io.EOF && !first:
-			return nil
-		case err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF):
+		// ReadAll grows its buffer as it reads: a small file costs a small piece.
+		piece, err := io.ReadAll(io.LimitReader(rc, xzBlockSize))
+		if err != nil {
 			return fmt.Errorf("mar: write: %q: %w", f.Name, err)
 		}
-		if err := use(piece[:n:n]); err != nil {
+		if len(piece) == 0 && !first {
+			return rc.Close()
+		}
+		if err := use(piece[:len(piece):len(piece)]); err != nil {
 			return err
 		}
-		if n < xzBlockSize {
+		if len(piece) < xzBlockSize {
 			return rc.Close()
 		}
 	}

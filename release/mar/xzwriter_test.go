@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -239,4 +240,30 @@ func TestLooksIncompressible(t *testing.T) {
 	for seed := range 20 {
 		assert.True(t, looksIncompressible(chachaBytes(minStoredPiece+seed*1000, byte(100+seed))), "seed %d", seed)
 	}
+}
+
+// failingReader yields n bytes of source-like text and then fails.
+type failingReader struct{ r io.Reader }
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	if err == io.EOF {
+		return n, errors.New("disk on fire")
+	}
+	return n, err
+}
+
+// A read error while earlier blocks are still compressing ends Write with
+// that error, after the workers are done.
+func TestWriteXZReadError(t *testing.T) {
+	files := []File{
+		bytesFile("a", 0o644, sourceLike(100_000, 1)),
+		{Name: "b", Mode: 0o644, Open: func() (io.ReadCloser, error) {
+			return io.NopCloser(&failingReader{bytes.NewReader(chachaBytes(xzBlockSize+1000, 1))}), nil
+		}},
+	}
+	var buf seekBuffer
+	err := Write(&buf, sampleInfo, files, WriteOptions{Workers: 2})
+	require.ErrorContains(t, err, "disk on fire")
+	assert.ErrorContains(t, err, `"b"`)
 }
