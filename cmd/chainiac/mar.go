@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -173,15 +175,15 @@ the first second; otherwise one line every five seconds. --quiet turns it off.`,
 			}
 			info := mar.ProductInfo{Channel: channel, Version: version}
 			opts := mar.WriteOptions{Compression: c}
-			var progress *byteProgress
+			stop := func() {}
 			if !quiet {
-				progress = newByteProgress(cmd.ErrOrStderr(), "mar create", total, time.Now)
-				opts.Progress = progress.report
+				opts.Progress = new(atomic.Int64)
+				stop = newByteProgress(cmd.ErrOrStderr(), "mar create", total, time.Now).run(opts.Progress)
 			}
 			err = writeOutput(out, func(w *os.File) error {
 				return mar.Write(w, info, files, opts)
 			})
-			progress.finish()
+			stop()
 			return err
 		},
 	}
@@ -344,6 +346,33 @@ func newByteProgress(w io.Writer, what string, total int64, now func() time.Time
 	return &byteProgress{w: w, what: what, total: total, tty: isTerminal(w), now: now, start: t, last: t}
 }
 
+// run reports done every 250 ms until the returned stop is called, which
+// ends the line in place and waits for the reporting goroutine.
+func (p *byteProgress) run(done *atomic.Int64) (stop func()) {
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-quit:
+				p.done = done.Load()
+				p.finish()
+				return
+			case <-tick.C:
+				p.report(done.Load())
+			}
+		}
+	}()
+	return func() {
+		close(quit)
+		wg.Wait()
+	}
+}
+
 func (p *byteProgress) report(done int64) {
 	p.done = done
 	t := p.now()
@@ -359,9 +388,9 @@ func (p *byteProgress) report(done int64) {
 	p.last = t
 }
 
-// finish ends a line left in place with the final figures. A nil p does nothing.
+// finish ends a line left in place with the final figures.
 func (p *byteProgress) finish() {
-	if p != nil && p.inPlace {
+	if p.inPlace {
 		fmt.Fprintf(p.w, "\r\033[K%s\n", p.line(p.now()))
 		p.inPlace = false
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sync/atomic"
 )
 
 // File is one entry to write: its name in the archive, its Unix
@@ -22,10 +23,10 @@ type WriteOptions struct {
 	// Workers bounds the xz blocks compressed at once; 0 means
 	// runtime.GOMAXPROCS(0). The output does not depend on it.
 	Workers int
-	// Progress, if set, is called from Write's goroutine with the number of
-	// content bytes (uncompressed) written so far, after each xz block and
-	// after each entry.
-	Progress func(done int64)
+	// Progress, if set, counts the content bytes (uncompressed) done: Write
+	// adds to it as it goes, from its workers, in steps of at most 1 MiB for
+	// xz. Another goroutine may read it while Write runs.
+	Progress *atomic.Int64
 }
 
 // contentStart is where Write puts the first entry: header (20 bytes),
@@ -67,18 +68,13 @@ func Write(w io.WriteSeeker, info ProductInfo, files []File, opts WriteOptions) 
 			return err
 		}
 	} else {
-		var done int64
 		for _, f := range files {
 			cw := &countingWriter{w: bw, left: MaxFileSize - pos}
-			n, err := writeEntry(cw, f, opts.Compression)
-			if err != nil {
+			if err := writeEntry(cw, f, opts.Compression, opts.Progress); err != nil {
 				return err
 			}
 			entries = append(entries, Entry{Name: f.Name, Offset: uint32(pos), Size: uint32(cw.n), Mode: f.Mode})
 			pos += cw.n
-			if done += n; opts.Progress != nil {
-				opts.Progress(done)
-			}
 		}
 	}
 	index := appendIndex(nil, entries, 0)
@@ -144,31 +140,34 @@ func checkWriteInput(info ProductInfo, files []File, opts WriteOptions) error {
 	return nil
 }
 
-// writeEntry writes f compressed with c and returns its uncompressed size.
-func writeEntry(w io.Writer, f File, c Compression) (int64, error) {
+// writeEntry writes f compressed with c, adding the bytes read to progress.
+func writeEntry(w io.Writer, f File, c Compression, progress *atomic.Int64) error {
 	rc, err := f.Open()
 	if err != nil {
-		return 0, fmt.Errorf("mar: write: open %q: %w", f.Name, err)
+		return fmt.Errorf("mar: write: open %q: %w", f.Name, err)
 	}
-	cr := &countingReader{r: rc}
-	err = compress(w, cr, c)
+	var src io.Reader = rc
+	if progress != nil {
+		src = &progressReader{r: rc, progress: progress}
+	}
+	err = compress(w, src, c)
 	if cerr := rc.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return 0, fmt.Errorf("mar: write: %q: %w", f.Name, err)
+		return fmt.Errorf("mar: write: %q: %w", f.Name, err)
 	}
-	return cr.n, nil
+	return nil
 }
 
-type countingReader struct {
-	r io.Reader
-	n int64
+type progressReader struct {
+	r        io.Reader
+	progress *atomic.Int64
 }
 
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.progress.Add(int64(n))
 	return n, err
 }
 

@@ -5,6 +5,7 @@ import (
 	"io"
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // writeXZEntries writes the files as xz entries from archive offset pos and
@@ -52,7 +53,7 @@ type xzPipeline struct {
 	w        io.Writer
 	pos      int64
 	files    []File
-	progress func(int64)
+	progress *atomic.Int64
 	sem      chan struct{}
 	wg       sync.WaitGroup
 
@@ -60,7 +61,6 @@ type xzPipeline struct {
 	entries []Entry
 	current *xzEntryWriter
 	out     *countingWriter
-	done    int64
 }
 
 func (p *xzPipeline) run(maxBlocks int) error {
@@ -138,7 +138,7 @@ func (p *xzPipeline) compress(piece []byte) chan xzResult {
 		defer p.wg.Done()
 		p.sem <- struct{}{}
 		defer func() { <-p.sem }()
-		b, err := encodeXZBlock(piece)
+		b, err := encodeXZBlock(piece, p.progress)
 		done <- xzResult{b, err}
 	}()
 	return done
@@ -158,10 +158,6 @@ func (p *xzPipeline) write(s xzStep) error {
 		}
 		if err := p.current.block(r.block); err != nil {
 			return p.wrap(f, err)
-		}
-		p.done += int64(r.block.uncompressed)
-		if p.progress != nil {
-			p.progress(p.done)
 		}
 		return nil
 	}

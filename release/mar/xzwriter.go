@@ -6,6 +6,7 @@ import (
 	"hash/crc32"
 	"hash/crc64"
 	"io"
+	"sync/atomic"
 
 	"github.com/ulikunitz/xz/lzma"
 )
@@ -42,6 +43,9 @@ const (
 	xzDictSize  = 8 << 20
 	// xzStoredChunk is the largest LZMA2 uncompressed chunk.
 	xzStoredChunk = 1 << 16
+	// progressStep is how much of a piece the encoder takes between
+	// progress reports.
+	progressStep = 1 << 20
 )
 
 // The fixed parts of the container, spelled out above.
@@ -57,25 +61,38 @@ type xzEncodedBlock struct {
 	uncompressed uint64
 }
 
-// encodeXZBlock encodes one piece of content as an xz block. Its output is a
-// function of piece alone.
-func encodeXZBlock(piece []byte) (xzEncodedBlock, error) {
+// encodeXZBlock encodes one piece of content as an xz block, adding the bytes
+// done to progress if it is not nil. Its output is a function of piece alone.
+func encodeXZBlock(piece []byte, progress *atomic.Int64) (xzEncodedBlock, error) {
 	var buf bytes.Buffer
 	buf.Grow(len(xzFixedBlockHeader) + len(piece) + len(piece)/xzStoredChunk*3 + 64)
 	buf.WriteString(xzFixedBlockHeader)
-	if looksIncompressible(piece) {
+	stored := looksIncompressible(piece)
+	if stored {
 		appendStoredChunks(&buf, piece)
 	} else {
 		w, err := lzma.Writer2Config{DictCap: xzDictSize}.NewWriter2(&buf)
 		if err != nil {
 			return xzEncodedBlock{}, err
 		}
-		if _, err := w.Write(piece); err != nil {
-			return xzEncodedBlock{}, err
+		// Writer2's output does not depend on how its input is cut (it buffers
+		// and cuts chunks itself; a test compares with the legacy stream's 32 KiB
+		// writes).
+		for rest := piece; len(rest) > 0; {
+			n := min(len(rest), progressStep)
+			if _, err := w.Write(rest[:n]); err != nil {
+				return xzEncodedBlock{}, err
+			}
+			if rest = rest[n:]; progress != nil {
+				progress.Add(int64(n))
+			}
 		}
 		if err := w.Close(); err != nil {
 			return xzEncodedBlock{}, err
 		}
+	}
+	if stored && progress != nil {
+		progress.Add(int64(len(piece)))
 	}
 	unpadded := uint64(buf.Len()) + 8
 	for buf.Len()%4 != 0 {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os/exec"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -99,7 +100,9 @@ func xzDecoders(t *testing.T, raw []byte) map[string][]byte {
 func TestXZMultiBlockEntries(t *testing.T) {
 	content := append(append(chachaBytes(xzBlockSize, 2), chachaBytes(xzBlockSize, 3)...), sourceLike(200_000, 4)...)
 	files := []File{bytesFile("a", 0o644, content), bytesFile("b", 0o644, []byte("small")), bytesFile("empty", 0o644, nil)}
-	one := writeBytes(t, sampleInfo, files, WriteOptions{Workers: 1})
+	var progress atomic.Int64
+	one := writeBytes(t, sampleInfo, files, WriteOptions{Workers: 1, Progress: &progress})
+	assert.Equal(t, int64(len(content)+len("small")), progress.Load())
 	for _, workers := range []int{2, 3, 8} {
 		assert.True(t, bytes.Equal(one, writeBytes(t, sampleInfo, files, WriteOptions{Workers: workers})), "%d workers", workers)
 	}
@@ -163,7 +166,7 @@ func smallMultiBlockXZ(t testing.TB, pieces ...[]byte) []byte {
 	raw := []byte(xzStreamHeader)
 	var records []xzRecord
 	for _, p := range pieces {
-		b, err := encodeXZBlock(p)
+		b, err := encodeXZBlock(p, nil)
 		require.NoError(t, err)
 		raw = append(raw, b.data...)
 		records = append(records, xzRecord{b.unpadded, b.uncompressed})
