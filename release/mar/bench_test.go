@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/ulikunitz/xz/lzma"
 )
 
 const benchSize = 100 << 20
@@ -178,7 +179,7 @@ func BenchmarkXZEntry(b *testing.B) {
 			{"blocks-1worker", func(t testing.TB, data []byte) []byte { return blocksXZ(t, data, 1) }},
 			{"blocks", func(t testing.TB, data []byte) []byte { return blocksXZ(t, data, 0) }},
 		} {
-			b.Run(in.name+"/"+w.name, func(b *testing.B) {
+			b.Run("in="+in.name+"/w="+w.name, func(b *testing.B) {
 				b.SetBytes(int64(len(in.data)))
 				var out []byte
 				for b.Loop() {
@@ -187,5 +188,38 @@ func BenchmarkXZEntry(b *testing.B) {
 				b.ReportMetric(float64(len(out))/float64(len(in.data)), "ratio")
 			})
 		}
+	}
+}
+
+// BenchmarkLZMA2Knobs measures what ulikunitz/xz's LZMA2 encoder settings
+// cost on 1 MiB of incompressible bytes, where every setting ends in the
+// same uncompressed chunks: the match finder (HashTable4, the default, or
+// BinaryTree), the dictionary (8 MiB, Write's, against 1 MiB and 64 KiB),
+// and the look-ahead buffer.
+func BenchmarkLZMA2Knobs(b *testing.B) {
+	data := chachaBytes(1<<20, 3)
+	for _, c := range []struct {
+		name string
+		cfg  lzma.Writer2Config
+	}{
+		{"hashtable-8MiB", lzma.Writer2Config{DictCap: 8 << 20}},
+		{"hashtable-1MiB", lzma.Writer2Config{DictCap: 1 << 20}},
+		{"hashtable-64KiB", lzma.Writer2Config{DictCap: 64 << 10}},
+		{"hashtable-8MiB-buf64KiB", lzma.Writer2Config{DictCap: 8 << 20, BufSize: 64 << 10}},
+		{"binarytree-8MiB", lzma.Writer2Config{DictCap: 8 << 20, Matcher: lzma.BinaryTree}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			var out bytes.Buffer
+			for b.Loop() {
+				out.Reset()
+				w, err := c.cfg.NewWriter2(&out)
+				require.NoError(b, err)
+				_, err = w.Write(data)
+				require.NoError(b, err)
+				require.NoError(b, w.Close())
+			}
+			b.ReportMetric(float64(out.Len())/float64(len(data)), "ratio")
+		})
 	}
 }
