@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/ulikunitz/xz"
+	"github.com/ulikunitz/xz/lzma"
 )
 
 // legacyXZ is the writer XZ entries came from before they were cut into
@@ -269,4 +270,24 @@ func TestWriteXZReadError(t *testing.T) {
 	err := Write(&buf, sampleInfo, files, WriteOptions{Workers: 2})
 	require.ErrorContains(t, err, "disk on fire")
 	assert.ErrorContains(t, err, `"b"`)
+}
+
+// The encoder's smaller dictionary for small pieces changes no byte.
+func TestEncoderDictCapKeepsBytes(t *testing.T) {
+	for _, n := range []int{0, 1, 5000, 2 << 20, 2<<20 + 1, 5 << 20} {
+		piece := sourceLike(n, uint64(n))
+		if n == 5000 {
+			piece = chachaBytes(n, 1)
+		}
+		var full bytes.Buffer
+		w, err := lzma.Writer2Config{DictCap: xzDictSize}.NewWriter2(&full)
+		require.NoError(t, err)
+		_, err = w.Write(piece)
+		require.NoError(t, err)
+		require.NoError(t, w.Close())
+		b, err := encodeXZBlock(piece, nil)
+		require.NoError(t, err)
+		lzma2 := b.data[len(xzFixedBlockHeader) : b.unpadded-8]
+		assert.True(t, bytes.Equal(full.Bytes(), lzma2), "piece of %d bytes", n)
+	}
 }
