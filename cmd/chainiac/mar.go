@@ -12,6 +12,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -216,14 +219,17 @@ func newMarSignCmd() *cobra.Command {
 
 func newMarCreateCmd() *cobra.Command {
 	var out, dir, channel, version, compression string
-	var force bool
+	var force, quiet bool
 	cmd := &cobra.Command{
-		Use:     "create --channel C --version V [--compression xz|bzip2] -C DIR -o OUT FILES...",
+		Use:     "create --channel C --version V [--compression xz|bzip2] [--quiet] -C DIR -o OUT FILES...",
 		Short:   "Create an unsigned MAR from FILES (relative to DIR; directories are added recursively)",
 		Example: `  chainiac mar create --channel release --version 2.0 -C build/dist -o update.mar updater.ini browser/omni.ja`,
 		Long: `Create an unsigned MAR from FILES, given relative to DIR. Directories are added
 recursively. Entries are sorted by name and modes normalised (0755 if the owner
-may execute, else 0644), so the same tree gives the same bytes on any machine.`,
+may execute, else 0644), so the same tree gives the same bytes on any machine.
+Work that lasts reports its progress on standard error (bytes done of the
+total): rewritten in place on a terminal, at most four times a second after
+the first second; otherwise one line every five seconds. --quiet turns it off.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var c mar.Compression
@@ -243,14 +249,21 @@ may execute, else 0644), so the same tree gives the same bytes on any machine.`,
 				return fmt.Errorf("mar create: -C: %w", err)
 			}
 			defer root.Close()
-			files, err := collectFiles(root, args)
+			files, total, err := collectFiles(root, args)
 			if err != nil {
 				return fmt.Errorf("mar create: %s: %w", dir, err)
 			}
 			info := mar.ProductInfo{Channel: channel, Version: version}
+			opts := mar.WriteOptions{Compression: c}
+			stop := func() {}
+			if !quiet {
+				opts.Progress = new(atomic.Int64)
+				stop = newByteProgress(cmd.ErrOrStderr(), "mar create", total, time.Now).run(opts.Progress)
+			}
 			err = writeStream(cmd, out, func(w *os.File) error {
-				return mar.Write(w, info, files, mar.WriteOptions{Compression: c})
+				return mar.Write(w, info, files, opts)
 			})
+			stop()
 			if err != nil {
 				return fmt.Errorf("mar create: %w", err)
 			}
@@ -260,6 +273,7 @@ may execute, else 0644), so the same tree gives the same bytes on any machine.`,
 	cmd.Flags().StringVar(&channel, "channel", "", "update channel (MAR channel ID)")
 	cmd.Flags().StringVar(&version, "version", "", "product version")
 	cmd.Flags().StringVar(&compression, "compression", "xz", "entry compression: xz or bzip2")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress on standard error")
 	cmd.Flags().StringVarP(&dir, "directory", "C", ".", "directory FILES are relative to")
 	cmd.Flags().StringVarP(&out, "output", "o", "", "output MAR file, - for standard output")
 	cmd.Flags().BoolVar(&force, "force", false, "replace an existing output file")
@@ -375,16 +389,17 @@ func readKeys[K any](names []string, parse func([]byte) (K, error)) ([]K, error)
 }
 
 // collectFiles lists the regular files named by args under root, walking
-// directories, sorted by name.
-func collectFiles(root *os.Root, args []string) ([]mar.File, error) {
+// directories, sorted by name, and adds up their sizes.
+func collectFiles(root *os.Root, args []string) ([]mar.File, int64, error) {
 	fsys := root.FS()
 	var files []mar.File
+	var total int64
 	seen := map[string]bool{}
 	for _, arg := range args {
 		start := path.Clean(filepath.ToSlash(arg))
 		if start != "." {
 			if err := mar.CheckName(start); err != nil {
-				return nil, err
+				return nil, 0, err
 			}
 		}
 		err := fs.WalkDir(fsys, start, func(name string, d fs.DirEntry, err error) error {
@@ -410,17 +425,97 @@ func collectFiles(root *os.Root, args []string) ([]mar.File, error) {
 				mode = 0o755
 			}
 			files = append(files, mar.File{Name: name, Mode: mode, Open: func() (io.ReadCloser, error) { return fsys.Open(name) }})
+			total += info.Size()
 			return nil
 		})
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("no files to add")
+		return nil, 0, fmt.Errorf("no files to add")
 	}
 	slices.SortFunc(files, func(a, b mar.File) int { return strings.Compare(a.Name, b.Name) })
-	return files, nil
+	return files, total, nil
+}
+
+// byteProgress reports bytes done of a total on w, for work that lasts: on a
+// terminal one line rewritten in place, at most every 250 ms once a second
+// has passed; elsewhere a line every 5 s, like the other commands that wait.
+type byteProgress struct {
+	w       io.Writer
+	what    string
+	total   int64
+	tty     bool
+	now     func() time.Time
+	start   time.Time
+	last    time.Time
+	done    int64
+	inPlace bool // a line is on the terminal without its newline
+}
+
+func newByteProgress(w io.Writer, what string, total int64, now func() time.Time) *byteProgress {
+	t := now()
+	return &byteProgress{w: w, what: what, total: total, tty: isTerminal(w), now: now, start: t, last: t}
+}
+
+// run reports done every 250 ms until the returned stop is called, which
+// ends the line in place and waits for the reporting goroutine.
+func (p *byteProgress) run(done *atomic.Int64) (stop func()) {
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-quit:
+				p.done = done.Load()
+				p.finish()
+				return
+			case <-tick.C:
+				p.report(done.Load())
+			}
+		}
+	}()
+	return func() {
+		close(quit)
+		wg.Wait()
+	}
+}
+
+func (p *byteProgress) report(done int64) {
+	p.done = done
+	t := p.now()
+	switch {
+	case p.tty && t.Sub(p.start) >= time.Second && t.Sub(p.last) >= 250*time.Millisecond:
+		fmt.Fprintf(p.w, "\r\033[K%s", p.line(t))
+		p.inPlace = true
+	case !p.tty && t.Sub(p.last) >= 5*time.Second:
+		fmt.Fprintln(p.w, p.line(t))
+	default:
+		return
+	}
+	p.last = t
+}
+
+// finish ends a line left in place with the final figures.
+func (p *byteProgress) finish() {
+	if p.inPlace {
+		fmt.Fprintf(p.w, "\r\033[K%s\n", p.line(p.now()))
+		p.inPlace = false
+	}
+}
+
+func (p *byteProgress) line(t time.Time) string {
+	pct := 100.0
+	if p.total > 0 {
+		pct = 100 * float64(p.done) / float64(p.total)
+	}
+	return fmt.Sprintf("%s: %.1f of %.1f MiB (%.0f%%), %.0f s", p.what,
+		float64(p.done)/(1<<20), float64(p.total)/(1<<20), pct, t.Sub(p.start).Seconds())
 }
 
 // displayName quotes names that would garble a terminal.

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -240,4 +241,60 @@ func TestMarInfoAndVerifyJSON(t *testing.T) {
 	assert.Equal(t, exitRejected, exitCode(err), "an unsigned MAR does not verify")
 	_, err = runCLI(t, "mar", "verify", "--key", marTestdata+"test.pubkey", "does-not-exist.mar")
 	assert.Equal(t, exitFailure, exitCode(err))
+}
+
+// fakeClock is a clock the test moves by hand.
+type fakeClock struct{ t time.Time }
+
+func (c *fakeClock) now() time.Time          { return c.t }
+func (c *fakeClock) advance(d time.Duration) { c.t = c.t.Add(d) }
+
+func TestMarCreateProgress(t *testing.T) {
+	t.Run("not a terminal: a line every 5 s", func(t *testing.T) {
+		clock := &fakeClock{t: time.Unix(1e9, 0)}
+		var out bytes.Buffer
+		p := newByteProgress(&out, "mar create", 100<<20, clock.now)
+		for i := range 40 { // 20 s of reports every 500 ms
+			clock.advance(500 * time.Millisecond)
+			p.report(int64(i+1) << 20)
+		}
+		p.finish()
+		assert.Equal(t, "mar create: 10.0 of 100.0 MiB (10%), 5 s\n"+
+			"mar create: 20.0 of 100.0 MiB (20%), 10 s\n"+
+			"mar create: 30.0 of 100.0 MiB (30%), 15 s\n"+
+			"mar create: 40.0 of 100.0 MiB (40%), 20 s\n", out.String())
+	})
+	t.Run("terminal: in place, not in the first second, at most 4 a second", func(t *testing.T) {
+		clock := &fakeClock{t: time.Unix(1e9, 0)}
+		var out bytes.Buffer
+		p := newByteProgress(&out, "mar create", 8<<20, clock.now)
+		p.tty = true
+		for i := range 8 { // 100 ms apart: only the report at 1 s is due
+			clock.advance(100 * time.Millisecond)
+			p.report(int64(i) << 20)
+		}
+		assert.Empty(t, out.String())
+		for range 10 {
+			clock.advance(100 * time.Millisecond)
+			p.report(7 << 20)
+		}
+		p.finish()
+		lines := strings.Split(out.String(), "\r\033[K")
+		assert.Len(t, lines, 1+3+1, "%q", out.String()) // at 1.0, 1.3 and 1.6 s, then the end at 1.8 s
+		assert.Equal(t, "mar create: 7.0 of 8.0 MiB (88%), 2 s\n", lines[len(lines)-1])
+	})
+	t.Run("short work prints nothing; --quiet nothing at all", func(t *testing.T) {
+		src := sourceTree(t)
+		for _, args := range [][]string{nil, {"--quiet"}} {
+			root := newRootCmd()
+			var stdout, stderr bytes.Buffer
+			root.SetOut(&stdout)
+			root.SetErr(&stderr)
+			root.SetArgs(append([]string{"mar", "create", "--channel", "c", "--version", "1", "-C", src,
+				"-o", filepath.Join(t.TempDir(), "out.mar"), "."}, args...))
+			require.NoError(t, root.Execute())
+			assert.Empty(t, stdout.String())
+			assert.Empty(t, stderr.String())
+		}
+	})
 }

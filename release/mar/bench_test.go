@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/ulikunitz/xz/lzma"
 )
 
 const benchSize = 100 << 20
@@ -148,5 +149,77 @@ func BenchmarkXZEmptyBlocks(b *testing.B) {
 		n, err := io.Copy(io.Discard, r)
 		require.NoError(b, err)
 		require.Zero(b, n)
+	}
+}
+
+// blocksXZ is the entry Write makes of data with the given workers.
+func blocksXZ(t testing.TB, data []byte, workers int) []byte {
+	out := writeBytes(t, sampleInfo, []File{bytesFile("f", 0o644, data)}, WriteOptions{Workers: workers})
+	return out[contentStart : len(out)-4-indexEntryFixed-2]
+}
+
+// BenchmarkXZEntry compresses one entry with the writer XZ entries used to
+// come from (one xz.Writer stream, "legacy") and with Write's blocks
+// ("blocks", as many workers as GOMAXPROCS, and "blocks-1worker"), on incompressible bytes and on
+// text that compresses like a source tree. B/s is uncompressed bytes; ratio
+// is compressed over uncompressed size.
+func BenchmarkXZEntry(b *testing.B) {
+	for _, in := range []struct {
+		name string
+		data []byte
+	}{
+		{"random-4MiB", chachaBytes(4<<20, 1)},
+		{"source-16MiB", sourceLike(16<<20, 1)},
+	} {
+		for _, w := range []struct {
+			name   string
+			encode func(testing.TB, []byte) []byte
+		}{
+			{"legacy", legacyXZ},
+			{"blocks-1worker", func(t testing.TB, data []byte) []byte { return blocksXZ(t, data, 1) }},
+			{"blocks", func(t testing.TB, data []byte) []byte { return blocksXZ(t, data, 0) }},
+		} {
+			b.Run("in="+in.name+"/w="+w.name, func(b *testing.B) {
+				b.SetBytes(int64(len(in.data)))
+				var out []byte
+				for b.Loop() {
+					out = w.encode(b, in.data)
+				}
+				b.ReportMetric(float64(len(out))/float64(len(in.data)), "ratio")
+			})
+		}
+	}
+}
+
+// BenchmarkLZMA2Knobs measures what ulikunitz/xz's LZMA2 encoder settings
+// cost on 1 MiB of incompressible bytes, where every setting ends in the
+// same uncompressed chunks: the match finder (HashTable4, the default, or
+// BinaryTree), the dictionary (8 MiB, Write's, against 1 MiB and 64 KiB),
+// and the look-ahead buffer.
+func BenchmarkLZMA2Knobs(b *testing.B) {
+	data := chachaBytes(1<<20, 3)
+	for _, c := range []struct {
+		name string
+		cfg  lzma.Writer2Config
+	}{
+		{"hashtable-8MiB", lzma.Writer2Config{DictCap: 8 << 20}},
+		{"hashtable-1MiB", lzma.Writer2Config{DictCap: 1 << 20}},
+		{"hashtable-64KiB", lzma.Writer2Config{DictCap: 64 << 10}},
+		{"hashtable-8MiB-buf64KiB", lzma.Writer2Config{DictCap: 8 << 20, BufSize: 64 << 10}},
+		{"binarytree-8MiB", lzma.Writer2Config{DictCap: 8 << 20, Matcher: lzma.BinaryTree}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			var out bytes.Buffer
+			for b.Loop() {
+				out.Reset()
+				w, err := c.cfg.NewWriter2(&out)
+				require.NoError(b, err)
+				_, err = w.Write(data)
+				require.NoError(b, err)
+				require.NoError(b, w.Close())
+			}
+			b.ReportMetric(float64(out.Len())/float64(len(data)), "ratio")
+		})
 	}
 }

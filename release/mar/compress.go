@@ -8,7 +8,6 @@ import (
 	"io"
 
 	dsnetbzip2 "github.com/dsnet/compress/bzip2"
-	"github.com/ulikunitz/xz"
 )
 
 // Compression selects how Write stores each entry's content. Mozilla's
@@ -17,7 +16,8 @@ type Compression int
 
 const (
 	// XZ compresses each entry as one xz stream (LZMA2, 8 MiB dictionary,
-	// CRC-64 check). It is the zero value.
+	// CRC-64 check, one block per 8 MiB of content; xzwriter.go gives the
+	// bytes). It is the zero value.
 	XZ Compression = iota
 	// BZip2 compresses each entry as one bzip2 stream (900 kB blocks).
 	BZip2
@@ -27,7 +27,7 @@ const (
 	// XZLiteral stores each entry as an xz stream of uncompressed LZMA2 chunks:
 	// no compression, but every byte is defined by the content alone, so any
 	// implementation of the format writes the same entry (the reference
-	// builder's choice; see xzliteral.go).
+	// builder's choice; see xzwriter.go).
 	XZLiteral
 )
 
@@ -45,23 +45,22 @@ func (c Compression) String() string {
 	return fmt.Sprintf("compression(%d)", int(c))
 }
 
-const xzWriterDict = 8 << 20
-
 // compress writes src to dst compressed with c. The output is a pure
 // function of the input: no timestamps or names go into either format.
 func compress(dst io.Writer, src io.Reader, c Compression) error {
 	var zw io.WriteCloser
 	var err error
 	switch c {
-	case XZ:
-		zw, err = xz.WriterConfig{DictCap: xzWriterDict, CheckSum: xz.CRC64}.NewWriter(dst)
+	case XZ, XZLiteral:
+		_, _, err = writeXZEntries(dst, 0, []File{{Name: "content", Open: func() (io.ReadCloser, error) {
+			return io.NopCloser(src), nil
+		}}}, WriteOptions{Compression: c, Workers: 1})
+		return err
 	case BZip2:
 		zw, err = dsnetbzip2.NewWriter(dst, &dsnetbzip2.WriterConfig{Level: 9})
 	case Stored:
 		_, err = io.Copy(dst, src)
 		return err
-	case XZLiteral:
-		return writeXZLiteral(dst, src)
 	default:
 		return fmt.Errorf("mar: unknown compression %d", int(c))
 	}

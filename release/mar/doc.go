@@ -8,6 +8,11 @@
 // rebuild produced). Write creates unsigned MARs deterministically, Sign
 // adds RSA signatures, Extract unpacks with size limits.
 //
+// Write's xz entries are one stream of independent 8 MiB blocks, compressed
+// in parallel; random-looking blocks are stored as LZMA2 uncompressed chunks.
+// xzwriter.go gives the container byte for byte; the bytes do not depend on
+// the number of cores.
+//
 // # Format
 //
 // All integers are big-endian.

@@ -70,6 +70,7 @@ func FuzzEntry(f *testing.F) {
 	var bz bytes.Buffer
 	require.NoError(f, compress(&bz, bytes.NewReader(text), BZip2))
 	f.Add(xzBytes(f, text))
+	f.Add(smallMultiBlockXZ(f, text[:100], nil, text[100:]))
 	f.Add(bz.Bytes())
 	for _, name := range []string{fixtureBZ2, fixtureXZ} {
 		a := openBytes(f, readTestdata(f, name))

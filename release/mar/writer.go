@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sync/atomic"
 )
 
 // File is one entry to write: its name in the archive, its Unix
@@ -19,6 +20,13 @@ type File struct {
 // WriteOptions tune Write. The zero value compresses with xz.
 type WriteOptions struct {
 	Compression Compression
+	// Workers bounds the xz blocks compressed at once; 0 means
+	// runtime.GOMAXPROCS(0). The output does not depend on it.
+	Workers int
+	// Progress, if set, counts the content bytes (uncompressed) done: Write
+	// adds to it as it goes, from its workers, in steps of at most 1 MiB for
+	// xz. Another goroutine may read it while Write runs.
+	Progress *atomic.Int64
 }
 
 // contentStart is where Write puts the first entry: header (20 bytes),
@@ -52,15 +60,22 @@ func Write(w io.WriteSeeker, info ProductInfo, files []File, opts WriteOptions) 
 		return fmt.Errorf("mar: write: %w", err)
 	}
 
-	entries := make([]Entry, 0, len(files))
+	var entries []Entry
 	pos := int64(contentStart)
-	for _, f := range files {
-		cw := &countingWriter{w: bw, left: MaxFileSize - pos}
-		if err := writeEntry(cw, f, opts.Compression); err != nil {
+	if opts.Compression == XZ || opts.Compression == XZLiteral {
+		entries, pos, err = writeXZEntries(bw, pos, files, opts)
+		if err != nil {
 			return err
 		}
-		entries = append(entries, Entry{Name: f.Name, Offset: uint32(pos), Size: uint32(cw.n), Mode: f.Mode})
-		pos += cw.n
+	} else {
+		for _, f := range files {
+			cw := &countingWriter{w: bw, left: MaxFileSize - pos}
+			if err := writeEntry(cw, f, opts.Compression, opts.Progress); err != nil {
+				return err
+			}
+			entries = append(entries, Entry{Name: f.Name, Offset: uint32(pos), Size: uint32(cw.n), Mode: f.Mode})
+			pos += cw.n
+		}
 	}
 	index := appendIndex(nil, entries, 0)
 	size := pos + int64(len(index))
@@ -125,12 +140,17 @@ func checkWriteInput(info ProductInfo, files []File, opts WriteOptions) error {
 	return nil
 }
 
-func writeEntry(w io.Writer, f File, c Compression) error {
+// writeEntry writes f compressed with c, adding the bytes read to progress.
+func writeEntry(w io.Writer, f File, c Compression, progress *atomic.Int64) error {
 	rc, err := f.Open()
 	if err != nil {
 		return fmt.Errorf("mar: write: open %q: %w", f.Name, err)
 	}
-	err = compress(w, rc, c)
+	var src io.Reader = rc
+	if progress != nil {
+		src = &progressReader{r: rc, progress: progress}
+	}
+	err = compress(w, src, c)
 	if cerr := rc.Close(); err == nil {
 		err = cerr
 	}
@@ -138,6 +158,17 @@ func writeEntry(w io.Writer, f File, c Compression) error {
 		return fmt.Errorf("mar: write: %q: %w", f.Name, err)
 	}
 	return nil
+}
+
+type progressReader struct {
+	r        io.Reader
+	progress *atomic.Int64
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.progress.Add(int64(n))
+	return n, err
 }
 
 var errArchiveTooLarge = errors.New("archive would exceed the maximum file size")

@@ -37,7 +37,7 @@ func TestXZLiteralBytes(t *testing.T) {
 // function of the content.
 func TestXZLiteralRoundTrip(t *testing.T) {
 	xzPath, _ := exec.LookPath("xz")
-	for _, n := range []int{0, 1, 2, 3, 4, literalChunk - 1, literalChunk, literalChunk + 1, 3*literalChunk + 5, 1 << 20} {
+	for _, n := range []int{0, 1, 2, 3, 4, xzStoredChunk - 1, xzStoredChunk, xzStoredChunk + 1, 3*xzStoredChunk + 5, 1 << 20, xzBlockSize + 5} {
 		content := pseudoRandom(n, uint64(n))
 		raw := xzLiteralBytes(t, content)
 		require.Equal(t, raw, xzLiteralBytes(t, content), "deterministic")
@@ -78,7 +78,7 @@ func TestWriteXZLiteralArchive(t *testing.T) {
 	require.Equal(t, pseudoRandom(200_000, 9), got["dir/b"])
 	e, ok := a.Entry("dir/b")
 	require.True(t, ok)
-	chunks := (200_000 + literalChunk - 1) / literalChunk
+	chunks := (200_000 + xzStoredChunk - 1) / xzStoredChunk
 	require.Equal(t, len(xzLiteralBytes(t, pseudoRandom(200_000, 9))), int(e.Size))
 	require.Less(t, int(e.Size), 200_000+3*chunks+64)
 }
@@ -86,7 +86,7 @@ func TestWriteXZLiteralArchive(t *testing.T) {
 // A failing source is reported, not turned into a short entry.
 func TestXZLiteralReadError(t *testing.T) {
 	var buf bytes.Buffer
-	err := writeXZLiteral(&buf, io.MultiReader(bytes.NewReader(make([]byte, 70_000)), errReader{}))
+	err := compress(&buf, io.MultiReader(bytes.NewReader(make([]byte, 70_000)), errReader{}), XZLiteral)
 	require.ErrorIs(t, err, errBroken)
 }
 
