@@ -60,8 +60,8 @@ func TestXZOneBlockIsTheLegacyStream(t *testing.T) {
 		"empty":        nil,
 		"small":        []byte("type \"complete\"\n"),
 		"source, 3 MB": sourceLike(3<<20, 1),
-		"random 500 k": chachaBytes(500_000, 1), // under minStoredPiece: compressed
-		"full block":   sourceLike(xzBlockSize, 2),
+		"random 500 k": chachaBytes(500_000, 1),                         // under minStoredPiece: compressed
+		"full block":   bytes.Repeat([]byte("mozilla "), xzBlockSize/8), // repetitive: quick to encode under -race
 	} {
 		t.Run(name, func(t *testing.T) {
 			assert.True(t, bytes.Equal(legacyXZ(t, content), xzBytes(t, content)))
@@ -210,7 +210,7 @@ func TestLooksIncompressible(t *testing.T) {
 	rnd := chachaBytes(xzBlockSize, 11)
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
-	_, _ = zw.Write(sourceLike(40<<20, 12))
+	_, _ = zw.Write(sourceLike(12<<20, 12)) // over 1 MiB of gzip output
 	require.NoError(t, zw.Close())
 	counter := make([]byte, 2<<20)
 	for i := range counter {
@@ -274,7 +274,7 @@ func TestWriteXZReadError(t *testing.T) {
 
 // The encoder's smaller dictionary for small pieces changes no byte.
 func TestEncoderDictCapKeepsBytes(t *testing.T) {
-	for _, n := range []int{0, 1, 5000, 2 << 20, 2<<20 + 1, 5 << 20} {
+	for _, n := range []int{0, 1, 5000, 2 << 20, 2<<20 + 1, 3 << 20} {
 		piece := sourceLike(n, uint64(n))
 		if n == 5000 {
 			piece = chachaBytes(n, 1)
