@@ -68,15 +68,42 @@ func RunCosi(ctx context.Context, cfg CosiConfig, report func(Round)) error {
 	if err := cfg.validate(); err != nil {
 		return err
 	}
-	keys, roster, err := simulationKeys(cfg.Nodes)
+	cn, err := startCosiNet(cfg)
 	if err != nil {
 		return err
+	}
+	defer cn.close()
+	for i := 1; i <= cfg.Warmup+cfg.Rounds; i++ {
+		r := cn.round(ctx, i)
+		r.Warmup = i <= cfg.Warmup
+		report(r)
+		if r.Err != nil {
+			return r.Err
+		}
+	}
+	return nil
+}
+
+// cosiNet is a running cothority of cfg.Nodes onet servers with their keys, the
+// protocol registered and the tree pinned at every server.
+type cosiNet struct {
+	cfg    CosiConfig
+	ln     *localnet.Net
+	roster *cosi.Roster
+	tree   *onet.Tree
+	policy cosi.Policy
+}
+
+func startCosiNet(cfg CosiConfig) (*cosiNet, error) {
+	keys, roster, err := simulationKeys(cfg.Nodes)
+	if err != nil {
+		return nil, err
 	}
 	ln, err := localnet.Start(cfg.Nodes)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer ln.Close()
+	cn := &cosiNet{cfg: cfg, ln: ln, roster: roster, policy: cosi.DefaultPolicy(cfg.Nodes)}
 	for i, srv := range ln.Servers {
 		env := protocol.Env{
 			Key:    keyOf(srv.ServerIdentity, keys[i]),
@@ -86,44 +113,46 @@ func RunCosi(ctx context.Context, cfg CosiConfig, report func(Round)) error {
 		if _, err := srv.ProtocolRegister(cosiProtocol, func(n *onet.TreeNodeInstance) (onet.ProtocolInstance, error) {
 			return protocol.New(n, env)
 		}); err != nil {
-			return err
+			cn.close()
+			return nil, err
 		}
 	}
-	tree, err := protocol.NewTree(ln.Roster, cfg.Subtrees)
-	if err != nil {
-		return err
+	if cn.tree, err = protocol.NewTree(ln.Roster, cfg.Subtrees); err != nil {
+		cn.close()
+		return nil, err
 	}
 	if cfg.Binary {
-		tree = ln.Roster.GenerateBinaryTree()
+		cn.tree = ln.Roster.GenerateBinaryTree()
 	}
 	// Every member builds the tree from the roster it holds: pin it everywhere rather
 	// than have onet ship the whole roster to each node in the first round.
 	for i := range ln.Servers {
-		if _, err := protocol.PinTree(ln.Context(i), tree); err != nil {
-			return err
+		if _, err := protocol.PinTree(ln.Context(i), cn.tree); err != nil {
+			cn.close()
+			return nil, err
 		}
 	}
-	policy := cosi.DefaultPolicy(cfg.Nodes)
-	for i := 1; i <= cfg.Warmup+cfg.Rounds; i++ {
-		msg := fmt.Sprintf("chainiac simulation round %d", i)
-		start := time.Now()
-		res, err := signRound(ctx, ln, tree, protocol.Request{
-			RosterRef: []byte("simulation"), Message: []byte(msg), Policy: policy, Timeout: cfg.Timeout,
-		})
-		r := Round{Nodes: cfg.Nodes, Round: i, Warmup: i <= cfg.Warmup, Latency: time.Since(start), Err: err}
-		if err == nil {
-			if verr := cosi.Verify(roster, []byte(msg), res.Signature, policy); verr != nil {
-				r.Err = fmt.Errorf("simulation: round %d produced an invalid signature: %w", i, verr)
-			}
-			r.Signers = res.Signature.Mask().Count()
-		}
-		report(r)
-		if r.Err != nil {
-			return r.Err
-		}
-	}
-	return nil
+	return cn, nil
 }
+
+// round runs round i and checks its signature.
+func (cn *cosiNet) round(ctx context.Context, i int) Round {
+	msg := fmt.Sprintf("chainiac simulation round %d", i)
+	start := time.Now()
+	res, err := signRound(ctx, cn.ln, cn.tree, protocol.Request{
+		RosterRef: []byte("simulation"), Message: []byte(msg), Policy: cn.policy, Timeout: cn.cfg.Timeout,
+	})
+	r := Round{Nodes: cn.cfg.Nodes, Round: i, Latency: time.Since(start), Err: err}
+	if err == nil {
+		if verr := cosi.Verify(cn.roster, []byte(msg), res.Signature, cn.policy); verr != nil {
+			r.Err = fmt.Errorf("simulation: round %d produced an invalid signature: %w", i, verr)
+		}
+		r.Signers = res.Signature.Mask().Count()
+	}
+	return r
+}
+
+func (cn *cosiNet) close() { cn.ln.Close() }
 
 func signRound(ctx context.Context, ln *localnet.Net, tree *onet.Tree, req protocol.Request) (*protocol.Result, error) {
 	pi, err := ln.CreateProtocol(0, cosiProtocol, tree)
