@@ -43,6 +43,7 @@ const (
 	rogue                   // a leaf: announces to every node but the root and its ancestors, then signs
 	slowLookup              // honest, but its roster look-up waits until a rogue member has announced
 	lateRefuses             // its check says no, after the others have signed
+	badSum                  // a sub-leader: asks its leaves, and at once sends a sum for its whole subtree that is not theirs
 	numBehaviours           // not a behaviour: the number of them, for the test that each is implemented
 )
 
@@ -63,7 +64,7 @@ func kindOf(b behaviour) (behaviourKind, error) {
 		return byEnv, nil
 	case dead:
 		return byStopping, nil
-	case silent, garbage, wrongSign, liar, swallows, hurries, blames, forges, invents, forgets, rogue:
+	case silent, garbage, wrongSign, liar, swallows, hurries, blames, forges, invents, forgets, rogue, badSum:
 		return byByzantine, nil
 	}
 	return 0, fmt.Errorf("behaviour %d is not implemented", b)
@@ -85,7 +86,14 @@ type cluster struct {
 	rogueReplies  atomic.Int32
 	// linger is every round's Request.Linger.
 	linger time.Duration
+	// checkAtSubLeaders is every round's Request.CheckAtSubLeaders.
+	checkAtSubLeaders bool
 }
+
+// checkAtSubLeaders, when set, makes every cluster run its rounds with
+// Request.CheckAtSubLeaders: TestHardeningWithChecksAtSubLeaders runs the hardening
+// tests again that way.
+var checkAtSubLeaders bool
 
 var testRef = []byte("test-roster")
 
@@ -98,7 +106,7 @@ func newCluster(t *testing.T, n int, roles map[int]behaviour) *cluster {
 	ln, err := localnet.Start(n)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, ln.Close()) })
-	c := &cluster{net: ln, rogueSent: make(chan struct{})}
+	c := &cluster{net: ln, rogueSent: make(chan struct{}), checkAtSubLeaders: checkAtSubLeaders}
 	pubs := make([]cosi.PublicKey, n)
 	for i := range ln.Servers {
 		k, err := cosi.GenerateKey(testrand.New(fmt.Sprintf("%d/%d", n, i)))
@@ -192,7 +200,8 @@ func (c *cluster) signOver(t *testing.T, tree *onet.Tree, msg []byte, policy cos
 	pi, err := c.net.CreateProtocol(0, testProtocol, tree)
 	require.NoError(t, err)
 	p := pi.(*Protocol)
-	p.Request = Request{RosterRef: testRef, Message: msg, Data: []byte("data"), Policy: policy, Timeout: timeout, Linger: c.linger}
+	p.Request = Request{RosterRef: testRef, Message: msg, Data: []byte("data"), Policy: policy, Timeout: timeout, Linger: c.linger,
+		CheckAtSubLeaders: c.checkAtSubLeaders}
 	require.NoError(t, p.Start())
 	ctx, cancel := context.WithTimeout(context.Background(), timeout+5*time.Second)
 	defer cancel()
@@ -308,6 +317,27 @@ func (bz *byzantine) onAnnounce(m announceMsg) error {
 		for _, c := range bz.Children() {
 			reply.Failures = append(reply.Failures, FailureMsg{Member: int32(c.RosterIndex), Reason: "dead, says its parent"})
 		}
+	case badSum:
+		// Its leaves are asked, so that they are busy when the root descends, but
+		// the sum claims all of them with a point that is nobody's: the sub-leader's
+		// own share of another message.
+		a := m.Announce
+		a.BudgetMs = m.BudgetMs * 6 / 10
+		for _, c := range bz.Children() {
+			if err := bz.SendTo(c, &a); err != nil {
+				return err
+			}
+		}
+		s, err := bz.key.Sign(bz.roster, []byte("not the message"))
+		if err != nil {
+			return err
+		}
+		enc := s.Encode()
+		bitmap := enc[cosi.PointSize+2:]
+		for mem := range subtreeMembers(bz.TreeNode()) {
+			bitmap[mem/8] |= 1 << (mem % 8)
+		}
+		reply.Signature = enc
 	case garbage:
 		reply.Signature = []byte("this is not a signature")
 	case wrongSign:

@@ -46,6 +46,11 @@ type Request struct {
 	// that the members still checking are reported too: their signatures join the
 	// aggregate and their refusals reach the caller. Zero ends the round at once.
 	Linger time.Duration
+	// CheckAtSubLeaders makes every sub-leader verify its subtree's partial signatures
+	// before forwarding them, as this package did before optimistic aggregation. By
+	// default only the root verifies: one pairing check for the whole round when
+	// everyone is honest, and a descent into the subtrees whose sum fails otherwise.
+	CheckAtSubLeaders bool
 }
 
 // Result is the outcome of a round that reached its threshold.
@@ -250,7 +255,7 @@ func (p *Protocol) dispatchRoot() (err error) {
 		req.Round = id
 	}
 	a := Announce{RosterRef: req.RosterRef, Round: req.Round[:], Message: req.Message, Data: req.Data,
-		BudgetMs: req.Timeout.Milliseconds()}
+		BudgetMs: req.Timeout.Milliseconds(), CheckPartials: req.CheckAtSubLeaders}
 	if err := a.validate(); err != nil {
 		p.finish(nil, fmt.Errorf("protocol: request: %w", err))
 		return nil
