@@ -33,7 +33,7 @@ type gather struct {
 
 type partialFrom struct {
 	sig    *cosi.Signature
-	sender int // the member whose reply carried it
+	sender int  // the member whose reply carried it
 	alone  bool // the sender was asked for itself only, not for a subtree
 	// What the same reply said of the sender's other members. It is as credible as the
 	// partial: recorded when the partial verifies, released with it when it does not.
