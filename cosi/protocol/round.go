@@ -40,6 +40,10 @@ type round struct {
 	// verify; the root waits for them (never past the deadline) so that the round
 	// names the member whose share was bad.
 	descents map[onet.TreeNodeID]bool
+	// unreachable reports the announcements that could not be sent; over is closed
+	// when the round ends, so that no sender waits on it. Both nil until the first ask.
+	unreachable chan unreachable
+	over        chan struct{}
 }
 
 type askedNode struct {
@@ -97,6 +101,11 @@ func (r *round) run() (*Result, error) {
 	}
 
 	defer r.closeRelays()
+	defer func() {
+		if r.over != nil {
+			close(r.over)
+		}
+	}()
 	waitTimer := time.NewTimer(time.Until(r.waitAt))
 	defer waitTimer.Stop()
 	replyTimer := time.NewTimer(time.Until(r.replyAt))
@@ -112,6 +121,8 @@ func (r *round) run() (*Result, error) {
 			r.onReply(m)
 		case m := <-r.relayed:
 			r.onReply(m)
+		case u := <-r.unreachable:
+			r.onUnreachable(u)
 		case <-r.p.announces:
 			// Honest ancestors ask again through a fresh instance (see askAgain).
 		case <-r.lingerC:
@@ -153,8 +164,33 @@ func (r *round) askThrough(via *Protocol, n *onet.TreeNode, budget time.Duration
 	if via != r.p {
 		target = via.Tree().Search(n.ID)
 	}
-	if err := via.SendTo(target, &a); err != nil {
-		r.replace(n, fmt.Sprintf("unreachable: %v", err))
+	// Sent from a goroutine of its own: onet retries a refused connection for about
+	// 80 ms (and a dial to a vanished host for seconds) before it fails, and a dead
+	// child must not hold up the announcement to the others.
+	if r.unreachable == nil {
+		r.unreachable = make(chan unreachable, len(subtreeMembers(r.p.TreeNode())))
+		r.over = make(chan struct{})
+	}
+	go func() {
+		if err := via.SendTo(target, &a); err != nil {
+			select {
+			case r.unreachable <- unreachable{node: n, err: err}:
+			case <-r.over:
+			}
+		}
+	}()
+}
+
+// unreachable is an announcement that could not be sent.
+type unreachable struct {
+	node *onet.TreeNode
+	err  error
+}
+
+// onUnreachable replaces a node that could not be reached, if it is still awaited.
+func (r *round) onUnreachable(u unreachable) {
+	if _, waiting := r.pending[u.node.ID]; waiting {
+		r.replace(u.node, fmt.Sprintf("unreachable: %v", u.err))
 	}
 }
 
