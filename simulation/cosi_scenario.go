@@ -45,16 +45,16 @@ const (
 // 1024 nodes: at 4096 its root's connection to every member would take this process
 // past its 20,000 file descriptors.
 func ComparisonVariants(quick bool) []CosiVariant {
-	silentUpTo := 256
+	silentUpTo, silentTimeout := 256, 4*time.Second
 	if quick {
-		silentUpTo = 16
+		silentUpTo, silentTimeout = 8, time.Second
 	}
 	return []CosiVariant{
 		{CheckAtSubLeaders: true},
 		{},
 		{Subtrees: Flat, MaxNodes: 1024},
 		{Binary: true, MaxNodes: 256},
-		{Silent: F, Timeout: 4 * time.Second, MaxNodes: silentUpTo},
+		{Silent: F, Timeout: silentTimeout, MaxNodes: silentUpTo},
 		{CheckAtSubLeaders: true, Crashed: F},
 		{Crashed: F},
 	}

@@ -35,7 +35,7 @@ func TestSimulateCosiCSV(t *testing.T) {
 // members every other member must sign (the root stops at the threshold, n − f).
 func TestSimulateCosiCompare(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out")
-	out, err := runCLI(t, "simulate", "cosi", "--nodes", "8", "--rounds", "2", "--compare", "--output", dir)
+	out, err := runCLI(t, "simulate", "cosi", "--nodes", "8", "--rounds", "2", "--compare", "--quick", "--output", dir)
 	require.NoError(t, err)
 	for _, v := range []string{"checked aggregation", "optimistic aggregation", "flat tree", "binary tree", "2 silent", "2 crashed"} {
 		require.Contains(t, out, v)
