@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 	"time"
 
@@ -37,4 +38,17 @@ func TestAnnounceValidate(t *testing.T) {
 		mangle(&a)
 		require.Error(t, a.validate(), name)
 	}
+}
+
+// A round lost to many members that failed for different reasons (each naming its
+// address, say) gives an error message of bounded length.
+func TestRoundErrorMessageIsBounded(t *testing.T) {
+	e := &RoundError{Signed: 1, Needed: 3}
+	for m := 0; m < 1000; m++ {
+		e.Failures = append(e.Failures, Failure{Member: m, Reason: fmt.Sprintf("dial 127.0.0.1:%d refused", 30000+m)})
+	}
+	msg := e.Error()
+	require.Less(t, len(msg), 1000)
+	require.Contains(t, msg, "and 990 more members failed for 990 other reasons")
+	require.Contains(t, msg, "member 0 failed: dial 127.0.0.1:30000 refused")
 }

@@ -88,7 +88,16 @@ func (e *RoundError) Error() string {
 		}
 		byReason[f.Reason] = append(byReason[f.Reason], f.Member)
 	}
-	for _, reason := range reasons {
+	for i, reason := range reasons {
+		if i == maxListed {
+			// Reasons differ when they name an address: keep the message short.
+			more := 0
+			for _, r := range reasons[i:] {
+				more += len(byReason[r])
+			}
+			s += fmt.Sprintf("; and %d more members failed for %d other reasons", more, len(reasons)-i)
+			break
+		}
 		members := byReason[reason]
 		if len(members) == 1 {
 			s += fmt.Sprintf("; member %d failed: %s", members[0], reason)
