@@ -235,7 +235,8 @@ members silent or crashed. %d warm-up round(s) per variant open the connections 
 are left out; %d rounds are measured. The floor is every member's share and one
 pairing check on all cores with no network, measured at each size in the same run
 (half before the rounds, half after); "× floor" is the median round over the median
-floor. Figures are medians with the 10th and 90th percentile.`, sw.Base.Warmup, sw.Base.Rounds),
+floor. The figure shows each variant's median and the floor; the findings add the
+10th and 90th percentile.`, sw.Base.Warmup, sw.Base.Rounds),
 		Tables: []*Table{t, ft},
 		Limits: []string{
 			"all members share this machine's cores: the figure is the total CPU of the round more than its critical path in a deployment with a machine per member",
