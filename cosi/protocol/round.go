@@ -38,7 +38,8 @@ type round struct {
 	checked     bool
 	// descents are the nodes asked again because a sum they were part of did not
 	// verify; the root waits for them (never past the deadline) so that the round
-	// names the member whose share was bad.
+	// names every member whose share was bad, not only those that answered before
+	// the threshold was reached.
 	descents map[onet.TreeNodeID]bool
 	// unreachable reports the announcements that could not be sent; over is closed
 	// when the round ends, so that no sender waits on it. Both nil until the first ask.
@@ -450,12 +451,12 @@ func (r *round) settle() {
 		again := node.Children
 		if descend {
 			again = append([]*onet.TreeNode{alone(node)}, node.Children...)
-			if r.descents == nil {
-				r.descents = map[onet.TreeNodeID]bool{}
-			}
-			for _, n := range again {
-				r.descents[n.ID] = true
-			}
+		}
+		if r.descents == nil {
+			r.descents = map[onet.TreeNodeID]bool{}
+		}
+		for _, n := range again {
+			r.descents[n.ID] = true
 		}
 		r.askAgain(again, scale(time.Until(r.replyAt), childShare))
 	}
