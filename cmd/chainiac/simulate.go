@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chainiac/chainiac/cosi/protocol"
 	"github.com/chainiac/chainiac/internal/atomicfile"
 	"github.com/chainiac/chainiac/internal/localnet"
 	"github.com/chainiac/chainiac/simulation"
@@ -162,10 +163,14 @@ every summary.`,
 					return fmt.Errorf("simulate all: %s: %w", sc.Name, err)
 				}
 				res.Command = f.commandLine(sc.Name)
-				if sc.Name == "cosi" && !f.quick {
-					// simulate cosi's own default is one size; say which sizes ran.
-					sw := simulation.DefaultCosiSweep(false)
-					res.Command = fmt.Sprintf("chainiac simulate cosi --nodes %s --rounds %d --output %s", joinInts(sw.Sizes), sw.Base.Rounds, f.output)
+				if sc.Name == "cosi" {
+					// simulate cosi's own default is one size without the comparison;
+					// say which sizes ran.
+					res.Command = "chainiac simulate cosi --compare --quick --output " + f.output
+					if !f.quick {
+						sw := simulation.DefaultCosiSweep(false)
+						res.Command = fmt.Sprintf("chainiac simulate cosi --nodes %s --rounds %d --compare --output %s", joinInts(sw.Sizes), sw.Base.Rounds, f.output)
+					}
 				}
 				if err := writeResult(cmd.OutOrStdout(), f.output, res); err != nil {
 					return err
@@ -229,19 +234,26 @@ func newSimulateCosiCmd() *cobra.Command {
 	var cfg simulation.CosiConfig
 	var nodes []int
 	var csvPath string
+	var compare bool
 	var f simFlags
 	cmd := &cobra.Command{
 		Use:   "cosi",
 		Short: "Collective signing rounds on a local cothority over TCP on 127.0.0.1",
 		Example: `  chainiac simulate cosi --nodes 100 --rounds 10
-  chainiac simulate cosi --nodes 16,64,256 --rounds 10 --output sim-out`,
+  chainiac simulate cosi --nodes 16,64,256 --rounds 10 --output sim-out
+  chainiac simulate cosi --nodes 1024 --rounds 10 --compare --csv rounds.csv`,
 		Long: `Starts --nodes onet servers in this process, each with its own cosi key, and
 runs --warmup rounds followed by --rounds measured rounds of the tree signing
 protocol from the first server, for each size in --nodes. Each round's latency is
 printed; --csv writes the measured rounds (warm-up excluded) with the header
-nodes,round,seconds; --output writes cosi.csv (nodes,round,seconds first), the
-figure cosi-latency.png and .svg and cosi.md. --quick, unless --nodes or --rounds
-are given, runs 8, 16 and 32 nodes for 3 rounds each.`,
+nodes,round,seconds,cpu_seconds,bytes,tree,aggregation,crashed,silent; --output
+writes cosi.csv (nodes,round,seconds first), cosi-floor.csv, the figure
+cosi-latency.png and .svg and cosi.md. --compare runs, on the same servers at each
+size, the tree with checks at every sub-leader against optimistic aggregation, the
+flat and binary trees, and f = ⌊(n−1)/3⌋ silent or crashed members, and measures
+the CPU floor (every share and one pairing check, no network) in the same run.
+--quick, unless --nodes or --rounds are given, runs 8, 16 and 32 nodes for 3
+rounds each.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if csvPath != "" {
@@ -267,6 +279,10 @@ are given, runs 8, 16 and 32 nodes for 3 rounds each.`,
 					cfg.Rounds = q.Base.Rounds
 				}
 			}
+			sw := simulation.CosiSweep{Sizes: nodes, Base: cfg}
+			if compare {
+				sw.Variants = simulation.ComparisonVariants(f.quick)
+			}
 			for _, n := range nodes {
 				c := cfg
 				c.Nodes = n
@@ -282,29 +298,25 @@ are given, runs 8, 16 and 32 nodes for 3 rounds each.`,
 			ctx, stop := signal.NotifyContext(contextOf(cmd), os.Interrupt)
 			defer stop()
 			out := cmd.OutOrStdout()
-			var measured []simulation.Round
-			size := 0
+			var measured, group []simulation.CosiRound
+			var current simulation.CosiConfig
 			opts := f.options(cmd)
 			opts.Progress = nil // each round is printed
-			res, err := simulation.RunCosiSweep(ctx, simulation.CosiSweep{Sizes: nodes, Base: cfg}, opts, func(r simulation.Round) {
-				if r.Nodes != size {
-					if size != 0 {
-						printSummary(out, sizeRounds(measured, size))
-					}
-					size = r.Nodes
-					c := cfg
-					c.Nodes = r.Nodes
+			res, err := simulation.RunCosiSweep(ctx, sw, opts, func(r simulation.CosiRound) {
+				if r.Config != current {
+					printSummary(out, group)
+					group = nil
+					current = r.Config
 					fmt.Fprintf(out, "cosi: %d nodes, %s, %d warm-up + %d measured rounds\n",
-						r.Nodes, treeShown(c), cfg.Warmup, cfg.Rounds)
+						r.Nodes, variantShown(r.Config), cfg.Warmup, cfg.Rounds)
 				}
-				printRound(out, r)
+				printRound(out, r.Round)
 				if !r.Warmup && r.Err == nil {
 					measured = append(measured, r)
+					group = append(group, r)
 				}
 			})
-			if size != 0 {
-				printSummary(out, sizeRounds(measured, size))
-			}
+			printSummary(out, group)
 			if err != nil {
 				return err
 			}
@@ -326,6 +338,10 @@ are given, runs 8, 16 and 32 nodes for 3 rounds each.`,
 	fl.IntVar(&cfg.Warmup, "warmup", 1, "rounds run first and left out of the figures")
 	fl.IntVar(&cfg.Subtrees, "subtrees", 0, "sub-leaders of the two-level tree (0: ⌈√(n−1)⌉, n−1: flat)")
 	fl.BoolVar(&cfg.Binary, "binary", false, "use a binary tree instead of two levels (for comparison)")
+	fl.BoolVar(&cfg.CheckAtSubLeaders, "check-at-sub-leaders", false, "sub-leaders verify every partial signature (the protocol before optimistic aggregation)")
+	fl.IntVar(&cfg.Crashed, "crashed", 0, "members whose server is closed before the rounds (at most ⌊(n−1)/3⌋ with --silent)")
+	fl.IntVar(&cfg.Silent, "silent", 0, "members that never answer (each costs its parent's share of the timeout)")
+	fl.BoolVar(&compare, "compare", false, "run the comparison at each size: checked and optimistic aggregation, tree shapes, f silent or crashed members, and the CPU floor")
 	fl.DurationVar(&cfg.Timeout, "timeout", 0, "round timeout (0: the protocol's default)")
 	fl.StringVar(&csvPath, "csv", "", "write measured rounds to this CSV file")
 	f.add(cmd, false)
@@ -335,7 +351,7 @@ are given, runs 8, 16 and 32 nodes for 3 rounds each.`,
 // cosiCommandLine is the command line of a cosi run, with the flags that were given.
 func cosiCommandLine(cmd *cobra.Command, f *simFlags) string {
 	parts := []string{"chainiac simulate cosi"}
-	for _, name := range []string{"nodes", "rounds", "warmup", "subtrees", "binary", "timeout", "seed", "quick"} {
+	for _, name := range []string{"nodes", "rounds", "warmup", "subtrees", "binary", "check-at-sub-leaders", "crashed", "silent", "compare", "timeout", "seed", "quick"} {
 		fl := cmd.Flags().Lookup(name)
 		if fl == nil || !fl.Changed {
 			continue
@@ -353,16 +369,6 @@ func cosiCommandLine(cmd *cobra.Command, f *simFlags) string {
 		parts = append(parts, "--"+name+" "+v)
 	}
 	return strings.Join(append(parts, "--output "+f.output), " ")
-}
-
-func sizeRounds(rounds []simulation.Round, n int) []simulation.Round {
-	var out []simulation.Round
-	for _, r := range rounds {
-		if r.Nodes == n {
-			out = append(out, r)
-		}
-	}
-	return out
 }
 
 // setUpOnet does onet's process-wide set-up: quiet logs unless DEBUG_LVL is set, and
@@ -384,14 +390,26 @@ func setUpOnet() (string, error) {
 	return dir, nil
 }
 
-func treeShown(cfg simulation.CosiConfig) string {
+func variantShown(cfg simulation.CosiConfig) string {
+	var tree string
 	switch {
 	case cfg.Binary:
-		return "binary tree"
-	case cfg.Subtrees == 0:
-		return "two-level tree with ⌈√(n−1)⌉ sub-leaders"
+		tree = "binary tree"
+	case cfg.Subtrees == 0 || cfg.Subtrees == protocol.DefaultSubtrees(cfg.Nodes):
+		tree = "two-level tree with ⌈√(n−1)⌉ sub-leaders"
+	case cfg.Subtrees == cfg.Nodes-1:
+		tree = "flat tree"
+	default:
+		tree = fmt.Sprintf("two-level tree with %d sub-leaders", cfg.Subtrees)
 	}
-	return fmt.Sprintf("two-level tree with %d sub-leaders", cfg.Subtrees)
+	s := tree + ", " + cfg.Aggregation() + " aggregation"
+	if cfg.Crashed > 0 {
+		s += fmt.Sprintf(", %d crashed", cfg.Crashed)
+	}
+	if cfg.Silent > 0 {
+		s += fmt.Sprintf(", %d silent", cfg.Silent)
+	}
+	return s
 }
 
 func printRound(w io.Writer, r simulation.Round) {
@@ -406,7 +424,7 @@ func printRound(w io.Writer, r simulation.Round) {
 	fmt.Fprintf(w, "round %d%s: %.4f s, %d/%d signers\n", r.Round, tag, r.Latency.Seconds(), r.Signers, r.Nodes)
 }
 
-func printSummary(w io.Writer, rounds []simulation.Round) {
+func printSummary(w io.Writer, rounds []simulation.CosiRound) {
 	if len(rounds) == 0 {
 		return
 	}
@@ -423,15 +441,17 @@ func printSummary(w io.Writer, rounds []simulation.Round) {
 		len(lat), median.Seconds(), lat[0].Seconds(), lat[len(lat)-1].Seconds())
 }
 
-func writeRoundsCSV(path string, rounds []simulation.Round) error {
+func writeRoundsCSV(path string, rounds []simulation.CosiRound) error {
 	return atomicfile.Write(path, 0o644, func(f *os.File) error {
 		w := csv.NewWriter(f)
-		if err := w.Write([]string{"nodes", "round", "seconds"}); err != nil {
+		if err := w.Write([]string{"nodes", "round", "seconds", "cpu_seconds", "bytes", "tree", "aggregation", "crashed", "silent"}); err != nil {
 			return err
 		}
 		for _, r := range rounds {
-			if err := w.Write([]string{strconv.Itoa(r.Nodes), strconv.Itoa(r.Round),
-				strconv.FormatFloat(r.Latency.Seconds(), 'f', 6, 64)}); err != nil {
+			if err := w.Write([]string{strconv.Itoa(r.Nodes), strconv.Itoa(r.Round.Round),
+				strconv.FormatFloat(r.Latency.Seconds(), 'f', 6, 64), strconv.FormatFloat(r.CPU.Seconds(), 'f', 6, 64),
+				strconv.FormatUint(r.Bytes, 10), r.Config.Tree(), r.Config.Aggregation(),
+				strconv.Itoa(r.Config.Crashed), strconv.Itoa(r.Config.Silent)}); err != nil {
 				return err
 			}
 		}

@@ -22,9 +22,43 @@ func TestSimulateCosiCSV(t *testing.T) {
 	defer f.Close()
 	rows, err := csv.NewReader(f).ReadAll()
 	require.NoError(t, err)
-	require.Equal(t, []string{"nodes", "round", "seconds"}, rows[0])
+	require.Equal(t, []string{"nodes", "round", "seconds", "cpu_seconds", "bytes", "tree", "aggregation", "crashed", "silent"}, rows[0])
 	require.Len(t, rows, 4, "header and the measured rounds, without the warm-up")
 	require.Equal(t, []string{"8", "2"}, rows[1][:2])
+	require.Equal(t, []string{"two-level:3", "optimistic", "0", "0"}, rows[1][5:])
+	sent, err := strconv.Atoi(rows[1][4])
+	require.NoError(t, err)
+	require.Positive(t, sent, "bytes sent in a round")
+}
+
+// --compare runs every variant on the same servers, with the floor; with f failing
+// members every other member must sign (the root stops at the threshold, n − f).
+func TestSimulateCosiCompare(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	out, err := runCLI(t, "simulate", "cosi", "--nodes", "8", "--rounds", "2", "--compare", "--quick", "--output", dir)
+	require.NoError(t, err)
+	for _, v := range []string{"checked aggregation", "optimistic aggregation", "flat tree", "binary tree", "2 silent", "2 crashed"} {
+		require.Contains(t, out, v)
+	}
+	header, rows := readCSV(t, filepath.Join(dir, "cosi.csv"))
+	require.Equal(t, []string{"nodes", "round", "seconds"}, header[:3])
+	require.Len(t, rows, 7*2, "seven variants, two measured rounds each")
+	failing := 0
+	for _, r := range rows {
+		signers, err := strconv.Atoi(r["signers"])
+		require.NoError(t, err)
+		require.GreaterOrEqual(t, signers, 6, "%v", r)
+		if r["crashed"] != "0" || r["silent"] != "0" {
+			failing++
+			require.Equal(t, 6, signers, "%v", r)
+		}
+	}
+	require.Equal(t, 3*2, failing, "silent, and crashed with both aggregations")
+	_, floor := readCSV(t, filepath.Join(dir, "cosi-floor.csv"))
+	require.Len(t, floor, 2, "one floor before the rounds, one after")
+	md, err := os.ReadFile(filepath.Join(dir, "cosi.md"))
+	require.NoError(t, err)
+	require.Contains(t, string(md), "× floor")
 }
 
 func TestSimulateCosiRejectsBadFlags(t *testing.T) {

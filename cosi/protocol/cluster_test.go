@@ -45,6 +45,7 @@ const (
 	lateRefuses             // its check says no, after the others have signed
 	panics                  // its roster look-up panics
 	overclaims              // asks nobody, and answers with its own share under its whole subtree's mask
+	badSum                  // a sub-leader: asks its leaves, and at once sends a sum for its whole subtree that is not theirs
 	numBehaviours           // not a behaviour: the number of them, for the test that each is implemented
 )
 
@@ -65,7 +66,7 @@ func kindOf(b behaviour) (behaviourKind, error) {
 		return byEnv, nil
 	case dead:
 		return byStopping, nil
-	case silent, garbage, wrongSign, liar, swallows, hurries, blames, forges, invents, forgets, rogue, overclaims:
+	case silent, garbage, wrongSign, liar, swallows, hurries, blames, forges, invents, forgets, rogue, overclaims, badSum:
 		return byByzantine, nil
 	}
 	return 0, fmt.Errorf("behaviour %d is not implemented", b)
@@ -88,7 +89,14 @@ type cluster struct {
 	// linger is every round's Request.Linger, and round its Request.Round.
 	linger time.Duration
 	round  cosi.RoundID
+	// checkAtSubLeaders is every round's Request.CheckAtSubLeaders.
+	checkAtSubLeaders bool
 }
+
+// checkAtSubLeaders, when set, makes every cluster run its rounds with
+// Request.CheckAtSubLeaders: TestHardeningWithChecksAtSubLeaders runs the hardening
+// tests again that way.
+var checkAtSubLeaders bool
 
 var testRef = []byte("test-roster")
 
@@ -101,7 +109,7 @@ func newCluster(t *testing.T, n int, roles map[int]behaviour) *cluster {
 	ln, err := localnet.Start(n)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, ln.Close()) })
-	c := &cluster{net: ln, rogueSent: make(chan struct{})}
+	c := &cluster{net: ln, rogueSent: make(chan struct{}), checkAtSubLeaders: checkAtSubLeaders}
 	pubs := make([]cosi.PublicKey, n)
 	for i := range ln.Servers {
 		k, err := cosi.GenerateKey(testrand.New(fmt.Sprintf("%d/%d", n, i)))
@@ -198,7 +206,8 @@ func (c *cluster) signOver(t *testing.T, tree *onet.Tree, msg []byte, policy cos
 	pi, err := c.net.CreateProtocol(0, testProtocol, tree)
 	require.NoError(t, err)
 	p := pi.(*Protocol)
-	p.Request = Request{RosterRef: testRef, Message: msg, Data: []byte("data"), Policy: policy, Timeout: timeout, Linger: c.linger, Round: c.round}
+	p.Request = Request{RosterRef: testRef, Message: msg, Data: []byte("data"), Policy: policy, Timeout: timeout, Linger: c.linger,
+		Round: c.round, CheckAtSubLeaders: c.checkAtSubLeaders}
 	require.NoError(t, p.Start())
 	ctx, cancel := context.WithTimeout(context.Background(), timeout+5*time.Second)
 	defer cancel()
@@ -325,6 +334,27 @@ func (bz *byzantine) onAnnounce(m announceMsg) error {
 		for _, c := range bz.Children() {
 			reply.Failures = append(reply.Failures, FailureMsg{Member: int32(c.RosterIndex), Reason: "dead, says its parent"})
 		}
+	case badSum:
+		// Its leaves are asked, so that they are busy when the root descends, but
+		// the sum claims all of them with a point that is nobody's: the sub-leader's
+		// own share of another message.
+		a := m.Announce
+		a.BudgetMs = m.BudgetMs * 6 / 10
+		for _, c := range bz.Children() {
+			if err := bz.SendTo(c, &a); err != nil {
+				return err
+			}
+		}
+		s, err := bz.key.Sign(bz.roster, []byte("not the message"))
+		if err != nil {
+			return err
+		}
+		enc := s.Encode()
+		bitmap := enc[cosi.PointSize+2:]
+		for mem := range subtreeMembers(bz.TreeNode()) {
+			bitmap[mem/8] |= 1 << (mem % 8)
+		}
+		reply.Signature = enc
 	case garbage:
 		reply.Signature = []byte("this is not a signature")
 	case wrongSign:

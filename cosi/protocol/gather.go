@@ -14,8 +14,13 @@ import (
 // their own.
 //
 // Partials are added unverified; settle verifies their sum with one pairing check and,
-// only if that fails, each partial on its own.
+// only if that fails, halves of them until the bad ones are found.
 type gather struct {
+	// descend is set at a root that lets its sub-leaders forward unchecked sums: a
+	// sum that does not verify then blames nobody yet, since any member under its
+	// sender may have sent the bad share; the caller asks the sender alone and its
+	// children again. Only a partial its sender sent for itself alone blames it.
+	descend bool
 	roster  *cosi.Roster
 	round   cosi.RoundID
 	msg     []byte
@@ -28,7 +33,8 @@ type gather struct {
 
 type partialFrom struct {
 	sig    *cosi.Signature
-	sender int // the member whose reply carried it
+	sender int  // the member whose reply carried it
+	alone  bool // the sender was asked for itself only, not for a subtree
 	// What the same reply said of the sender's other members. It is as credible as the
 	// partial: recorded when the partial verifies, released with it when it does not.
 	refusals []Refusal
@@ -96,7 +102,7 @@ func (g *gather) addReply(sender int, allowed map[int]bool, sig *cosi.Signature,
 		g.record(refusals, failures)
 		return nil
 	}
-	g.pending = append(g.pending, partialFrom{sig: sig, sender: sender, refusals: refusals, failures: failures})
+	g.pending = append(g.pending, partialFrom{sig: sig, sender: sender, alone: len(allowed) == 1, refusals: refusals, failures: failures})
 	return nil
 }
 
@@ -164,22 +170,25 @@ func (g *gather) fail(m int, reason string) {
 }
 
 // settle verifies the pending partials and folds the good ones into the aggregate. It
-// returns the partials that did not verify: their sender is recorded as failed, and
-// their other members are released, so that the caller can ask them again directly.
+// returns the partials that did not verify: their other members are released, so
+// that the caller can ask them again directly, and their sender is recorded as failed
+// (unless descend is set and the sender answered for a subtree: then it is released
+// too).
+//
+// Cost: one pairing check when everything verifies; otherwise the partials are
+// halved until each bad one stands alone, about 2·log₂(partials) checks per bad one
+// instead of one per partial.
 func (g *gather) settle() []partialFrom {
 	if len(g.pending) == 0 {
 		return nil
 	}
 	pending := g.pending
 	g.pending = nil
-	parts := make([]*cosi.Signature, 0, len(pending)+1)
+	base := []*cosi.Signature{}
 	if g.agg != nil {
-		parts = append(parts, g.agg)
+		base = append(base, g.agg)
 	}
-	for _, p := range pending {
-		parts = append(parts, p.sig)
-	}
-	if sum, err := cosi.Aggregate(parts...); err == nil && cosi.VerifyPartial(g.roster, g.msg, sum) == nil {
+	if sum, ok := g.verifies(base, pending); ok {
 		g.agg = sum
 		for _, p := range pending {
 			g.record(p.refusals, p.failures)
@@ -187,26 +196,89 @@ func (g *gather) settle() []partialFrom {
 		return nil
 	}
 	// Someone sent a bad share: find it, keep the rest.
-	var rejected []partialFrom
-	for _, p := range pending {
-		sum := p.sig
-		err := cosi.VerifyPartial(g.roster, g.msg, p.sig)
-		if err == nil && g.agg != nil {
-			sum, err = cosi.Aggregate(g.agg, p.sig)
+	good, rejected := g.bisect(pending)
+	if len(good) > 0 {
+		// Each group of good partials verified on its own, so their sum does too.
+		if sum, ok := g.sum(base, good); ok {
+			g.agg = sum
 		}
-		if err != nil {
-			// The whole reply goes: its members can be asked again.
-			for m := range p.members() {
-				delete(g.claimed, m)
-			}
+		for _, p := range good {
+			g.record(p.refusals, p.failures)
+		}
+	}
+	for _, p := range rejected {
+		// The whole reply goes: its members can be asked again.
+		for m := range p.members() {
+			delete(g.claimed, m)
+		}
+		if !g.descend || p.alone {
 			g.fail(p.sender, "signature share does not verify")
-			rejected = append(rejected, p)
-			continue
 		}
-		g.agg = sum
-		g.record(p.refusals, p.failures)
 	}
 	return rejected
+}
+
+// bisect splits parts, whose sum does not verify, into the groups that verify and the
+// single partials that do not.
+func (g *gather) bisect(parts []partialFrom) (good, bad []partialFrom) {
+	if len(parts) == 1 {
+		return nil, parts
+	}
+	half := len(parts) / 2
+	for _, group := range [][]partialFrom{parts[:half], parts[half:]} {
+		if _, ok := g.verifies(nil, group); ok {
+			good = append(good, group...)
+			continue
+		}
+		gg, bb := g.bisect(group)
+		good, bad = append(good, gg...), append(bad, bb...)
+	}
+	return good, bad
+}
+
+// sum adds base and the partials' signatures; false if their masks overlap.
+func (g *gather) sum(base []*cosi.Signature, parts []partialFrom) (*cosi.Signature, bool) {
+	all := append(append(make([]*cosi.Signature, 0, len(base)+len(parts)), base...), partialSigs(parts)...)
+	sum, err := cosi.Aggregate(all...)
+	return sum, err == nil
+}
+
+// verifies reports whether the sum of base and parts is a valid partial signature.
+func (g *gather) verifies(base []*cosi.Signature, parts []partialFrom) (*cosi.Signature, bool) {
+	sum, ok := g.sum(base, parts)
+	if !ok || cosi.VerifyPartial(g.roster, g.msg, sum) != nil {
+		return nil, false
+	}
+	return sum, true
+}
+
+func partialSigs(parts []partialFrom) []*cosi.Signature {
+	out := make([]*cosi.Signature, len(parts))
+	for i, p := range parts {
+		out[i] = p.sig
+	}
+	return out
+}
+
+// forward folds the pending partials into the aggregate without verifying them: a
+// sub-leader of an optimistic round leaves that to the root. Refusals were verified on
+// arrival; failures stay hearsay, which the root asks about again.
+func (g *gather) forward() {
+	if len(g.pending) == 0 {
+		return
+	}
+	parts := partialSigs(g.pending)
+	if g.agg != nil {
+		parts = append([]*cosi.Signature{g.agg}, parts...)
+	}
+	// addReply refused overlapping masks, so the sum cannot fail.
+	if sum, err := cosi.Aggregate(parts...); err == nil {
+		g.agg = sum
+	}
+	for _, p := range g.pending {
+		g.record(p.refusals, p.failures)
+	}
+	g.pending = nil
 }
 
 // signed is the number of verified signers.

@@ -243,3 +243,64 @@ func TestAcceptRefusalSignatureAtItsBound(t *testing.T) {
 		require.Equal(t, []Failure{{Member: 2, Reason: "refusal with an invalid signature"}}, r.g.failures())
 	}
 }
+
+// A sub-leader of an optimistic round forwards its children's sum without checking it:
+// a bad share goes up inside the sum, for the root to find.
+func TestGatherForwardDoesNotVerify(t *testing.T) {
+	keys, r := gatherKeys(t, 4)
+	msg := []byte("m")
+	g := newGather(r, testRound, msg)
+	require.NoError(t, g.addOwn(1, share(t, keys[1], r, msg)))
+	require.NoError(t, g.addReply(2, set(2), share(t, keys[2], r, []byte("other")), nil, nil))
+	require.NoError(t, g.addReply(3, set(3), share(t, keys[3], r, msg), nil, []FailureMsg{}))
+	g.forward()
+	require.Empty(t, g.pending)
+	require.Equal(t, []int{1, 2, 3}, g.agg.Mask().Members())
+	require.Error(t, cosi.VerifyPartial(r, msg, g.agg), "the bad share is in the sum")
+}
+
+// At an optimistic root, settle finds every bad partial among many by halving, keeps
+// the others, and blames only the senders that answered for themselves alone: the
+// others are released with their whole subtree, to be asked again.
+func TestGatherSettleFindsBadPartialsAmongMany(t *testing.T) {
+	n := 20
+	keys, r := gatherKeys(t, n)
+	msg := []byte("m")
+	for _, descend := range []bool{false, true} {
+		g := newGather(r, testRound, msg)
+		g.descend = descend
+		require.NoError(t, g.addOwn(0, share(t, keys[0], r, msg)))
+		badSender := map[int]bool{5: true, 13: true}
+		for i := 1; i < n; i++ {
+			m := msg
+			if badSender[i] {
+				m = []byte("other")
+			}
+			allowed := set(i)
+			if i == 13 {
+				allowed = set(13, 14) // a sub-leader whose member 14 is below it
+				require.NoError(t, g.addReply(i, allowed, share(t, keys[i], r, m), nil, []FailureMsg{{Member: 14, Reason: "x"}}))
+				continue
+			}
+			if i == 14 {
+				continue
+			}
+			require.NoError(t, g.addReply(i, allowed, share(t, keys[i], r, m), nil, nil))
+		}
+		rejected := g.settle()
+		senders := []int{}
+		for _, p := range rejected {
+			senders = append(senders, p.sender)
+		}
+		require.ElementsMatch(t, []int{5, 13}, senders)
+		require.Equal(t, n-3, g.signed(), "everyone but 5, 13 and 14")
+		require.NoError(t, cosi.VerifyPartial(r, msg, g.agg))
+		want := map[int]string{5: "signature share does not verify", 13: "signature share does not verify"}
+		if descend {
+			// 13 answered for a subtree: any of it may have sent the bad share.
+			want = map[int]string{5: "signature share does not verify"}
+		}
+		require.Equal(t, want, g.failure, "descend=%v", descend)
+		require.False(t, g.claimed[14], "14 is released with its sub-leader's reply")
+	}
+}

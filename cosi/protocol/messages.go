@@ -30,6 +30,11 @@ type Announce struct {
 	Message   []byte
 	Data      []byte
 	BudgetMs  int64 // how long the receiver has to reply, counted from receipt
+	// CheckPartials makes every sub-leader verify its children's partial signatures
+	// before forwarding their sum. Without it (the default) sub-leaders forward the sum
+	// unchecked and only the root verifies, descending into a subtree only when its
+	// sum does not verify.
+	CheckPartials bool
 }
 
 // Reply carries a subtree's partial signature and what went wrong in it.

@@ -77,3 +77,16 @@ func TestRoundErrorMessage(t *testing.T) {
 		"; 10 members failed (late): [40 41 42 43 44 45 46 47 48 49]"
 	require.Equal(t, want, e.Error())
 }
+
+// A round lost to many members that failed for different reasons (each naming its
+// address, say) gives an error message of bounded length.
+func TestRoundErrorMessageIsBounded(t *testing.T) {
+	e := &RoundError{Signed: 1, Needed: 3}
+	for m := 0; m < 1000; m++ {
+		e.Failures = append(e.Failures, Failure{Member: m, Reason: fmt.Sprintf("dial 127.0.0.1:%d refused", 30000+m)})
+	}
+	msg := e.Error()
+	require.Less(t, len(msg), 1000)
+	require.Contains(t, msg, "and 990 more members failed for 990 other reasons")
+	require.Contains(t, msg, "member 0 failed: dial 127.0.0.1:30000 refused")
+}

@@ -46,6 +46,11 @@ type Request struct {
 	// that the members still checking are reported too: their signatures join the
 	// aggregate and their refusals reach the caller. Zero ends the round at once.
 	Linger time.Duration
+	// CheckAtSubLeaders makes every sub-leader verify its subtree's partial signatures
+	// before forwarding them, as this package did before optimistic aggregation. By
+	// default only the root verifies: one pairing check for the whole round when
+	// everyone is honest, and a descent into the subtrees whose sum fails otherwise.
+	CheckAtSubLeaders bool
 }
 
 // Result is the outcome of a round that reached its threshold.
@@ -83,7 +88,16 @@ func (e *RoundError) Error() string {
 		}
 		byReason[f.Reason] = append(byReason[f.Reason], f.Member)
 	}
-	for _, reason := range reasons {
+	for i, reason := range reasons {
+		if i == maxListed {
+			// Reasons differ when they name an address: keep the message short.
+			more := 0
+			for _, r := range reasons[i:] {
+				more += len(byReason[r])
+			}
+			s += fmt.Sprintf("; and %d more members failed for %d other reasons", more, len(reasons)-i)
+			break
+		}
 		members := byReason[reason]
 		if len(members) == 1 {
 			s += fmt.Sprintf("; member %d failed: %s", members[0], reason)
@@ -250,7 +264,7 @@ func (p *Protocol) dispatchRoot() (err error) {
 		req.Round = id
 	}
 	a := Announce{RosterRef: req.RosterRef, Round: req.Round[:], Message: req.Message, Data: req.Data,
-		BudgetMs: req.Timeout.Milliseconds()}
+		BudgetMs: req.Timeout.Milliseconds(), CheckPartials: req.CheckAtSubLeaders}
 	if err := a.validate(); err != nil {
 		p.finish(nil, fmt.Errorf("protocol: request: %w", err))
 		return nil

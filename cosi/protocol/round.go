@@ -36,6 +36,15 @@ type round struct {
 	relays      []*Protocol             // instances through which we asked again
 	relayed     chan replyMsg           // their replies; nil until the first relay
 	checked     bool
+	// descents are the nodes asked again because a sum they were part of did not
+	// verify; the root waits for them (never past the deadline) so that the round
+	// names every member whose share was bad, not only those that answered before
+	// the threshold was reached.
+	descents map[onet.TreeNodeID]bool
+	// unreachable reports the announcements that could not be sent; over is closed
+	// when the round ends, so that no sender waits on it. Both nil until the first ask.
+	unreachable chan unreachable
+	over        chan struct{}
 }
 
 type askedNode struct {
@@ -61,9 +70,11 @@ func (p *Protocol) newRound(a Announce) (*round, error) {
 	}
 	budget := time.Duration(a.BudgetMs) * time.Millisecond
 	now := time.Now()
+	g := newGather(roster, a.round(), a.Message)
+	g.descend = !a.CheckPartials
 	return &round{
 		p: p, ann: a, roster: roster, key: key, me: me,
-		g:           newGather(roster, a.round(), a.Message),
+		g:           g,
 		start:       now,
 		waitAt:      now.Add(scale(budget, waitShare)),
 		replyAt:     now.Add(scale(budget, replyShare)),
@@ -91,6 +102,11 @@ func (r *round) run() (*Result, error) {
 	}
 
 	defer r.closeRelays()
+	defer func() {
+		if r.over != nil {
+			close(r.over)
+		}
+	}()
 	waitTimer := time.NewTimer(time.Until(r.waitAt))
 	defer waitTimer.Stop()
 	replyTimer := time.NewTimer(time.Until(r.replyAt))
@@ -106,6 +122,8 @@ func (r *round) run() (*Result, error) {
 			r.onReply(m)
 		case m := <-r.relayed:
 			r.onReply(m)
+		case u := <-r.unreachable:
+			r.onUnreachable(u)
 		case <-r.p.announces:
 			// Honest ancestors ask again through a fresh instance (see askAgain).
 		case <-r.lingerC:
@@ -147,8 +165,33 @@ func (r *round) askThrough(via *Protocol, n *onet.TreeNode, budget time.Duration
 	if via != r.p {
 		target = via.Tree().Search(n.ID)
 	}
-	if err := via.SendTo(target, &a); err != nil {
-		r.replace(n, fmt.Sprintf("unreachable: %v", err))
+	// Sent from a goroutine of its own: onet retries a refused connection for about
+	// 80 ms (and a dial to a vanished host for seconds) before it fails, and a dead
+	// child must not hold up the announcement to the others.
+	if r.unreachable == nil {
+		r.unreachable = make(chan unreachable, len(subtreeMembers(r.p.TreeNode())))
+		r.over = make(chan struct{})
+	}
+	go func() {
+		if err := via.SendTo(target, &a); err != nil {
+			select {
+			case r.unreachable <- unreachable{node: n, err: err}:
+			case <-r.over:
+			}
+		}
+	}()
+}
+
+// unreachable is an announcement that could not be sent.
+type unreachable struct {
+	node *onet.TreeNode
+	err  error
+}
+
+// onUnreachable replaces a node that could not be reached, if it is still awaited.
+func (r *round) onUnreachable(u unreachable) {
+	if _, waiting := r.pending[u.node.ID]; waiting {
+		r.replace(u.node, fmt.Sprintf("unreachable: %v", u.err))
 	}
 }
 
@@ -161,11 +204,7 @@ func (r *round) askAgain(nodes []*onet.TreeNode, budget time.Duration) {
 	if len(nodes) == 0 {
 		return
 	}
-	root := onet.NewTreeNode(r.me, r.p.ServerIdentity())
-	for _, n := range nodes {
-		root.AddChild(cloneSubtree(n))
-	}
-	via, err := r.openRelay(onet.NewTree(r.p.Tree().Roster, root))
+	via, err := r.openRelay(relayTree(r.p.Tree().Roster, r.me, nodes))
 	if err != nil {
 		for _, n := range nodes {
 			r.failSubtree(n, fmt.Sprintf("could not ask again: %v", err))
@@ -200,6 +239,16 @@ func (r *round) closeRelays() {
 	for _, relay := range r.relays {
 		relay.Shutdown()
 	}
+}
+
+// relayTree is the tree through which member asker asks nodes again, each with its
+// subtree. RecoveryTrees builds the same trees, so that members can pin them.
+func relayTree(roster *onet.Roster, asker int, nodes []*onet.TreeNode) *onet.Tree {
+	root := onet.NewTreeNode(asker, roster.List[asker])
+	for _, n := range nodes {
+		root.AddChild(cloneSubtree(n))
+	}
+	return onet.NewTree(roster, root)
 }
 
 func cloneSubtree(n *onet.TreeNode) *onet.TreeNode {
@@ -359,8 +408,7 @@ func (r *round) accept(asked askedNode, reply Reply) error {
 		// The reason stands if the member does not answer us either.
 		r.provisional[int(f.Member)] = fmt.Sprintf("%s (reported by member %d)", truncateReason(f.Reason), sender)
 		// Asked for itself alone: whatever its subtree said came in this reply.
-		n := r.treeNode(int(f.Member))
-		again = append(again, onet.NewTreeNode(n.RosterIndex, n.ServerIdentity))
+		again = append(again, alone(r.treeNode(int(f.Member))))
 	}
 	r.askAgain(again, scale(time.Until(r.replyAt), childShare))
 	return nil
@@ -386,19 +434,36 @@ func (r *round) treeNode(member int) *onet.TreeNode {
 }
 
 // settle verifies what has been gathered; the subtrees of senders whose partial did
-// not verify are asked again directly.
+// not verify are asked again directly. In an optimistic round (sub-leaders forward
+// unchecked sums) the sender is asked again too, for its own share alone: the bad
+// share may be any of its subtree's, and an honest sub-leader must not be lost for a
+// faulty leaf. A partial sent for the sender alone blames the sender.
 func (r *round) settle() {
 	for _, bad := range r.g.settle() {
 		node := r.p.Tree().Search(r.nodeIDOf(bad.sender))
-		if node == nil || len(node.Children) == 0 || time.Until(r.replyAt) <= 0 {
+		descend := r.g.descend && !bad.alone
+		if node == nil || bad.alone || len(node.Children) == 0 && !descend || time.Until(r.replyAt) <= 0 {
 			for m := range bad.members() {
 				r.g.fail(m, fmt.Sprintf("answer lost: partial from member %d does not verify", bad.sender))
 			}
 			continue
 		}
-		r.askAgain(node.Children, scale(time.Until(r.replyAt), childShare))
+		again := node.Children
+		if descend {
+			again = append([]*onet.TreeNode{alone(node)}, node.Children...)
+		}
+		if r.descents == nil {
+			r.descents = map[onet.TreeNodeID]bool{}
+		}
+		for _, n := range again {
+			r.descents[n.ID] = true
+		}
+		r.askAgain(again, scale(time.Until(r.replyAt), childShare))
 	}
 }
+
+// alone is a copy of n without its children, to ask n for its own answer only.
+func alone(n *onet.TreeNode) *onet.TreeNode { return onet.NewTreeNode(n.RosterIndex, n.ServerIdentity) }
 
 // progress decides whether the round is over. Elsewhere than at the root, it is over
 // once every child and our own check answered; at the root, as soon as the threshold
@@ -409,9 +474,13 @@ func (r *round) progress() (*Result, error, bool) {
 		if !everyone {
 			return nil, nil, false
 		}
-		r.settle()
-		if len(r.pending) > 0 {
-			return nil, nil, false // a bad partial sent us back to its subtree
+		if r.ann.CheckPartials {
+			r.settle()
+			if len(r.pending) > 0 {
+				return nil, nil, false // a bad partial sent us back to its subtree
+			}
+		} else {
+			r.g.forward() // the root verifies, once for the whole round
 		}
 		r.confirmHearsay()
 		reply := r.g.reply()
@@ -428,6 +497,9 @@ func (r *round) progress() (*Result, error, bool) {
 		everyone = len(r.pending) == 0 && r.checked
 	}
 	decided := r.g.signed() >= need || r.roster.Len()-r.g.lost() < need
+	if decided && !everyone && r.descending() {
+		return nil, nil, false
+	}
 	if decided && !everyone && r.linger > 0 {
 		if r.lingerUntil.IsZero() {
 			r.lingerUntil = time.Now().Add(r.linger)
@@ -456,6 +528,17 @@ func (r *round) progress() (*Result, error, bool) {
 			Refusals: r.g.refusals(), Failures: r.g.failures()}, true
 	}
 	return nil, nil, false
+}
+
+// descending reports whether a node asked again in a descent has not answered yet.
+func (r *round) descending() bool {
+	for id := range r.descents {
+		if _, waiting := r.pending[id]; waiting {
+			return true
+		}
+		delete(r.descents, id)
+	}
+	return false
 }
 
 func (r *round) nodeIDOf(member int) onet.TreeNodeID { return r.byMember[member] }

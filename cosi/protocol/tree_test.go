@@ -46,3 +46,32 @@ func TestNewTree(t *testing.T) {
 	require.Equal(t, 10, DefaultSubtrees(100))
 	require.Equal(t, 32, DefaultSubtrees(1000))
 }
+
+// Every member holds the recovery trees it can be asked through: a leaf the two of its
+// sub-leader (replaced, or descended into), a sub-leader the one that asks it alone,
+// the root all of them; and each is the tree a round would open.
+func TestNewRecovery(t *testing.T) {
+	n := 16
+	roster := dummyRoster(t, n)
+	tree, err := NewTree(roster, DefaultSubtrees(n))
+	require.NoError(t, err)
+	rec := NewRecovery(tree)
+	subs := tree.Root.Children
+	require.Len(t, rec.Trees(0), 2*len(subs))
+	for _, s := range subs {
+		replace := relayTree(roster, 0, s.Children).ID
+		descend := relayTree(roster, 0, append([]*onet.TreeNode{alone(s)}, s.Children...)).ID
+		require.Equal(t, []onet.TreeID{descend}, treeIDs(rec.Trees(s.RosterIndex)))
+		for _, leaf := range s.Children {
+			require.ElementsMatch(t, []onet.TreeID{replace, descend}, treeIDs(rec.Trees(leaf.RosterIndex)))
+		}
+	}
+}
+
+func treeIDs(trees []*onet.Tree) []onet.TreeID {
+	var out []onet.TreeID
+	for _, t := range trees {
+		out = append(out, t.ID)
+	}
+	return out
+}
