@@ -2,9 +2,12 @@ package mar
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/x509"
 	"encoding/binary"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
@@ -182,4 +185,14 @@ func TestSignaturesVerifyWithOpenSSL(t *testing.T) {
 			require.Error(t, err, "%s", out)
 		})
 	}
+}
+
+// A PKCS#8 private key of another algorithm is refused by name.
+func TestParsePrivateKeyPEMRefusesOtherAlgorithms(t *testing.T) {
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	require.NoError(t, err)
+	_, err = ParsePrivateKeyPEM(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	require.ErrorContains(t, err, "mar: private key: ed25519.PrivateKey is not RSA")
 }
