@@ -196,3 +196,17 @@ func TestParsePrivateKeyPEMRefusesOtherAlgorithms(t *testing.T) {
 	_, err = ParsePrivateKeyPEM(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
 	require.ErrorContains(t, err, "mar: private key: ed25519.PrivateKey is not RSA")
 }
+
+// A PKCS#1 "RSA PUBLIC KEY" block is read as the same key as its PKIX form, and a
+// malformed one is refused.
+func TestParsePublicKeyPEMPKCS1(t *testing.T) {
+	want := publicKey(t, "key4096.pub.pem")
+	block := &pem.Block{Type: "RSA PUBLIC KEY", Bytes: x509.MarshalPKCS1PublicKey(want)}
+	got, err := ParsePublicKeyPEM(pem.EncodeToMemory(block))
+	require.NoError(t, err)
+	require.True(t, want.Equal(got))
+
+	block.Bytes = block.Bytes[:len(block.Bytes)-1]
+	_, err = ParsePublicKeyPEM(pem.EncodeToMemory(block))
+	require.ErrorContains(t, err, "mar: public key: ")
+}

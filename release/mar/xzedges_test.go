@@ -148,6 +148,7 @@ func TestXZReadsOnlyUpToSize(t *testing.T) {
 		{at(0, 6), "stream header: truncated", nil},
 		{at(1, 5), "block header: truncated", nil},
 		{at(2, 100), "LZMA2 chunk header: truncated", nil},
+		{at(2, 290), "LZMA2 chunk header: truncated", nil}, // 15 bytes before the block's declared end
 		{at(3, 1), "block padding: truncated", content},
 		{at(4, 2), "block check: truncated", content},
 		{at(6, 1), "index padding: truncated", content},
@@ -278,11 +279,12 @@ func TestXZInputShorterThanSize(t *testing.T) {
 	content := pseudoRandom(100, 13)
 	raw := uncompressedBlock(content, -1)
 	start := len(raw) - len(content) - 1
-	short := raw[:start+40]
-	got, err := decodeXZ(bytes.NewReader(short), int64(len(raw)+64))
-	require.ErrorIs(t, err, ErrCompression)
-	require.LessOrEqual(t, len(got), 40)
-	require.Equal(t, content[:len(got)], got)
+	for _, held := range []int{0, 40} { // bytes of the chunk the input holds
+		got, err := decodeXZ(bytes.NewReader(raw[:start+held]), int64(len(raw)+64))
+		require.ErrorIs(t, err, ErrCompression)
+		require.LessOrEqual(t, len(got), held)
+		require.Equal(t, content[:len(got)], got)
+	}
 }
 
 // flakyReaderAt fails the first read that starts at fail, and cuts every read that
