@@ -326,10 +326,11 @@ func TestXZReadErrorIsReported(t *testing.T) {
 // emptyBlockStream is a stream of n empty blocks (check type none, 4 KiB dictionary),
 // built by repetition: its index has 2 bytes per block.
 func emptyBlockStream(n int) []byte {
-	block := append(xzBlockHdr(-1, -1, 0), 0, 0, 0, 0) // end marker, 3 bytes of padding
+	hdr := xzBlockHdr(-1, -1, 0)
+	block := append(bytes.Clone(hdr), 0, 0, 0, 0) // end marker, 3 bytes of padding
 	records := make([][2]uint64, n)
 	for i := range records {
-		records[i] = [2]uint64{uint64(len(xzBlockHdr(-1, -1, 0)) + 1), 0}
+		records[i] = [2]uint64{uint64(len(hdr) + 1), 0}
 	}
 	out := append(xzStreamHeader(xzCheckNone), bytes.Repeat(block, n)...)
 	return append(out, xzTail(xzCheckNone, records)...)
