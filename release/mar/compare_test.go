@@ -41,6 +41,11 @@ func TestCompareStripped(t *testing.T) {
 			assert.Equal(t, tc.region, me.Region)
 			assert.Equal(t, tc.entry, me.Entry)
 			assert.Equal(t, tc.offset, me.Offset)
+			where := "in the " + tc.region
+			if tc.region == "entry" {
+				where = fmt.Sprintf("in entry %q", tc.entry)
+			}
+			assert.Equal(t, fmt.Sprintf("%v: first difference at offset %d, %s", ErrMismatch, tc.offset, where), err.Error())
 		})
 	}
 

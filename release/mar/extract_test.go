@@ -78,6 +78,11 @@ func TestExtractLimits(t *testing.T) {
 	a := storedEntries(t, map[string][]byte{"bomb": bomb})
 	err := Extract(a, t.TempDir(), Limits{MaxEntrySize: 1 << 20})
 	require.ErrorIs(t, err, ErrTooLarge)
+	assert.NotContains(t, err.Error(), "all entries together", "the entry's own limit, not the total, stopped it")
+	// With both limits equal, a first entry over them is too large on its own.
+	err = Extract(a, t.TempDir(), Limits{MaxEntrySize: 1 << 20, MaxTotalSize: 1 << 20})
+	require.ErrorIs(t, err, ErrTooLarge)
+	assert.NotContains(t, err.Error(), "all entries together")
 
 	e, _ := a.Entry("bomb")
 	got, err := readEntry(a, e, Limits{MaxEntrySize: 8 << 20})

@@ -2,9 +2,12 @@ package mar
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/x509"
 	"encoding/binary"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
@@ -182,4 +185,28 @@ func TestSignaturesVerifyWithOpenSSL(t *testing.T) {
 			require.Error(t, err, "%s", out)
 		})
 	}
+}
+
+// A PKCS#8 private key of another algorithm is refused by name.
+func TestParsePrivateKeyPEMRefusesOtherAlgorithms(t *testing.T) {
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	require.NoError(t, err)
+	_, err = ParsePrivateKeyPEM(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	require.ErrorContains(t, err, "mar: private key: ed25519.PrivateKey is not RSA")
+}
+
+// A PKCS#1 "RSA PUBLIC KEY" block is read as the same key as its PKIX form, and a
+// malformed one is refused.
+func TestParsePublicKeyPEMPKCS1(t *testing.T) {
+	want := publicKey(t, "key4096.pub.pem")
+	block := &pem.Block{Type: "RSA PUBLIC KEY", Bytes: x509.MarshalPKCS1PublicKey(want)}
+	got, err := ParsePublicKeyPEM(pem.EncodeToMemory(block))
+	require.NoError(t, err)
+	require.True(t, want.Equal(got))
+
+	block.Bytes = block.Bytes[:len(block.Bytes)-1]
+	_, err = ParsePublicKeyPEM(pem.EncodeToMemory(block))
+	require.ErrorContains(t, err, "mar: public key: ")
 }

@@ -34,3 +34,51 @@ func TestWindowReaderAtMatchesUnderlying(t *testing.T) {
 		}
 	}
 }
+
+// countingReads counts the reads of the reader it wraps.
+type countingReads struct {
+	r     io.ReaderAt
+	reads int
+}
+
+func (c *countingReads) ReadAt(p []byte, off int64) (int, error) {
+	c.reads++
+	return c.r.ReadAt(p, off)
+}
+
+// Reads inside the window, in any order and again at its first byte, cost no read of
+// the underlying reader; one just past it costs one.
+func TestWindowReaderAtReadsOncePerWindow(t *testing.T) {
+	data := pseudoRandom(1000, 15)
+	under := &countingReads{r: bytes.NewReader(data)}
+	w := newWindowReaderAt(under, 64)
+	b := make([]byte, 1)
+	for _, off := range []int64{0, 1, 63, 0, 10, 0, 62} {
+		n, err := w.ReadAt(b, off)
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+		require.Equal(t, data[off], b[0])
+	}
+	require.Equal(t, 1, under.reads)
+	_, err := w.ReadAt(b, 64)
+	require.NoError(t, err)
+	require.Equal(t, data[64], b[0])
+	require.Equal(t, 2, under.reads)
+}
+
+// errorReaderAt returns err and nothing.
+type errorReaderAt struct{ err error }
+
+func (f errorReaderAt) ReadAt([]byte, int64) (int, error) { return 0, f.err }
+
+// The window passes on the underlying reader's error, and says io.EOF for a reader
+// that returns nothing without saying why.
+func TestWindowReaderAtErrors(t *testing.T) {
+	b := make([]byte, 4)
+	n, err := newWindowReaderAt(errorReaderAt{errBroken}, 64).ReadAt(b, 0)
+	require.Zero(t, n)
+	require.ErrorIs(t, err, errBroken)
+	n, err = newWindowReaderAt(errorReaderAt{nil}, 64).ReadAt(b, 0)
+	require.Zero(t, n)
+	require.ErrorIs(t, err, io.EOF)
+}

@@ -3,6 +3,7 @@ package mar
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 	"io"
 	"os/exec"
@@ -65,11 +66,11 @@ func TestXZDictionaryLimit(t *testing.T) {
 
 	// A tiny file asking for a 4 GiB dictionary is refused before the
 	// decoder allocates anything.
-	for _, prop := range []byte{40, 39, 30} {
+	for prop, size := range map[byte]int64{40: 1<<32 - 1, 39: 3 << 30, 30: 128 << 20} {
 		a, e := storedArchive(t, withDictProperty(t, xz, prop))
 		_, err = readEntry(a, e, Limits{})
 		require.ErrorIs(t, err, ErrCompression)
-		assert.ErrorContains(t, err, "dictionary")
+		assert.ErrorContains(t, err, fmt.Sprintf("LZMA2 dictionary of %d bytes exceeds limit %d", size, DefaultMaxXZDict))
 	}
 	a, e = storedArchive(t, withDictProperty(t, xz, 41))
 	_, err = readEntry(a, e, Limits{})

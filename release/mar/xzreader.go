@@ -229,7 +229,7 @@ func (x *xzReader) startBlock(hdrSize int64) error {
 		dst     *int64
 	}{{flags&0x40 != 0, &x.declComp}, {flags&0x80 != 0, &x.declUncomp}} {
 		if f.present {
-			v, err := binary.ReadUvarint(rd)
+			v, err := readVLI(rd)
 			if err != nil || v > 1<<62 {
 				return xzError("bad block size field")
 			}
@@ -237,20 +237,20 @@ func (x *xzReader) startBlock(hdrSize int64) error {
 		}
 	}
 	if flags&3 != 0 {
-		id, err := binary.ReadUvarint(rd)
+		id, err := readVLI(rd)
 		if err != nil {
 			return xzError("bad filter id")
 		}
 		return xzError("unsupported filter %s (only a single LZMA2 filter is supported)", xzFilterName(id))
 	}
-	id, err := binary.ReadUvarint(rd)
+	id, err := readVLI(rd)
 	if err != nil {
 		return xzError("bad filter id")
 	}
 	if id != xzFilterLZMA2 {
 		return xzError("unsupported filter %s (only a single LZMA2 filter is supported)", xzFilterName(id))
 	}
-	propSize, err := binary.ReadUvarint(rd)
+	propSize, err := readVLI(rd)
 	if err != nil || propSize != 1 {
 		return xzError("malformed LZMA2 filter")
 	}
@@ -411,13 +411,13 @@ func (x *xzReader) endBlock() error {
 func (x *xzReader) endStream() error {
 	start := x.pos - 1
 	rd := &countingByteReader{x: x}
-	count, err := binary.ReadUvarint(rd)
+	count, err := readVLI(rd)
 	if err != nil || count != uint64(len(x.records)) {
 		return xzError("index lists %d blocks, the stream has %d", count, len(x.records))
 	}
 	for _, rec := range x.records {
-		u, err1 := binary.ReadUvarint(rd)
-		c, err2 := binary.ReadUvarint(rd)
+		u, err1 := readVLI(rd)
+		c, err2 := readVLI(rd)
 		if err1 != nil || err2 != nil || u != rec.unpadded || c != rec.uncompressed {
 			return xzError("index does not match the blocks")
 		}
@@ -528,3 +528,25 @@ func (r *countingByteReader) ReadByte() (byte, error) {
 }
 
 var _ io.ByteReader = (*countingByteReader)(nil)
+
+// readVLI reads an xz multibyte integer. Unlike binary.ReadUvarint it takes only
+// the shortest encoding (no final zero byte after the first) of at most 9 bytes, as
+// the format asks: xz refuses the longer encodings of a value, so a reader taking
+// them would decode files xz calls corrupt.
+func readVLI(r io.ByteReader) (uint64, error) {
+	var v uint64
+	for i := range 9 {
+		b, err := r.ReadByte()
+		if err != nil {
+			return 0, err
+		}
+		if i > 0 && b == 0 {
+			return 0, xzError("multibyte integer not in its shortest form")
+		}
+		v |= uint64(b&0x7f) << (7 * i)
+		if b < 0x80 {
+			return v, nil
+		}
+	}
+	return 0, xzError("multibyte integer of more than 9 bytes")
+}
