@@ -46,7 +46,7 @@ func xzBlockHdr(declC, declU int64, prop byte) []byte {
 	return binary.LittleEndian.AppendUint32(h, crc32.ChecksumIEEE(h))
 }
 
-func xzStreamHeader(check byte) []byte {
+func edgeStreamHeader(check byte) []byte {
 	return binary.LittleEndian.AppendUint32([]byte(xzHeaderMagic+"\x00"+string(check)), crc32.ChecksumIEEE([]byte{0, check}))
 }
 
@@ -92,7 +92,7 @@ func (l xzLayout) bytes() []byte {
 // its compressed size only and holds content as uncompressed LZMA2 chunks.
 func oneBlockLayout(content []byte) xzLayout {
 	var l xzLayout
-	l.streamHdr = xzStreamHeader(xzCheckCRC32)
+	l.streamHdr = edgeStreamHeader(xzCheckCRC32)
 	l.data = uncompressedChunks(content)
 	l.blockHdr = xzBlockHdr(int64(len(l.data)), -1, 0)
 	l.padding = make([]byte, (4-(len(l.blockHdr)+len(l.data))%4)%4)
@@ -215,7 +215,7 @@ func TestXZSizeFieldBound(t *testing.T) {
 		{-1, 1<<62 + 1, "bad block size field"},
 	} {
 		t.Run(fmt.Sprint(tc.declC, tc.declU), func(t *testing.T) {
-			raw := append(xzStreamHeader(xzCheckNone), xzBlockHdr(tc.declC, tc.declU, 0)...)
+			raw := append(edgeStreamHeader(xzCheckNone), xzBlockHdr(tc.declC, tc.declU, 0)...)
 			raw = append(raw, data...)
 			raw = append(raw, make([]byte, 64)...)
 			_, err := decodeXZ(bytes.NewReader(raw), int64(len(raw)))
@@ -257,7 +257,7 @@ func TestXZDeclaredEmptyBlock(t *testing.T) {
 // holding content, whose header declares the compressed size declC and the
 // uncompressed size, and nothing after the block's data: enough to decode the block.
 func uncompressedBlock(content []byte, declC int64) []byte {
-	raw := append(xzStreamHeader(xzCheckNone), xzBlockHdr(declC, int64(len(content)), 0)...)
+	raw := append(edgeStreamHeader(xzCheckNone), xzBlockHdr(declC, int64(len(content)), 0)...)
 	return append(raw, uncompressedChunks(content)...)
 }
 
@@ -332,7 +332,7 @@ func emptyBlockStream(n int) []byte {
 	for i := range records {
 		records[i] = [2]uint64{uint64(len(hdr) + 1), 0}
 	}
-	out := append(xzStreamHeader(xzCheckNone), bytes.Repeat(block, n)...)
+	out := append(edgeStreamHeader(xzCheckNone), bytes.Repeat(block, n)...)
 	return append(out, xzTail(xzCheckNone, records)...)
 }
 
