@@ -129,16 +129,18 @@ func TestRunReportsWorkspaceLeftBehind(t *testing.T) {
 	}
 	require.NoError(t, exec.Command("chattr", "-i", probe).Run())
 
+	// The build records where it made the file, so that the cleanup finds it wherever
+	// the workspace is (also under a mutant that moves it).
+	record := filepath.Join(t.TempDir(), "stuck-at")
 	src := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(src, "build.sh"),
-		[]byte(": > stuck\nchattr +i stuck\nexit 3\n"), 0o755))
+		[]byte(": > stuck\necho \"$PWD/stuck\" > "+record+"\nchattr +i stuck\nexit 3\n"), 0o755))
 	sum, err := TreeDigest(src, DefaultLimits())
 	require.NoError(t, err)
 	r, work := newTestRunner(t)
 	t.Cleanup(func() { // before the work dir's own cleanup
-		stuck, _ := filepath.Glob(filepath.Join(work, "*", "src", "stuck"))
-		for _, p := range stuck {
-			_ = exec.Command("chattr", "-i", p).Run()
+		if b, err := os.ReadFile(record); err == nil {
+			_ = exec.Command("chattr", "-i", strings.TrimSpace(string(b))).Run()
 		}
 	})
 	_, err = r.Run(context.Background(), testRecipe("./build.sh"), manifestFor(sum), src)
