@@ -28,6 +28,10 @@ const (
 	waitShare  = 0.7
 	replyShare = 0.95
 	checkShare = 0.9
+	// descentShare bounds how long a root that has its threshold still waits for the
+	// members it asked again after a bad sum, to name the senders of bad shares: a
+	// faulty member silent when asked again holds a round at most this long.
+	descentShare = 0.05
 )
 
 // Request is what the root asks the tree to sign.

@@ -41,6 +41,10 @@ type round struct {
 	// names every member whose share was bad, not only those that answered before
 	// the threshold was reached.
 	descents map[onet.TreeNodeID]bool
+	// descentUntil is how long a round whose threshold is reached waits for descents
+	// (set at the first descent); descentC fires then.
+	descentUntil time.Time
+	descentC     <-chan time.Time
 	// unreachable reports the announcements that could not be sent; over is closed
 	// when the round ends, so that no sender waits on it. Both nil until the first ask.
 	unreachable chan unreachable
@@ -128,6 +132,8 @@ func (r *round) run() (*Result, error) {
 			// Honest ancestors ask again through a fresh instance (see askAgain).
 		case <-r.lingerC:
 			// Lingering is over: progress ends the round.
+		case <-r.descentC:
+			// The wait for descents is over: progress may end the round.
 		case <-waitTimer.C:
 			r.giveUpOnSilent("no reply in time")
 		case <-replyTimer.C:
@@ -454,6 +460,11 @@ func (r *round) settle() {
 		}
 		if r.descents == nil {
 			r.descents = map[onet.TreeNodeID]bool{}
+			r.descentUntil = time.Now().Add(scale(time.Duration(r.ann.BudgetMs)*time.Millisecond, descentShare))
+			if r.descentUntil.After(r.replyAt) {
+				r.descentUntil = r.replyAt
+			}
+			r.descentC = time.After(time.Until(r.descentUntil))
 		}
 		for _, n := range again {
 			r.descents[n.ID] = true
@@ -497,7 +508,11 @@ func (r *round) progress() (*Result, error, bool) {
 		everyone = len(r.pending) == 0 && r.checked
 	}
 	decided := r.g.signed() >= need || r.roster.Len()-r.g.lost() < need
-	if decided && !everyone && r.descending() {
+	// A descent (members asked again after a bad sum) may still bring back what the
+	// threshold lacks, and names the senders of bad shares; once the threshold is
+	// reached the round waits for it only until descentUntil, so that a faulty
+	// member silent when asked again cannot hold every round to its deadline.
+	if decided && !everyone && r.descending() && (r.g.signed() < need || time.Now().Before(r.descentUntil)) {
 		return nil, nil, false
 	}
 	if decided && !everyone && r.linger > 0 {
