@@ -30,6 +30,10 @@ func TestBadSumsAreFoundByDescent(t *testing.T) {
 				roles, bad := faultySubLeaders(t, n, tc.b, tc.leaders)
 				require.Len(t, bad, faulty(n))
 				c := newCluster(t, n, roles)
+				// Naming every sender of a bad share needs every descent answered: a root
+				// that has its threshold waits for descents only briefly (descentShare),
+				// unless it lingers. The round still ends as soon as everyone answered.
+				c.linger = 8 * time.Second
 				msg := []byte("bad sums")
 				res, err := c.sign(t, msg, cosi.DefaultPolicy(n), 10*time.Second)
 				require.NoError(t, err)

@@ -31,7 +31,7 @@ const (
 	// descentShare bounds how long a root that has its threshold still waits for the
 	// members it asked again after a bad sum, to name the senders of bad shares: a
 	// faulty member silent when asked again holds a round at most this long.
-	descentShare = 0.05
+	descentShare = 0.1
 )
 
 // Request is what the root asks the tree to sign.
