@@ -145,7 +145,7 @@ func TestXZDeclaredSizeBoundsDictionary(t *testing.T) {
 }
 
 // lzma2Of is content compressed as raw LZMA2 data by the xz library's writer.
-func lzma2Of(t *testing.T, content []byte) []byte {
+func lzma2Of(t testing.TB, content []byte) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w, err := lzma.Writer2Config{DictCap: 8 << 20}.NewWriter2(&buf)

@@ -13,7 +13,7 @@ import (
 
 // miscountedChunk is content as one LZMA chunk whose header claims delta more
 // compressed bytes than the chunk has, then the end marker.
-func miscountedChunk(t *testing.T, content []byte, delta int) []byte {
+func miscountedChunk(t testing.TB, content []byte, delta int) []byte {
 	t.Helper()
 	d := lzma2Of(t, content)
 	require.Equal(t, byte(0xe0), d[0], "one LZMA chunk with properties")
