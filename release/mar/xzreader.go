@@ -92,6 +92,7 @@ type xzReader struct {
 	chunkEnd    int64 // where its compressed data ends
 	chunkLeft   int64 // bytes it has yet to produce
 	chunksEnded bool  // it is the end marker
+	chunkHdr    [6]byte
 
 	// the dictionary budget
 	dictAllocated int64 // bytes of all dictionaries allocated
@@ -320,7 +321,7 @@ func (x *xzReader) dictCapacity(dict int64) (int64, error) {
 	if x.declUncomp >= 0 {
 		need = min(need, x.declUncomp)
 	}
-	size, err := lzma2Size(x.r, x.data.pos, x.data.end, need)
+	size, err := lzma2Size(x.r, x.data.pos, x.data.end, need, &x.chunkHdr)
 	if err != nil {
 		return 0, err
 	}
@@ -338,11 +339,12 @@ func (x *xzReader) dictCapacity(dict int64) (int64, error) {
 }
 
 // lzma2Size walks the chunk headers of the LZMA2 data in r[pos:end) and returns the
-// uncompressed size they declare, or limit as soon as that reaches limit.
-func lzma2Size(r io.ReaderAt, pos, end, limit int64) (int64, error) {
+// uncompressed size they declare, or limit as soon as that reaches limit. h is
+// scratch space for the headers.
+func lzma2Size(r io.ReaderAt, pos, end, limit int64, h *[6]byte) (int64, error) {
 	var size int64
 	for size < limit {
-		c, err := readLZMA2Chunk(r, pos, end)
+		c, err := readLZMA2Chunk(r, pos, end, h)
 		if err != nil {
 			return 0, err
 		}
@@ -360,9 +362,9 @@ type lzma2Chunk struct {
 	uncompressed int64 // bytes it decodes to: 0 for the end marker, at least 1 otherwise
 }
 
-// readLZMA2Chunk reads the header of the LZMA2 chunk at pos in r[:end).
-func readLZMA2Chunk(r io.ReaderAt, pos, end int64) (lzma2Chunk, error) {
-	var h [6]byte
+// readLZMA2Chunk reads the header of the LZMA2 chunk at pos in r[:end) into h.
+// (Passing h in saves an allocation per header: a buffer given to ReaderAt escapes.)
+func readLZMA2Chunk(r io.ReaderAt, pos, end int64, h *[6]byte) (lzma2Chunk, error) {
 	read := func(n int64) error {
 		if n > end-pos {
 			return xzError("LZMA2 chunk header: truncated")
@@ -402,7 +404,7 @@ func readLZMA2Chunk(r io.ReaderAt, pos, end int64) (lzma2Chunk, error) {
 // startChunk reads the header of the block's LZMA2 chunk at pos, the one the
 // decoder reads next (or, for the block's first, has just read).
 func (x *xzReader) startChunk(pos int64) error {
-	c, err := readLZMA2Chunk(x.r, pos, x.data.end)
+	c, err := readLZMA2Chunk(x.r, pos, x.data.end, &x.chunkHdr)
 	if err != nil {
 		return err
 	}
