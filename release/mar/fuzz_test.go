@@ -71,6 +71,7 @@ func FuzzEntry(f *testing.F) {
 	require.NoError(f, compress(&bz, bytes.NewReader(text), BZip2))
 	f.Add(xzBytes(f, text))
 	f.Add(smallMultiBlockXZ(f, text[:100], nil, text[100:]))
+	f.Add(xzStreamOf(xzBlock{prop: 0, declU: -1, lzma2: miscountedChunk(f, text, +1), uncomp: int64(len(text))}))
 	f.Add(bz.Bytes())
 	for _, name := range []string{fixtureBZ2, fixtureXZ} {
 		a := openBytes(f, readTestdata(f, name))

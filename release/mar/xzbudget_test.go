@@ -145,7 +145,7 @@ func TestXZDeclaredSizeBoundsDictionary(t *testing.T) {
 }
 
 // lzma2Of is content compressed as raw LZMA2 data by the xz library's writer.
-func lzma2Of(t *testing.T, content []byte) []byte {
+func lzma2Of(t testing.TB, content []byte) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w, err := lzma.Writer2Config{DictCap: 8 << 20}.NewWriter2(&buf)
@@ -210,9 +210,9 @@ func TestXZDictionaryBudget(t *testing.T) {
 }
 
 // The dictionary is sized by the chunk headers before decoding; the decoder must
-// then produce exactly what they declared. Here an LZMA chunk claims one byte more
-// than the decoder reads, and that byte ends the data for the decoder, while the
-// size walk sees one more uncompressed chunk.
+// then read the chunks they declare. Here an LZMA chunk claims one byte more than
+// the decoder reads, and that byte would end the data for the decoder, while the
+// size walk sees one more uncompressed chunk: refused where the chunk ends.
 func TestXZChunkSizesMustMatchDecoder(t *testing.T) {
 	d := lzma2Of(t, bytes.Repeat([]byte("abc"), 100))
 	require.Equal(t, byte(0xe0), d[0]) // one LZMA chunk with properties
@@ -222,7 +222,7 @@ func TestXZChunkSizesMustMatchDecoder(t *testing.T) {
 	chunk = append(chunk, 0x00, 0x02, 0, 0, 'X', 0x00)
 	_, _, err := allocatedReading(t, xzStreamOf(xzBlock{prop: 0, declU: -1, lzma2: chunk, uncomp: 300}), DefaultMaxXZDict)
 	require.ErrorIs(t, err, ErrCompression)
-	require.ErrorContains(t, err, "block decoded to 300 bytes, its LZMA2 chunks declare 301")
+	require.ErrorContains(t, err, fmt.Sprintf("LZMA2 chunk data at 30: its header declares %d bytes, the decoder read %d", c+1, c))
 }
 
 // Chunk headers the size walk cannot read are refused before the decoder starts.

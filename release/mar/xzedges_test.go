@@ -243,7 +243,7 @@ func TestXZDeclaredEmptyBlock(t *testing.T) {
 		chunks = append(chunks, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00)
 	}
 	chunks = append(chunks, 0)
-	n, _, err := lzma2Size(bytes.NewReader(chunks), 0, int64(len(chunks)), 1<<40)
+	n, err := lzma2Size(bytes.NewReader(chunks), 0, int64(len(chunks)), 1<<40, new([6]byte))
 	require.NoError(t, err)
 	require.EqualValues(t, 64<<20, n)
 	raw = xzStreamOf(xzBlock{prop: xzProp64MiB, declU: 0, lzma2: chunks})

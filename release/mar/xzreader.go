@@ -25,7 +25,8 @@ import (
 // It also checks what the xz format asks a decoder to check: header and index
 // CRC32s, each block's check (CRC32, CRC64 or SHA-256), the sizes a block header
 // declares, the index against the blocks, the footer against the header, and zero
-// padding.
+// padding; and, chunk by chunk, that the decoder read exactly the compressed bytes
+// each LZMA2 chunk header declares, which lzma's decoder does not check.
 
 const (
 	xzHeaderMagic  = "\xfd7zXZ\x00"
@@ -85,7 +86,13 @@ type xzReader struct {
 	declComp     int64 // -1 if the header does not declare it
 	declUncomp   int64
 	uncompressed int64
-	walked       int64 // uncompressed size the block's chunk headers declare, or -1
+
+	// the block's LZMA2 chunk being decoded
+	chunkData   int64 // where its compressed data starts
+	chunkEnd    int64 // where its compressed data ends
+	chunkLeft   int64 // bytes it has yet to produce
+	chunksEnded bool  // it is the end marker
+	chunkHdr    [6]byte
 
 	// the dictionary budget
 	dictAllocated int64 // bytes of all dictionaries allocated
@@ -108,7 +115,7 @@ func newXZReader(r io.ReaderAt, size, maxDict int64) (*xzReader, error) {
 }
 
 func (x *xzReader) Read(p []byte) (int, error) {
-	if x.err != nil {
+	if x.err != nil || len(p) == 0 {
 		return 0, x.err
 	}
 	for {
@@ -118,19 +125,28 @@ func (x *xzReader) Read(p []byte) (int, error) {
 			}
 			continue
 		}
-		n, err := x.dec.Read(p)
+		if x.chunkLeft == 0 && !x.chunksEnded {
+			if x.err = x.nextChunk(); x.err != nil {
+				return 0, x.err
+			}
+		}
+		// Never ask the decoder for more than the chunk holds: it reads the next
+		// chunk's header only once nextChunk has checked where this one ended. (At
+		// the end marker, one byte: the decoder reads the marker and returns EOF.)
+		n, err := x.dec.Read(p[:min(int64(len(p)), max(x.chunkLeft, 1))])
+		x.chunkLeft -= int64(n)
 		x.uncompressed += int64(n)
 		x.produced += int64(n)
 		if err == io.EOF {
 			err = x.endBlock()
 		} else if err != nil {
-			err = xzError("%v", err)
+			err = xzError("LZMA2 chunk data at %d: %v", x.chunkData, err)
 		}
 		if err != nil {
 			x.err = err
 			return n, err
 		}
-		if n > 0 || len(p) == 0 {
+		if n > 0 {
 			return n, nil
 		}
 	}
@@ -280,6 +296,9 @@ func (x *xzReader) startBlock(hdrSize int64) error {
 	if err != nil {
 		return xzError("%v", err)
 	}
+	if err := x.startChunk(x.pos); err != nil { // the header the decoder has just read
+		return err
+	}
 	x.sum = x.newCheck()
 	x.dec = dec
 	if x.sum != nil {
@@ -302,13 +321,9 @@ func (x *xzReader) dictCapacity(dict int64) (int64, error) {
 	if x.declUncomp >= 0 {
 		need = min(need, x.declUncomp)
 	}
-	size, complete, err := lzma2Size(x.r, x.data.pos, x.data.end, need)
+	size, err := lzma2Size(x.r, x.data.pos, x.data.end, need, &x.chunkHdr)
 	if err != nil {
 		return 0, err
-	}
-	x.walked = -1
-	if complete {
-		x.walked = size
 	}
 	capacity := max(min(need, size), lzma.MinDictCap)
 	// The budget: all the dictionaries the reader allocates come to at most the
@@ -324,11 +339,32 @@ func (x *xzReader) dictCapacity(dict int64) (int64, error) {
 }
 
 // lzma2Size walks the chunk headers of the LZMA2 data in r[pos:end) and returns the
-// uncompressed size they declare, with complete true; or, as soon as that reaches
-// limit, limit and false. The decoder later reads the same chunks and endBlock
-// checks that it produced what they declared.
-func lzma2Size(r io.ReaderAt, pos, end, limit int64) (size int64, complete bool, err error) {
-	var h [6]byte
+// uncompressed size they declare, or limit as soon as that reaches limit. h is
+// scratch space for the headers.
+func lzma2Size(r io.ReaderAt, pos, end, limit int64, h *[6]byte) (int64, error) {
+	var size int64
+	for size < limit {
+		c, err := readLZMA2Chunk(r, pos, end, h)
+		if err != nil {
+			return 0, err
+		}
+		if c.uncompressed == 0 { // the end marker
+			return size, nil
+		}
+		size, pos = size+c.uncompressed, c.end
+	}
+	return limit, nil
+}
+
+// lzma2Chunk is an LZMA2 chunk as its header declares it.
+type lzma2Chunk struct {
+	data, end    int64 // where its compressed data starts and ends
+	uncompressed int64 // bytes it decodes to: 0 for the end marker, at least 1 otherwise
+}
+
+// readLZMA2Chunk reads the header of the LZMA2 chunk at pos in r[:end) into h.
+// (Passing h in saves an allocation per header: a buffer given to ReaderAt escapes.)
+func readLZMA2Chunk(r io.ReaderAt, pos, end int64, h *[6]byte) (lzma2Chunk, error) {
 	read := func(n int64) error {
 		if n > end-pos {
 			return xzError("LZMA2 chunk header: truncated")
@@ -338,36 +374,55 @@ func lzma2Size(r io.ReaderAt, pos, end, limit int64) (size int64, complete bool,
 		}
 		return nil
 	}
-	for size < limit {
-		if err := read(1); err != nil {
-			return 0, false, err
-		}
-		var n, skip int64
-		switch c := h[0]; {
-		case c == 0x00: // end of the LZMA2 data
-			return size, true, nil
-		case c == 0x01 || c == 0x02: // uncompressed chunk
-			if err := read(3); err != nil {
-				return 0, false, err
-			}
-			n = int64(binary.BigEndian.Uint16(h[1:])) + 1
-			skip = 3 + n
-		case c >= 0x80: // LZMA chunk; new properties from state reset 2 on
-			hl := int64(5)
-			if c >= 0xc0 {
-				hl = 6
-			}
-			if err := read(hl); err != nil {
-				return 0, false, err
-			}
-			n = int64(c&0x1f)<<16 | int64(binary.BigEndian.Uint16(h[1:])) + 1
-			skip = hl + int64(binary.BigEndian.Uint16(h[3:])) + 1
-		default:
-			return 0, false, xzError("bad LZMA2 chunk control byte %#x", c)
-		}
-		size, pos = size+n, pos+skip
+	if err := read(1); err != nil {
+		return lzma2Chunk{}, err
 	}
-	return limit, false, nil
+	switch c := h[0]; {
+	case c == 0x00: // end of the LZMA2 data
+		return lzma2Chunk{data: pos + 1, end: pos + 1}, nil
+	case c == 0x01 || c == 0x02: // uncompressed chunk
+		if err := read(3); err != nil {
+			return lzma2Chunk{}, err
+		}
+		n := int64(binary.BigEndian.Uint16(h[1:])) + 1
+		return lzma2Chunk{data: pos + 3, end: pos + 3 + n, uncompressed: n}, nil
+	case c >= 0x80: // LZMA chunk; new properties from state reset 2 on
+		hl := int64(5)
+		if c >= 0xc0 {
+			hl = 6
+		}
+		if err := read(hl); err != nil {
+			return lzma2Chunk{}, err
+		}
+		n := int64(c&0x1f)<<16 | int64(binary.BigEndian.Uint16(h[1:])) + 1
+		compressed := int64(binary.BigEndian.Uint16(h[3:])) + 1
+		return lzma2Chunk{data: pos + hl, end: pos + hl + compressed, uncompressed: n}, nil
+	}
+	return lzma2Chunk{}, xzError("bad LZMA2 chunk control byte %#x", h[0])
+}
+
+// startChunk reads the header of the block's LZMA2 chunk at pos, the one the
+// decoder reads next (or, for the block's first, has just read).
+func (x *xzReader) startChunk(pos int64) error {
+	c, err := readLZMA2Chunk(x.r, pos, x.data.end, &x.chunkHdr)
+	if err != nil {
+		return err
+	}
+	x.chunkData, x.chunkEnd, x.chunkLeft, x.chunksEnded = c.data, c.end, c.uncompressed, c.uncompressed == 0
+	return nil
+}
+
+// nextChunk checks, once the decoder has produced all of the current chunk, that it
+// read exactly the chunk's compressed bytes, and starts the next chunk. lzma's
+// decoder reads a chunk's data through a limit, so it never reads more; but it does
+// not check that it read all: it would read the next chunk's header from inside
+// this chunk's data, where xz says "Compressed data is corrupt".
+func (x *xzReader) nextChunk() error {
+	if x.data.pos != x.chunkEnd {
+		return xzError("LZMA2 chunk data at %d: its header declares %d bytes, the decoder read %d",
+			x.chunkData, x.chunkEnd-x.chunkData, x.data.pos-x.chunkData)
+	}
+	return x.startChunk(x.chunkEnd)
 }
 
 // endBlock checks the block's sizes, padding and check once its data has ended.
@@ -377,9 +432,6 @@ func (x *xzReader) endBlock() error {
 	x.dec, x.data = nil, nil
 	if x.declComp >= 0 && compressed != x.declComp || x.declUncomp >= 0 && x.uncompressed != x.declUncomp {
 		return xzError("block sizes differ from its header")
-	}
-	if x.walked >= 0 && x.uncompressed != x.walked {
-		return xzError("block decoded to %d bytes, its LZMA2 chunks declare %d", x.uncompressed, x.walked)
 	}
 	pad, err := x.read((4-(x.hdrSize+compressed)%4)%4, "block padding")
 	if err != nil {
