@@ -160,7 +160,7 @@ func (ac *advCluster) signTree(t *testing.T, tree *onet.Tree, msg []byte, policy
 	require.NoError(t, err)
 	p := pi.(*Protocol)
 	p.Request = Request{RosterRef: testRef, Message: msg, Data: []byte("data"), Policy: policy, Timeout: timeout,
-		CheckAtSubLeaders: checkAtSubLeaders}
+		Linger: ac.linger, CheckAtSubLeaders: checkAtSubLeaders}
 	start := time.Now()
 	require.NoError(t, p.Start())
 	ctx, cancel := context.WithTimeout(context.Background(), timeout+5*time.Second)
@@ -412,6 +412,7 @@ func TestFaultyLeavesEverywhereReAskCount(t *testing.T) {
 				}
 			}
 			ac := newAdvCluster(t, n, scripts, 0)
+			ac.linger = 8 * time.Second // to name every faulty member, every descent must answer
 			msg := []byte("faulty leaves everywhere")
 			res, err, _ := ac.signTree(t, twoLevel(t, ac), msg, cosi.DefaultPolicy(n), 10*time.Second, false)
 			requireHonestIncluded(t, ac, msg, faultyOnes, res, err)

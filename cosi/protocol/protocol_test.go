@@ -102,6 +102,7 @@ func TestBadSharesAreExcluded(t *testing.T) {
 					bad = append(bad, tree.Root.Children[1].RosterIndex)
 				}
 				c := newCluster(t, n, rolesOf(b, bad...))
+				c.linger = 8 * time.Second // a bad sender is named once its descent answered
 				msg := []byte("bad shares")
 				res, err := c.sign(t, msg, cosi.Policy{Threshold: n - len(bad)}, 10*time.Second)
 				require.NoError(t, err, "the round must survive bad shares")
@@ -316,6 +317,7 @@ func TestMisbehavingSubLeaderCannotSilenceItsLeaves(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newCluster(t, n, rolesOf(tc.role, leader.RosterIndex))
+			c.linger = tc.timeout * 8 / 10 // the sub-leader is named once its descent answered
 			msg := []byte(tc.name)
 			leaderIn := tc.leaderIn || (tc.role == overclaims && !checkAtSubLeaders)
 			need := n - 1
