@@ -162,3 +162,51 @@ func loadHTTP(b *testing.B, url string) {
 		b.ReportMetric(float64(all[len(all)*99/100].Microseconds())/1000, "p99-ms")
 	}
 }
+
+// BenchmarkRoundOneDead is the first round, over 16 or 64 nodes in this process, after
+// the leader's first sub-leader stopped, with and without the nodes pinning their
+// trees at the round before: each member asked again in the stopped one's place then
+// either has the tree or asks onet for it, which ships the whole roster. onet keeps a
+// tree it was sent for ten minutes, so only the first such round shows the cost: run
+// it with -benchtime=1x (one cluster per measured round) and -count. It reports the
+// bytes all servers sent during the round; the round lingers until every live
+// member answered, so that none is still in flight.
+func BenchmarkRoundOneDead(b *testing.B) {
+	for _, n := range []int{16, 64} {
+		for _, pins := range []bool{false, true} {
+			b.Run(fmt.Sprintf("nodes=%d/pins=%v", n, pins), func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					b.StopTimer()
+					c := newClusterPins(b, n, pins)
+					for _, cfg := range c.cfgs {
+						cfg.RoundTimeout.Duration = 2 * time.Minute // the first round validates every key
+					}
+					c.createChain(0, allMembers(n)...)
+					signers, rep := c.timestampRound(0)
+					require.Equal(b, n, signers, rep)
+					dead := firstSubLeader(b, c, n)
+					c.stop(dead)
+					tx := func() (sum uint64) {
+						for _, nd := range c.nodes {
+							if nd != nil {
+								sum += nd.server.Tx()
+							}
+						}
+						return sum
+					}
+					before := tx()
+					b.StartTimer()
+					signers, rep = c.timestampRound(0)
+					b.StopTimer()
+					require.Equal(b, n-1, signers, rep)
+					b.ReportMetric(float64(tx()-before), "bytes/round")
+					for j := range c.nodes {
+						if c.nodes[j] != nil {
+							c.stop(j)
+						}
+					}
+				}
+			})
+		}
+	}
+}

@@ -44,6 +44,7 @@ type cluster struct {
 	genesis skipchain.ID
 	work    string
 	keys    *KeyCache // shared by the nodes, as one process may
+	noPins  bool      // the nodes pin no trees (the baseline of TestRecoveryTreesPinned)
 }
 
 func freeAddr(t testing.TB) string {
@@ -53,8 +54,10 @@ func freeAddr(t testing.TB) string {
 	return l.Addr().String()
 }
 
-func newCluster(t testing.TB, n int) *cluster {
-	c := &cluster{t: t, work: t.TempDir(), keys: NewKeyCache()}
+func newCluster(t testing.TB, n int) *cluster { return newClusterPins(t, n, true) }
+
+func newClusterPins(t testing.TB, n int, pins bool) *cluster {
+	c := &cluster{t: t, work: t.TempDir(), keys: NewKeyCache(), noPins: !pins}
 	for i := 0; i < n; i++ {
 		c.addNode(func(*Config) {})
 	}
@@ -100,7 +103,7 @@ func (c *cluster) addNode(edit func(*Config)) int {
 }
 
 func (c *cluster) start(i int) {
-	n, err := Start(c.cfgs[i], Options{Logger: testLogger(c.t, i), Keys: c.keys})
+	n, err := Start(c.cfgs[i], Options{Logger: testLogger(c.t, i), Keys: c.keys, noTreePins: c.noPins})
 	require.NoError(c.t, err)
 	c.nodes[i] = n
 	c.t.Cleanup(func() {

@@ -30,4 +30,7 @@
 // API, verifying every block from its own head, and never holds its chain lock while
 // it waits on the network. docs/operator-guide.md is the operator's view;
 // docs/wire-format.md lists every byte.
+//
+// A member pins the trees of the rounds it takes part in (pins.go), so that onet does
+// not ship it the whole roster at every hourly timestamp or failure.
 package node

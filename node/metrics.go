@@ -52,6 +52,15 @@ func newMetrics(n *Node) *metrics {
 	m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "chainiac_chains", Help: "Chains this node keeps.",
 	}, func() float64 { return float64(len(n.chainList())) }))
+	m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "chainiac_pinned_trees", Help: "Round and recovery trees pinned at this node's onet server, so that onet never ships their roster here.",
+	}, func() float64 {
+		if n.pins == nil {
+			return 0
+		}
+		_, trees := n.pins.count()
+		return float64(trees)
+	}))
 	m.registry.MustRegister(&chainCollector{n: n,
 		height: prometheus.NewDesc("chainiac_chain_height", "Index of the newest stored block.", []string{"genesis"}, nil),
 		tsAge: prometheus.NewDesc("chainiac_timestamp_age_seconds", "Age of the newest cosigned timestamp.",

@@ -47,6 +47,7 @@ type Node struct {
 	verdicts *verdicts
 	pending  pendingGeneses
 	rosters  *rosters
+	pins     *treePins // nil if Options.noTreePins
 	metrics  *metrics
 	history  *history
 	exporter *exporter
@@ -63,6 +64,8 @@ type Options struct {
 	Clock  func() time.Time // default: time.Now
 	// Keys may be shared by the nodes of one process (default: a cache of its own).
 	Keys *KeyCache
+
+	noTreePins bool // tests and benchmarks: the baseline where onet ships every tree
 }
 
 // Start opens the node's data directory (refusing one another node process holds),
@@ -117,7 +120,7 @@ func Start(cfg *Config, opts Options) (*Node, error) {
 	if cfg.ExportDir != "" {
 		n.exporter = newExporter(n, cfg.path(cfg.ExportDir))
 	}
-	if err := n.startOnet(); err != nil {
+	if err := n.startOnet(opts.noTreePins); err != nil {
 		return nil, err
 	}
 	if err := n.startHTTP(); err != nil {
@@ -151,7 +154,7 @@ func (n *Node) takeLock() error {
 	return nil
 }
 
-func (n *Node) startOnet() error {
+func (n *Node) startOnet(noPins bool) error {
 	hostPort := n.cfg.listenHostPort()
 	// onet exits the process when it cannot listen; find out first, with a clear error.
 	l, err := net.Listen("tcp", hostPort)
@@ -180,6 +183,9 @@ func (n *Node) startOnet() error {
 	if !ok {
 		srv.Close()
 		return errors.New("node: onet service missing; call node.Register first")
+	}
+	if !noPins {
+		n.pins = newTreePins(svc.ctx)
 	}
 	svc.attach(n)
 	if _, err := srv.ProtocolRegister(protocolName, n.newInstance); err != nil {
@@ -217,6 +223,9 @@ func (n *Node) Close() error {
 		cancel()
 	}
 	n.wg.Wait()
+	if n.pins != nil {
+		n.pins.close()
+	}
 	if n.server != nil {
 		keep(n.server.Close())
 	}

@@ -88,6 +88,9 @@ func (n *Node) newInstance(tni *onet.TreeNodeInstance) (onet.ProtocolInstance, e
 	if err != nil {
 		return nil, err
 	}
+	if n.pins != nil && !tni.IsRoot() {
+		n.pins.seen(tni.Tree(), tni.TreeNode().RosterIndex) // the leader creates its trees; members would be sent them
+	}
 	env := protocol.Env{
 		Key: func(si *network.ServerIdentity) (*cosi.PrivateKey, error) {
 			if !si.Equal(n.server.ServerIdentity) {
