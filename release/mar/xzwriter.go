@@ -69,7 +69,7 @@ func encodeXZBlock(piece []byte, literal bool, progress *atomic.Int64) (xzEncode
 	var buf bytes.Buffer
 	buf.Grow(len(xzFixedBlockHeader) + len(piece) + len(piece)/xzStoredChunk*3 + 64)
 	buf.WriteString(xzFixedBlockHeader)
-	stored := literal || looksIncompressible(piece)
+	stored := literal || looksIncompressible(piece) || samplesIncompressible(piece)
 	if stored {
 		appendStoredChunks(&buf, piece)
 	} else {
@@ -220,3 +220,42 @@ func (e *xzEntryWriter) finish() error {
 	_, err := e.w.Write(appendXZIndex(nil, e.records))
 	return err
 }
+
+// sampleSize is the size of each of the three samples samplesIncompressible tries.
+const sampleSize = 32 << 10
+
+// samplesIncompressible reports whether LZMA gains less than 3% on each of three
+// samples of piece (its start, middle and end), each compressed alone: data already
+// compressed (gzip, JPEG, deflated zip entries) is not random enough for
+// looksIncompressible, yet the encoder spends seconds per MiB on it to gain about
+// 1%. Trying 96 KiB costs a few percent of compressing the piece; a piece whose
+// samples miss its compressible parts is stored, at that price in size. The
+// decision depends on the piece alone (and this package's encoder settings).
+func samplesIncompressible(piece []byte) bool {
+	n := len(piece)
+	if n < minStoredPiece || n > xzBlockSize {
+		return false
+	}
+	for _, off := range []int{0, (n - sampleSize) / 2, n - sampleSize} {
+		var out countingSink
+		w, err := lzma.Writer2Config{DictCap: encoderDictCap(sampleSize)}.NewWriter2(&out)
+		if err != nil {
+			return false
+		}
+		if _, err := w.Write(piece[off : off+sampleSize]); err != nil {
+			return false
+		}
+		if err := w.Close(); err != nil {
+			return false
+		}
+		if 100*out.n < 97*sampleSize {
+			return false
+		}
+	}
+	return true
+}
+
+// countingSink counts what is written to it.
+type countingSink struct{ n int }
+
+func (c *countingSink) Write(p []byte) (int, error) { c.n += len(p); return len(p), nil }

@@ -291,3 +291,29 @@ func TestEncoderDictCapKeepsBytes(t *testing.T) {
 		assert.True(t, bytes.Equal(full.Bytes(), lzma2), "piece of %d bytes", n)
 	}
 }
+
+// Already-compressed data (gzip output here) is not random enough for
+// looksIncompressible, but LZMA gains nothing on samples of it: the piece is stored,
+// without running the encoder over it. Compressible data is not.
+func TestCompressedDataIsStored(t *testing.T) {
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, _ = zw.Write(sourceLike(8<<20, 21))
+	require.NoError(t, zw.Close())
+	require.Greater(t, gz.Len(), minStoredPiece)
+	piece := gz.Bytes()
+	require.False(t, looksIncompressible(piece), "gzip output does not pass as random")
+	require.True(t, samplesIncompressible(piece))
+	b, err := encodeXZBlock(piece, false, nil)
+	require.NoError(t, err)
+	chunks := (len(piece) + xzStoredChunk - 1) / xzStoredChunk
+	require.Equal(t, uint64(len(xzFixedBlockHeader)+len(piece)+3*chunks+1+8), b.unpadded,
+		"stored: uncompressed chunks of 64 KiB and nothing else")
+
+	text := sourceLike(2<<20, 22)
+	require.False(t, samplesIncompressible(text))
+	b, err = encodeXZBlock(text, false, nil)
+	require.NoError(t, err)
+	require.Equal(t, byte(0xe0), b.data[len(xzFixedBlockHeader)]&0xe0, "compressed: an LZMA chunk that resets everything")
+	require.False(t, samplesIncompressible(piece[:minStoredPiece-1]), "a small piece is always compressed")
+}
