@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -137,32 +136,18 @@ func TestMonitorAgainstNodeProcesses(t *testing.T) {
 		// A proxy in front of node 1 serves the link 1→2 with a byte of its signature
 		// changed, in block 1 and as the link itself; everything else as the node does.
 		forged := map[string]bool{api.Block(c.genesis, 1): true, api.Link(c.genesis, 1, 0): true}
-		proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			resp, err := testHTTP.Get(c.url(1) + r.URL.Path)
-			if err != nil {
-				http.Error(w, err.Error(), http.StatusBadGateway)
-				return
-			}
-			defer resp.Body.Close()
-			b, err := io.ReadAll(resp.Body)
-			if err != nil {
-				http.Error(w, err.Error(), http.StatusBadGateway)
-				return
-			}
-			if forged[r.URL.Path] && len(b) > 0 {
+		proxy := tamperingProxy(t, c.url(1), func(path string, b []byte) []byte {
+			if forged[path] && len(b) > 0 {
 				b = bytes.Clone(b)
 				b[len(b)-1] ^= 1
 			}
-			w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
-			w.WriteHeader(resp.StatusCode)
-			_, _ = w.Write(b)
-		}))
-		t.Cleanup(proxy.Close)
+			return b
+		})
 
 		// Alone: nothing forged is stored; a restart asks again and finds it again.
 		state := t.TempDir()
 		for pass := 0; pass < 2; pass++ {
-			rep, code := monitorProc(t, "--genesis", g, "--mirror", proxy.URL, "--state", state)
+			rep, code := monitorProc(t, "--genesis", g, "--mirror", proxy, "--state", state)
 			require.Equal(t, exitRejected, code)
 			require.Equal(t, []string{monitor.AlarmLyingMirror}, kinds(rep), "%+v", rep.Alarms)
 			require.Contains(t, rep.Alarms[0].Summary, "1→2")
@@ -173,11 +158,11 @@ func TestMonitorAgainstNodeProcesses(t *testing.T) {
 		// Before an honest node: block 2 is verified from it. The restarted monitor
 		// fetches nothing new but asks the proxy for the block it forged, again.
 		state = t.TempDir()
-		args := []string{"--genesis", g, "--mirror", proxy.URL, "--mirror", c.url(2), "--state", state}
+		args := []string{"--genesis", g, "--mirror", proxy, "--mirror", c.url(2), "--state", state}
 		rep, code := monitorProc(t, args...)
 		require.Equal(t, exitRejected, code)
 		require.Equal(t, []string{monitor.AlarmLyingMirror}, kinds(rep), "%+v", rep.Alarms)
-		require.Equal(t, proxy.URL, rep.Alarms[0].Source)
+		require.Equal(t, proxy, rep.Alarms[0].Source)
 		require.Equal(t, head, rep.Head)
 		require.Equal(t, 2, rep.NewBlocks)
 		rep, code = monitorProc(t, args...)

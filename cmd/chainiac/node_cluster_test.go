@@ -375,28 +375,14 @@ func TestNodeProcesses(t *testing.T) {
 			{"latest", api.Latest(c.genesis), flipLast, "latest names block 3"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					resp, err := testHTTP.Get(c.url(2) + r.URL.Path)
-					if err != nil {
-						http.Error(w, err.Error(), http.StatusBadGateway)
-						return
+				proxy := tamperingProxy(t, c.url(2), func(path string, b []byte) []byte {
+					if path == tc.path {
+						return tc.mangle(b)
 					}
-					defer resp.Body.Close()
-					b, err := io.ReadAll(resp.Body)
-					if err != nil {
-						http.Error(w, err.Error(), http.StatusBadGateway)
-						return
-					}
-					if r.URL.Path == tc.path {
-						b = tc.mangle(b)
-					}
-					w.Header().Set("Content-Type", api.MediaBinary)
-					w.WriteHeader(resp.StatusCode)
-					_, _ = w.Write(b)
-				}))
-				defer proxy.Close()
+					return b
+				})
 				out := filepath.Join(t.TempDir(), "site")
-				_, errOut, code := runBin(t, "export", "--node", proxy.URL, "--output", out, "--genesis", c.genesis.String())
+				_, errOut, code := runBin(t, "export", "--node", proxy, "--output", out, "--genesis", c.genesis.String())
 				require.Equal(t, 1, code, errOut)
 				require.Contains(t, errOut, tc.want)
 				t.Logf("refused: %s", errOut)
@@ -546,4 +532,28 @@ func fileTimes(t *testing.T, dir string) map[string]time.Time {
 		return nil
 	}))
 	return out
+}
+
+// tamperingProxy serves upstream's answers (status, body, content type) at its own
+// URL, each body passed through mangle first; it stops when the test ends.
+func tamperingProxy(t *testing.T, upstream string, mangle func(path string, b []byte) []byte) string {
+	t.Helper()
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		resp, err := testHTTP.Get(upstream + r.URL.Path)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
+		w.WriteHeader(resp.StatusCode)
+		_, _ = w.Write(mangle(r.URL.Path, b))
+	}))
+	t.Cleanup(proxy.Close)
+	return proxy.URL
 }

@@ -16,8 +16,6 @@ import (
 	"time"
 
 	"github.com/chainiac/chainiac/cosi"
-	"github.com/chainiac/chainiac/internal/localnet"
-	"github.com/chainiac/chainiac/internal/testrand"
 	"github.com/stretchr/testify/require"
 	"go.dedis.ch/kyber/v3/pairing/bn256"
 	"go.dedis.ch/onet/v3"
@@ -37,24 +35,11 @@ type advCluster struct {
 // optional delay in their check (an honest, slower rebuild look-up).
 func newAdvCluster(t *testing.T, n int, scripts map[int]script, checkDelay time.Duration) *advCluster {
 	t.Helper()
-	ln, err := localnet.Start(n)
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, ln.Close()) })
-	ac := &advCluster{cluster: &cluster{net: ln, rogueSent: make(chan struct{})}, checks: make([]atomic.Int32, n)}
-	// Registered after ln.Close, so it runs before it: scripts finish first.
+	c := newServers(t, n)
+	ac := &advCluster{cluster: c, checks: make([]atomic.Int32, n)}
+	// Registered after the servers' Close, so it runs before it: scripts finish first.
 	t.Cleanup(ac.wg.Wait)
-	c := ac.cluster
-	pubs := make([]cosi.PublicKey, n)
-	for i := range ln.Servers {
-		k, err := cosi.GenerateKey(testrand.New(fmt.Sprintf("%d/%d", n, i)))
-		require.NoError(t, err)
-		c.keys = append(c.keys, k)
-		pubs[i] = k.Public()
-	}
-	c.roster, err = cosi.NewRoster(pubs)
-	require.NoError(t, err)
-	c.misbehaved = make([]atomic.Int32, n)
-	for i, srv := range ln.Servers {
+	for i, srv := range c.net.Servers {
 		i := i
 		var factory onet.NewProtocol
 		if sc, ok := scripts[i]; ok {
@@ -79,7 +64,7 @@ func newAdvCluster(t *testing.T, n int, scripts map[int]script, checkDelay time.
 				return New(tni, env)
 			}
 		}
-		_, err = srv.ProtocolRegister(testProtocol, factory)
+		_, err := srv.ProtocolRegister(testProtocol, factory)
 		require.NoError(t, err)
 	}
 	return ac

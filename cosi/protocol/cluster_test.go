@@ -106,20 +106,8 @@ const stuckFor = time.Second
 
 func newCluster(t *testing.T, n int, roles map[int]behaviour) *cluster {
 	t.Helper()
-	ln, err := localnet.Start(n)
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, ln.Close()) })
-	c := &cluster{net: ln, rogueSent: make(chan struct{}), checkAtSubLeaders: checkAtSubLeaders}
-	pubs := make([]cosi.PublicKey, n)
-	for i := range ln.Servers {
-		k, err := cosi.GenerateKey(testrand.New(fmt.Sprintf("%d/%d", n, i)))
-		require.NoError(t, err)
-		c.keys = append(c.keys, k)
-		pubs[i] = k.Public()
-	}
-	c.roster, err = cosi.NewRoster(pubs)
-	require.NoError(t, err)
-	c.misbehaved = make([]atomic.Int32, n)
+	c := newServers(t, n)
+	ln := c.net
 	for i, srv := range ln.Servers {
 		kind, err := kindOf(roles[i])
 		require.NoError(t, err, "member %d", i)
@@ -141,6 +129,27 @@ func newCluster(t *testing.T, n int, roles map[int]behaviour) *cluster {
 			require.NoError(t, ln.Stop(i))
 		}
 	}
+	return c
+}
+
+// newServers starts n servers on 127.0.0.1 with a key each and their roster, no
+// protocol registered yet; they are closed when the test ends.
+func newServers(t *testing.T, n int) *cluster {
+	t.Helper()
+	ln, err := localnet.Start(n)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, ln.Close()) })
+	c := &cluster{net: ln, rogueSent: make(chan struct{}), checkAtSubLeaders: checkAtSubLeaders}
+	pubs := make([]cosi.PublicKey, n)
+	for i := range ln.Servers {
+		k, err := cosi.GenerateKey(testrand.New(fmt.Sprintf("%d/%d", n, i)))
+		require.NoError(t, err)
+		c.keys = append(c.keys, k)
+		pubs[i] = k.Public()
+	}
+	c.roster, err = cosi.NewRoster(pubs)
+	require.NoError(t, err)
+	c.misbehaved = make([]atomic.Int32, n)
 	return c
 }
 
