@@ -2,14 +2,12 @@ package protocol
 
 // Adversarial tests of the root's aggregation, from an independent review, with
 // scripted faulty members: attacks that held (cancelling shares, faulty leaves
-// everywhere, a member silent when asked again), and the reproducers of findings still
-// open, skipped unless CHAINIAC_KNOWN_ISSUES is set (see knownIssue).
+// everywhere), and the reproducers of the four findings, fixed since.
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -182,8 +180,8 @@ func requireHonestIncluded(t *testing.T, ac *advCluster, msg []byte, faultyOnes 
 	}
 }
 
-// FINDING 1. A faulty sub-leader times its bad sum to reach the root just before the
-// root's wait deadline (0.7 of the round's budget, which a child can compute from its
+// FINDING 1 (fixed: every ask has its own wait deadline). A faulty sub-leader times
+// its bad sum to reach the root just before the root's wait deadline (0.7 of the round's budget, which a child can compute from its
 // own budget: 0.7/0.6 of it, counted from receipt). The root descends: it asks the
 // sub-leader alone and each of its leaves directly. Moments later its one-shot wait
 // timer fires, and giveUpOnSilent replaces every pending node, the leaves it has just
@@ -193,7 +191,6 @@ func requireHonestIncluded(t *testing.T, ac *advCluster, msg []byte, faultyOnes 
 // CheckAtSubLeaders (the root then fails the sub-leader and asks its children at the
 // same moment), and with a liar that reports its leaves failed at that moment.
 func TestLateBadSumBlamesFreshlyAskedLeaves(t *testing.T) {
-	knownIssue(t)
 	for _, tc := range []struct{ n, leaders int }{{16, 2}, {64, 3}} {
 		for _, checkAt := range []bool{false, true} {
 			t.Run(fmt.Sprintf("n=%d/checkAtSubLeaders=%v", tc.n, checkAt), func(t *testing.T) {
@@ -236,15 +233,15 @@ func TestLateBadSumBlamesFreshlyAskedLeaves(t *testing.T) {
 	}
 }
 
-// FINDING 2. In a tree deeper than two levels, one faulty inner node A (a child of
-// the root, whose child C has children) reports C failed (hearsay, so the root asks C
+// FINDING 2 (fixed: an ask is keyed by the instance it went through and the node,
+// not the node alone). In a tree deeper than two levels, one faulty inner node A (a
+// child of the root, whose child C has children) reports C failed (hearsay, so the root asks C
 // alone) and sends a bad sum for the rest of its subtree (so the root descends and
 // asks C again, for C's whole subtree). Both asks share C's tree node ID: the second
 // overwrites the first in round.pending, so C's answer to the first ask (its own
 // share) is checked against C's whole subtree, refused ("accounts for 1 of 3
 // members"), and C, honest, is named failed and left out.
 func TestHearsayAndDescentAskTheSameNodeTwice(t *testing.T) {
-	knownIssue(t)
 	n := 15
 	probe := dummyRoster(t, n).GenerateBinaryTree()
 	a := probe.Root.Children[0]
@@ -276,8 +273,8 @@ func TestHearsayAndDescentAskTheSameNodeTwice(t *testing.T) {
 	}
 }
 
-// FINDING 3 (liveness). A faulty member whose bad share makes the root descend, and
-// that then stays silent when asked directly, holds the round until the root's wait
+// FINDING 3 (liveness; fixed by descentShare). A faulty member whose bad share makes
+// the root descend, and that then stays silent when asked directly, holds the round until the root's wait
 // deadline (0.7 of the timeout: 14 s at the default 20 s), although the threshold was
 // reached at once: the root waits for every descent. With CheckAtSubLeaders the same
 // members cost nothing (the sub-leader or the root drops them at once). Every round
@@ -415,14 +412,14 @@ func TestFaultyLeavesEverywhereReAskCount(t *testing.T) {
 	}
 }
 
-// FINDING 4 (not specific to optimistic aggregation; fails about half the runs). A
+// FINDING 4 (not specific to optimistic aggregation; failed about half the runs; fixed
+// by the inbox, which keeps one reply per sender and ask, see TestInbox…). A
 // faulty leaf floods the root's instance with empty replies. onet drops a message when
 // the instance's channel is full ("channel too small"), and the root's reply channel
 // has room for n: while the root's loop is in a pairing check the flood fills it, an
 // honest sub-leader's reply is dropped, and the sub-leader is named failed ("no reply
 // in time"), its leaves asked again at the wait deadline.
 func TestReplyFloodAtTheRoot(t *testing.T) {
-	knownIssue(t)
 	n := 16
 	probe, err := NewTree(dummyRoster(t, n), DefaultSubtrees(n))
 	require.NoError(t, err)
@@ -441,13 +438,4 @@ func TestReplyFloodAtTheRoot(t *testing.T) {
 	res, err, took := ac.signTree(t, twoLevel(t, ac), msg, cosi.DefaultPolicy(n), 4*time.Second, false)
 	t.Logf("round took %v", took)
 	requireHonestIncluded(t, ac, msg, map[int]bool{leaf: true}, res, err)
-}
-
-// knownIssue skips the reproducer of an open finding (docs/threat-model.md, "Known
-// limits"): it fails today. CHAINIAC_KNOWN_ISSUES=1 runs it.
-func knownIssue(t *testing.T) {
-	t.Helper()
-	if os.Getenv("CHAINIAC_KNOWN_ISSUES") == "" {
-		t.Skip("reproducer of an open finding (docs/threat-model.md); CHAINIAC_KNOWN_ISSUES=1 runs it")
-	}
 }

@@ -11,7 +11,8 @@
 // Every level has its own deadline, carried in the announcement as a budget that the
 // receiver counts from receipt (clocks are never compared). A node gives its children
 // 60% of its budget, replaces children that have not answered at 70% by asking their
-// children directly, and replies by 95%. A child that cannot be reached is replaced at
+// children directly (an ask made later waits as long for the budget it gave), and
+// replies by 95%. A child that cannot be reached is replaced at
 // once. A reply must account for every member of the sender's subtree exactly once;
 // otherwise it is discarded whole and the subtree is asked directly. Partials are
 // verified in one pairing check per node; only if that fails is each checked alone, so

@@ -38,8 +38,7 @@ func FuzzAccept(f *testing.F) {
 			me:          0,
 			g:           newGather(roster, fuzzRound, msg),
 			replyAt:     time.Now().Add(-time.Second), // no time left: no asking again
-			pending:     map[onet.TreeNodeID]askedNode{},
-			byMember:    map[int]onet.TreeNodeID{},
+			pending:     map[askKey]askedNode{},
 			provisional: map[int]string{},
 		}
 		allowed := set(3, 4, 5)

@@ -153,8 +153,7 @@ func TestAcceptVerifiesRefusalsOnArrival(t *testing.T) {
 		roster:      roster,
 		g:           newGather(roster, testRound, msg),
 		replyAt:     time.Now().Add(-time.Second), // no time left: no asking again
-		pending:     map[onet.TreeNodeID]askedNode{},
-		byMember:    map[int]onet.TreeNodeID{},
+		pending:     map[askKey]askedNode{},
 		provisional: map[int]string{},
 	}
 	sender := network.NewServerIdentity(localnet.Suite.Point().Base(), network.NewTCPAddress("127.0.0.1:1"))
@@ -226,8 +225,7 @@ func TestAcceptRefusalSignatureAtItsBound(t *testing.T) {
 			roster:      roster,
 			g:           newGather(roster, testRound, msg),
 			replyAt:     time.Now().Add(-time.Second), // no time left: no asking again
-			pending:     map[onet.TreeNodeID]askedNode{},
-			byMember:    map[int]onet.TreeNodeID{},
+			pending:     map[askKey]askedNode{},
 			provisional: map[int]string{},
 		}
 		err := r.accept(askedNode{node: onet.NewTreeNode(1, sender), allowed: set(1, 2)}, Reply{

@@ -22,15 +22,14 @@ func rootRound(t *testing.T, n, need int, wait ...int) (*round, []*cosi.PrivateK
 		policy:      &cosi.Policy{Threshold: need},
 		g:           newGather(roster, testRound, progressMsg),
 		replyAt:     time.Now().Add(time.Hour),
-		pending:     map[onet.TreeNodeID]askedNode{},
-		byMember:    map[int]onet.TreeNodeID{},
+		pending:     map[askKey]askedNode{},
 		provisional: map[int]string{},
 		checked:     true,
 	}
 	for _, m := range wait {
 		si := network.NewServerIdentity(localnet.Suite.Point().Pick(localnet.Suite.RandomStream()), network.NewTCPAddress("127.0.0.1:1"))
 		n := onet.NewTreeNode(m, si)
-		r.pending[n.ID] = askedNode{node: n, allowed: set(m)}
+		r.pending[askKey{id: n.ID}] = askedNode{node: n, allowed: set(m)}
 	}
 	return r, keys
 }

@@ -130,16 +130,19 @@ type Protocol struct {
 
 	Request Request
 
-	announces  chan announceMsg
-	replies    chan replyMsg
+	announces  chan announceMsg // the first announcement of each ancestor
 	started    chan struct{}
 	stop       chan struct{}
 	stopOnce   sync.Once
 	done       chan struct{} // closed when the root has an outcome
 	finishOnce sync.Once
-	relayTo    chan<- replyMsg // set on a relay instance: where its replies go
+	relay      bool // set on a relay instance before it starts: it only receives replies
 	result     *Result
-	err        error
+
+	mu          sync.Mutex
+	in          *inbox                   // where replies go: the round's, shared with its relays
+	announcedBy map[onet.TreeNodeID]bool // ancestors whose announcement was taken
+	err         error
 }
 
 var _ onet.ProtocolInstance = (*Protocol)(nil)
@@ -156,22 +159,60 @@ func New(n *onet.TreeNodeInstance, env Env) (*Protocol, error) {
 		started:          make(chan struct{}),
 		stop:             make(chan struct{}),
 		done:             make(chan struct{}),
+		in:               newInbox(),
+		announcedBy:      map[onet.TreeNodeID]bool{},
 	}
-	// Room for every message an honest round brings, so that onet's dispatcher never
-	// blocks on us: an announcement from each ancestor, a reply from each member of our
-	// subtree (the only nodes we ever ask). Sizing by the roster instead costs
-	// 176 bytes × n per instance, n instances per round in a one-process simulation.
+	// Messages arrive through handlers that never block onet's dispatcher and keep one
+	// message per sender, so that nobody can flood an honest message out: onet drops
+	// what does not fit an instance's channel. announces has room for one
+	// announcement from each ancestor, the only ones kept.
 	ancestors := 0
 	for a := n.TreeNode().Parent; a != nil; a = a.Parent {
 		ancestors++
 	}
-	if err := n.RegisterChannelLength(&p.announces, ancestors+1); err != nil {
-		return nil, err
-	}
-	if err := n.RegisterChannelLength(&p.replies, len(subtreeMembers(n.TreeNode()))); err != nil {
+	p.announces = make(chan announceMsg, ancestors)
+	if err := n.RegisterHandlers(p.onAnnounce, p.onReply); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// onAnnounce keeps the first announcement of each ancestor; only an ancestor may ask
+// us, since whoever asks sets our deadline.
+func (p *Protocol) onAnnounce(m announceMsg) error {
+	if !p.fromAncestor(m.TreeNode) {
+		return nil
+	}
+	p.mu.Lock()
+	first := !p.announcedBy[m.TreeNode.ID]
+	p.announcedBy[m.TreeNode.ID] = true
+	p.mu.Unlock()
+	if first {
+		p.announces <- m // room for every ancestor: never blocks
+	}
+	return nil
+}
+
+// onReply hands a reply to the inbox of the round this instance serves.
+func (p *Protocol) onReply(m replyMsg) error {
+	p.inbox().put(p, m)
+	return nil
+}
+
+func (p *Protocol) inbox() *inbox {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.in
+}
+
+// relayFor makes p, a fresh instance at the node running round in, a relay: its
+// replies go to in.
+func (p *Protocol) relayFor(in *inbox) {
+	p.mu.Lock()
+	p.in = in
+	p.mu.Unlock()
+	p.relay = true
+	close(p.started)
 }
 
 // Start begins the round at the root.
@@ -213,9 +254,6 @@ func (p *Protocol) Dispatch() error {
 	for {
 		select {
 		case a := <-p.announces:
-			if !p.fromAncestor(a.TreeNode) {
-				continue // only an ancestor may ask us: anyone else could set our deadline
-			}
 			return p.runSubtree(a)
 		case <-p.stop:
 			return nil
@@ -252,8 +290,9 @@ func (p *Protocol) dispatchRoot() (err error) {
 		p.finish(nil, errors.New("protocol: stopped before start"))
 		return nil
 	}
-	if p.relayTo != nil {
-		return p.runRelay()
+	if p.relay {
+		<-p.stop // replies go straight to the round's inbox, until it shuts us down
+		return nil
 	}
 	req := p.Request
 	if req.Timeout == 0 {
@@ -286,25 +325,6 @@ func (p *Protocol) dispatchRoot() (err error) {
 	r.linger = req.Linger
 	p.finish(r.run())
 	return nil
-}
-
-// runRelay hands every reply this relay instance receives to the round that opened
-// it, until that round shuts it down.
-func (p *Protocol) runRelay() error {
-	for {
-		select {
-		case m := <-p.replies:
-			select {
-			case p.relayTo <- m:
-			case <-p.stop:
-				return nil
-			}
-		case <-p.announces:
-			// Nobody may ask a relay anything.
-		case <-p.stop:
-			return nil
-		}
-	}
 }
 
 func (p *Protocol) finish(res *Result, err error) {

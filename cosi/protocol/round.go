@@ -26,21 +26,23 @@ type round struct {
 	lingerUntil time.Time        // set when the threshold was first reached
 	lingerC     <-chan time.Time // fires at lingerUntil; nil until then
 
-	start, waitAt, replyAt time.Time
+	start, replyAt time.Time
+	// waitTimer fires at waitAt, the earliest time at which an ask not answered yet
+	// is given up (see askedNode.waitUntil); nil while nothing is armed.
+	waitTimer *time.Timer
+	waitAt    time.Time
 
-	pending     map[onet.TreeNodeID]askedNode
-	byMember    map[int]onet.TreeNodeID // tree node of every member asked
-	nodes       map[int]*onet.TreeNode  // every member's tree node, built on first use
-	provisional map[int]string          // failures reported by another member, being checked
-	parent      *onet.TreeNode          // who asked us; nil at the root
-	relays      []*Protocol             // instances through which we asked again
-	relayed     chan replyMsg           // their replies; nil until the first relay
+	pending     map[askKey]askedNode   // asks not answered yet
+	nodes       map[int]*onet.TreeNode // every member's tree node, built on first use
+	provisional map[int]string         // failures reported by another member, being checked
+	parent      *onet.TreeNode         // who asked us; nil at the root
+	relays      []*Protocol            // instances through which we asked again
 	checked     bool
 	// descents are the nodes asked again because a sum they were part of did not
 	// verify; the root waits for them (never past the deadline) so that the round
 	// names every member whose share was bad, not only those that answered before
 	// the threshold was reached.
-	descents map[onet.TreeNodeID]bool
+	descents map[askKey]bool
 	// descentUntil is how long a round whose threshold is reached waits for descents
 	// (set at the first descent); descentC fires then.
 	descentUntil time.Time
@@ -54,6 +56,11 @@ type round struct {
 type askedNode struct {
 	node    *onet.TreeNode
 	allowed map[int]bool // the members this node answers for: its subtree
+	// waitUntil is when the node is given up and its children asked directly: as
+	// long after the ask as the round's first wait is after its start, for the budget
+	// this ask gave. Each ask has its own, so that a node asked late (after a bad sum
+	// just before the first wait ended) still has the time its budget promised.
+	waitUntil time.Time
 }
 
 func (p *Protocol) newRound(a Announce) (*round, error) {
@@ -80,10 +87,8 @@ func (p *Protocol) newRound(a Announce) (*round, error) {
 		p: p, ann: a, roster: roster, key: key, me: me,
 		g:           g,
 		start:       now,
-		waitAt:      now.Add(scale(budget, waitShare)),
 		replyAt:     now.Add(scale(budget, replyShare)),
-		pending:     map[onet.TreeNodeID]askedNode{},
-		byMember:    map[int]onet.TreeNodeID{},
+		pending:     map[askKey]askedNode{},
 		provisional: map[int]string{},
 	}, nil
 }
@@ -111,8 +116,11 @@ func (r *round) run() (*Result, error) {
 			close(r.over)
 		}
 	}()
-	waitTimer := time.NewTimer(time.Until(r.waitAt))
-	defer waitTimer.Stop()
+	defer func() {
+		if r.waitTimer != nil {
+			r.waitTimer.Stop()
+		}
+	}()
 	replyTimer := time.NewTimer(time.Until(r.replyAt))
 	defer replyTimer.Stop()
 	for {
@@ -122,10 +130,10 @@ func (r *round) run() (*Result, error) {
 		select {
 		case err := <-checkDone:
 			r.ownAnswer(err)
-		case m := <-r.p.replies:
-			r.onReply(m)
-		case m := <-r.relayed:
-			r.onReply(m)
+		case <-r.p.in.ready:
+			for _, m := range r.p.in.take() {
+				r.onReply(m)
+			}
 		case u := <-r.unreachable:
 			r.onUnreachable(u)
 		case <-r.p.announces:
@@ -134,8 +142,8 @@ func (r *round) run() (*Result, error) {
 			// Lingering is over: progress ends the round.
 		case <-r.descentC:
 			// The wait for descents is over: progress may end the round.
-		case <-waitTimer.C:
-			r.giveUpOnSilent("no reply in time")
+		case <-r.waitC():
+			r.giveUpOnExpired()
 		case <-replyTimer.C:
 			r.giveUpOnSilent("no reply before the deadline")
 			if !r.checked {
@@ -157,16 +165,21 @@ func (r *round) ask(n *onet.TreeNode, budget time.Duration) {
 	r.askThrough(r.p, n, budget)
 }
 
-func (r *round) askThrough(via *Protocol, n *onet.TreeNode, budget time.Duration) {
+func (r *round) askThrough(via *Protocol, n *onet.TreeNode, budget time.Duration) (askKey, bool) {
 	a := r.ann
 	a.BudgetMs = budget.Milliseconds()
 	if a.BudgetMs < 1 {
 		r.g.fail(n.RosterIndex, "no time left to ask")
 		r.failSubtree(n, "no time left to ask")
-		return
+		return askKey{}, false
 	}
-	r.pending[n.ID] = askedNode{node: n, allowed: subtreeMembers(n)}
-	r.byMember[n.RosterIndex] = n.ID
+	key := askKey{via: via, id: n.ID}
+	waitUntil := time.Now().Add(scale(budget, waitShare/childShare))
+	if waitUntil.After(r.replyAt) {
+		waitUntil = r.replyAt
+	}
+	r.pending[key] = askedNode{node: n, allowed: subtreeMembers(n), waitUntil: waitUntil}
+	r.armWait(waitUntil)
 	target := n
 	if via != r.p {
 		target = via.Tree().Search(n.ID)
@@ -181,23 +194,24 @@ func (r *round) askThrough(via *Protocol, n *onet.TreeNode, budget time.Duration
 	go func() {
 		if err := via.SendTo(target, &a); err != nil {
 			select {
-			case r.unreachable <- unreachable{node: n, err: err}:
+			case r.unreachable <- unreachable{key: key, err: err}:
 			case <-r.over:
 			}
 		}
 	}()
+	return key, true
 }
 
 // unreachable is an announcement that could not be sent.
 type unreachable struct {
-	node *onet.TreeNode
-	err  error
+	key askKey
+	err error
 }
 
 // onUnreachable replaces a node that could not be reached, if it is still awaited.
 func (r *round) onUnreachable(u unreachable) {
-	if _, waiting := r.pending[u.node.ID]; waiting {
-		r.replace(u.node, fmt.Sprintf("unreachable: %v", u.err))
+	if _, waiting := r.pending[u.key]; waiting {
+		r.replace(u.key, fmt.Sprintf("unreachable: %v", u.err))
 	}
 }
 
@@ -206,20 +220,25 @@ func (r *round) onUnreachable(u unreachable) {
 // finished it, and onet drops messages for finished instances. So it opens a fresh
 // instance on a relay tree (us, then the nodes with their subtrees), whose replies it
 // takes as its own. Node IDs depend only on the node's key, so they match ours.
-func (r *round) askAgain(nodes []*onet.TreeNode, budget time.Duration) {
+// It returns the asks it sent.
+func (r *round) askAgain(nodes []*onet.TreeNode, budget time.Duration) []askKey {
 	if len(nodes) == 0 {
-		return
+		return nil
 	}
 	via, err := r.openRelay(relayTree(r.p.Tree().Roster, r.me, nodes))
 	if err != nil {
 		for _, n := range nodes {
 			r.failSubtree(n, fmt.Sprintf("could not ask again: %v", err))
 		}
-		return
+		return nil
 	}
+	var keys []askKey
 	for _, n := range nodes {
-		r.askThrough(via, n, budget)
+		if key, ok := r.askThrough(via, n, budget); ok {
+			keys = append(keys, key)
+		}
 	}
+	return keys
 }
 
 func (r *round) openRelay(tree *onet.Tree) (*Protocol, error) {
@@ -231,13 +250,8 @@ func (r *round) openRelay(tree *onet.Tree) (*Protocol, error) {
 	if !ok {
 		return nil, fmt.Errorf("protocol %s is not this protocol", r.p.ProtocolName())
 	}
-	if r.relayed == nil {
-		// Room for an answer from every member we could ask: our subtree.
-		r.relayed = make(chan replyMsg, len(subtreeMembers(r.p.TreeNode())))
-	}
-	relay.relayTo = r.relayed
+	relay.relayFor(r.p.in)
 	r.relays = append(r.relays, relay)
-	close(relay.started)
 	return relay, nil
 }
 
@@ -267,8 +281,13 @@ func cloneSubtree(n *onet.TreeNode) *onet.TreeNode {
 
 // replace gives up on n (dead or silent) and asks its children directly, so that its
 // subtree still takes part.
-func (r *round) replace(n *onet.TreeNode, reason string) {
-	delete(r.pending, n.ID)
+func (r *round) replace(key askKey, reason string) {
+	n := r.pending[key].node
+	delete(r.pending, key)
+	r.replaceNode(n, reason)
+}
+
+func (r *round) replaceNode(n *onet.TreeNode, reason string) {
 	r.g.fail(n.RosterIndex, reason)
 	r.askAgain(n.Children, scale(time.Until(r.replyAt), childShare))
 }
@@ -279,19 +298,59 @@ func (r *round) failSubtree(n *onet.TreeNode, reason string) {
 	}
 }
 
+// armWait makes the wait timer fire at t, unless it fires earlier already.
+func (r *round) armWait(t time.Time) {
+	switch {
+	case r.waitTimer == nil:
+		r.waitTimer = time.NewTimer(time.Until(t))
+	case r.waitAt.IsZero() || t.Before(r.waitAt):
+		r.waitTimer.Reset(time.Until(t))
+	default:
+		return
+	}
+	r.waitAt = t
+}
+
+// waitC is the wait timer's channel; nil (never ready) while nothing is armed.
+func (r *round) waitC() <-chan time.Time {
+	if r.waitTimer == nil || r.waitAt.IsZero() {
+		return nil
+	}
+	return r.waitTimer.C
+}
+
+// giveUpOnExpired replaces the asked nodes whose wait is over, and arms the timer for
+// the next one.
+func (r *round) giveUpOnExpired() {
+	r.waitAt = time.Time{}
+	now := time.Now()
+	var expired []askKey
+	for key, a := range r.pending {
+		if !a.waitUntil.After(now) {
+			expired = append(expired, key)
+		}
+	}
+	for _, key := range expired {
+		r.replace(key, "no reply in time")
+	}
+	for _, a := range r.pending {
+		r.armWait(a.waitUntil)
+	}
+}
+
 // giveUpOnSilent replaces every node that has not answered yet.
 func (r *round) giveUpOnSilent(reason string) {
-	silent := make([]askedNode, 0, len(r.pending))
-	for _, a := range r.pending {
-		silent = append(silent, a)
+	silent := make([]askKey, 0, len(r.pending))
+	for key := range r.pending {
+		silent = append(silent, key)
 	}
-	for _, a := range silent {
+	for _, key := range silent {
 		if time.Until(r.replyAt) <= 0 {
-			delete(r.pending, a.node.ID)
-			r.failSubtree(a.node, reason)
+			r.failSubtree(r.pending[key].node, reason)
+			delete(r.pending, key)
 			continue
 		}
-		r.replace(a.node, reason)
+		r.replace(key, reason)
 	}
 }
 
@@ -317,19 +376,16 @@ func (r *round) ownAnswer(checkErr error) {
 	r.g.addOwnRefusal(Refusal{Member: r.me, Key: r.key.Public(), Reason: reason, Signature: sig})
 }
 
-func (r *round) onReply(m replyMsg) {
-	if m.TreeNode == nil {
-		return // onet could not find the sender in the tree, and so did not check it
-	}
-	asked, ok := r.pending[m.TreeNode.ID]
+func (r *round) onReply(m received) {
+	asked, ok := r.pending[m.key()]
 	if !ok {
 		return // late, after we replaced it, or never asked: ignore
 	}
-	delete(r.pending, m.TreeNode.ID)
+	delete(r.pending, m.key())
 	if err := r.accept(asked, m.Reply); err != nil {
 		// A defective answer is discarded whole; the sender's subtree is asked
 		// directly so that one bad sub-leader does not silence its leaves.
-		r.replace(asked.node, err.Error())
+		r.replaceNode(asked.node, err.Error())
 	}
 }
 
@@ -446,7 +502,7 @@ func (r *round) treeNode(member int) *onet.TreeNode {
 // faulty leaf. A partial sent for the sender alone blames the sender.
 func (r *round) settle() {
 	for _, bad := range r.g.settle() {
-		node := r.p.Tree().Search(r.nodeIDOf(bad.sender))
+		node := r.treeNode(bad.sender)
 		descend := r.g.descend && !bad.alone
 		if node == nil || bad.alone || len(node.Children) == 0 && !descend || time.Until(r.replyAt) <= 0 {
 			for m := range bad.members() {
@@ -459,17 +515,16 @@ func (r *round) settle() {
 			again = append([]*onet.TreeNode{alone(node)}, node.Children...)
 		}
 		if r.descents == nil {
-			r.descents = map[onet.TreeNodeID]bool{}
+			r.descents = map[askKey]bool{}
 			r.descentUntil = time.Now().Add(scale(time.Duration(r.ann.BudgetMs)*time.Millisecond, descentShare))
 			if r.descentUntil.After(r.replyAt) {
 				r.descentUntil = r.replyAt
 			}
 			r.descentC = time.After(time.Until(r.descentUntil))
 		}
-		for _, n := range again {
-			r.descents[n.ID] = true
+		for _, key := range r.askAgain(again, scale(time.Until(r.replyAt), childShare)) {
+			r.descents[key] = true
 		}
-		r.askAgain(again, scale(time.Until(r.replyAt), childShare))
 	}
 }
 
@@ -555,8 +610,6 @@ func (r *round) descending() bool {
 	}
 	return false
 }
-
-func (r *round) nodeIDOf(member int) onet.TreeNodeID { return r.byMember[member] }
 
 func (r *round) send(to *onet.TreeNode, reply *Reply) {
 	if err := r.p.SendTo(to, reply); err != nil {
