@@ -14,6 +14,7 @@ require (
 	github.com/ulikunitz/xz v0.5.15
 	go.dedis.ch/kyber/v3 v3.1.0
 	go.dedis.ch/onet/v3 v3.2.10
+	go.dedis.ch/protobuf v1.0.11
 	go.etcd.io/bbolt v1.3.6
 	golang.org/x/crypto v0.54.0
 	golang.org/x/mod v0.43.0
@@ -42,7 +43,6 @@ require (
 	github.com/prometheus/procfs v0.22.0 // indirect
 	github.com/spf13/pflag v1.0.9 // indirect
 	go.dedis.ch/fixbuf v1.0.3 // indirect
-	go.dedis.ch/protobuf v1.0.11 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/image v0.30.0 // indirect
 	golang.org/x/text v0.42.0 // indirect

@@ -15,6 +15,7 @@ import (
 	"go.dedis.ch/onet/v3/network"
 
 	"github.com/chainiac/chainiac/cosi"
+	"github.com/chainiac/chainiac/internal/cachedpoint"
 	"github.com/chainiac/chainiac/skipchain"
 )
 
@@ -108,7 +109,8 @@ func rosterEntry(k *cosi.PrivateKey, address, description string) ([]byte, error
 
 // identity is the onet server identity of a roster member.
 func identity(m skipchain.Member) (*network.ServerIdentity, error) {
-	p := suite.G2().Point()
+	// A key that remembers its encoding, which onet asks for on every message.
+	p := cachedpoint.Of(suite.G2().Point())
 	if err := p.UnmarshalBinary(m.Key.Bytes()); err != nil {
 		return nil, fmt.Errorf("node: member %s: %w", m.Address, err)
 	}

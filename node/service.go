@@ -93,7 +93,7 @@ func (n *Node) newInstance(tni *onet.TreeNodeInstance) (onet.ProtocolInstance, e
 	}
 	env := protocol.Env{
 		Key: func(si *network.ServerIdentity) (*cosi.PrivateKey, error) {
-			if !si.Equal(n.server.ServerIdentity) {
+			if !n.server.ServerIdentity.Equal(si) {
 				return nil, errors.New("node: key asked for another server")
 			}
 			return n.key, nil

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chainiac/chainiac/internal/cachedpoint"
 	"go.dedis.ch/kyber/v3/suites"
 	"go.dedis.ch/onet/v3"
 	"go.dedis.ch/onet/v3/log"
@@ -70,7 +71,8 @@ func Start(n int) (*Net, error) {
 			return nil, err
 		}
 		kp := Suite.Scalar().Pick(Suite.RandomStream())
-		si := network.NewServerIdentity(Suite.Point().Mul(kp, nil),
+		// A key that remembers its encoding, which onet asks for on every message.
+		si := network.NewServerIdentity(cachedpoint.Of(Suite.Point().Mul(kp, nil)),
 			network.NewTCPAddress("127.0.0.1:"+strconv.Itoa(port)))
 		si.SetPrivate(kp)
 		si.Description = fmt.Sprintf("localnet-%d", i)
