@@ -138,11 +138,11 @@ type Protocol struct {
 	finishOnce sync.Once
 	relay      bool // set on a relay instance before it starts: it only receives replies
 	result     *Result
+	err        error
 
 	mu          sync.Mutex
 	in          *inbox                   // where replies go: the round's, shared with its relays
 	announcedBy map[onet.TreeNodeID]bool // ancestors whose announcement was taken
-	err         error
 }
 
 var _ onet.ProtocolInstance = (*Protocol)(nil)
